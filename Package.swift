@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "nutcracker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nutcracker", targets: ["nutcracker"]),
+        .library(name: "MeterCore", targets: ["MeterCore"]),
+        .library(name: "MeterCleanse", targets: ["MeterCleanse"]),
+        .library(name: "MeterAnalytics", targets: ["MeterAnalytics"]),
+        .library(name: "MeterIngest", targets: ["MeterIngest"]),
+        .library(name: "MeterStore", targets: ["MeterStore"]),
+        .library(name: "MeterReports", targets: ["MeterReports"]),
+        .library(name: "NutCrackerEngine", targets: ["NutCrackerEngine"]),
+        .library(name: "NutCrackerServer", targets: ["NutCrackerServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        .target(name: "MeterCore"),
+        .target(name: "MeterCleanse", dependencies: ["MeterCore"]),
+        .target(name: "MeterAnalytics", dependencies: ["MeterCore"]),
+        .target(name: "MeterIngest", dependencies: ["MeterCore"]),
+        .target(name: "MeterStore", dependencies: [
+            "MeterCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "MeterReports", dependencies: ["MeterCore", "MeterAnalytics"]),
+        .target(name: "NutCrackerEngine", dependencies: [
+            "MeterCore", "MeterCleanse", "MeterAnalytics", "MeterIngest", "MeterStore", "MeterReports",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "NutCrackerServer", dependencies: [
+            "NutCrackerEngine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "nutcracker", dependencies: [
+            "NutCrackerEngine", "NutCrackerServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MeterCoreTests", dependencies: ["MeterCore", "TestSupport"]),
+        .testTarget(name: "MeterCleanseTests", dependencies: ["MeterCleanse", "TestSupport"]),
+        .testTarget(name: "MeterAnalyticsTests", dependencies: ["MeterAnalytics", "TestSupport"]),
+        .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "TestSupport"]),
+        .testTarget(name: "MeterStoreTests", dependencies: ["MeterStore", "TestSupport"]),
+        .testTarget(name: "MeterReportsTests", dependencies: ["MeterReports", "TestSupport"]),
+        .testTarget(name: "NutCrackerEngineTests", dependencies: ["NutCrackerEngine", "TestSupport"]),
+        .testTarget(name: "NutCrackerServerTests", dependencies: [
+            "NutCrackerServer", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,89 @@
+import MeterCore
+
+/// One meter's rows in time order, as the series rules see them: parallel arrays of the row's
+/// index in the input batch, its slot start, value, status, and what the rules made of it.
+public struct MeterSeries {
+    public var meter: Int32
+    public var kind: MeterKind
+    public var rows: [Int32] = []
+    public var start: [Int64] = []
+    public var kwh: [Double] = []
+    public var status: [ValueStatus] = []
+    public var quality: [Quality] = []
+    public var rule: [String?] = []
+    /// Whether the row is still in the series (false once a rule dropped or quarantined it).
+    public var alive: [Bool] = []
+
+    public init(meter: Int32, kind: MeterKind) {
+        self.meter = meter
+        self.kind = kind
+    }
+
+    public var count: Int { start.count }
+
+    public mutating func removeAll() {
+        rows.removeAll(keepingCapacity: true)
+        start.removeAll(keepingCapacity: true)
+        kwh.removeAll(keepingCapacity: true)
+        status.removeAll(keepingCapacity: true)
+        quality.removeAll(keepingCapacity: true)
+        rule.removeAll(keepingCapacity: true)
+        alive.removeAll(keepingCapacity: true)
+    }
+
+    public mutating func append(row: Int32, start s: Int64, kwh v: Double, status st: ValueStatus, quality q: Quality = .actual) {
+        rows.append(row)
+        start.append(s)
+        kwh.append(v)
+        status.append(st)
+        quality.append(q)
+        rule.append(nil)
+        alive.append(true)
+    }
+}
+
+/// What the series had before this batch: the last stored slot and value of the meter, so that
+/// gaps across batches are estimated and register differences continue.
+public struct SeriesAnchor: Sendable, Hashable {
+    public var start: Int64
+    /// The interval's energy (interval meters) or the register value (register meters).
+    public var value: Double
+
+    public init(start: Int64, value: Double) {
+        self.start = start
+        self.value = value
+    }
+}
+
+/// A row that a rule quarantined, with its reason.
+public struct Rejection: Sendable, Hashable {
+    /// Index of the row in the input batch.
+    public var row: Int32
+    public var outcome: Outcome
+    public var field: String
+    public var detail: String
+
+    public init(row: Int32, outcome: Outcome, field: String, detail: String) {
+        self.row = row
+        self.outcome = outcome
+        self.field = field
+        self.detail = detail
+    }
+}
+
+/// A VEE rule over one meter's time-ordered series.
+public protocol SeriesRule: Sendable {
+    /// The rule's name as reports show it (`duplicate`, `gap_estimation`, ...).
+    static var name: String { get }
+    func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection])
+}
+
+extension MeterSeries {
+    /// Marks a row quarantined: reports the outcome and records the rejection.
+    mutating func reject<S: OutcomeSink>(_ i: Int, _ outcome: Outcome, field: String, detail: String,
+                                         sink: inout S, rejections: inout [Rejection]) {
+        alive[i] = false
+        sink.record(outcome, meter: meter, start: start[i], row: rows[i])
+        rejections.append(Rejection(row: rows[i], outcome: outcome, field: field, detail: detail))
+    }
+}

@@ -1,0 +1,110 @@
+import MeterCore
+
+/// What VEE made of a batch.
+public struct Cleansed: Sendable {
+    /// The readings to store, sorted by meter (in the input's meter order) then start, with
+    /// the input's meter table.
+    public var batch: ReadingBatch
+    /// Rows that went to quarantine, in meter then time order.
+    public var rejections: [Rejection]
+}
+
+/// The VEE rules in the order they run: grid, duplicate, not-a-number, negative, register
+/// difference, limit, gap estimation. The one path every reading takes into the store, from a file,
+/// an API or the daily batch job.
+public struct RuleSet: Sendable {
+    public let config: VEEConfig
+    public let rules: [any SeriesRule]
+
+    public init(_ config: VEEConfig = VEEConfig()) {
+        self.config = config
+        var rules: [any SeriesRule] = [
+            GridCheck(interval: config.interval),
+            DuplicateCheck(),
+            NotANumberCheck(),
+            NegativeCheck(),
+            RegisterDifference(interval: config.interval, registerSize: config.registerSize),
+        ]
+        if let max = config.maxKwh { rules.append(LimitCheck(maxKwh: max)) }
+        if config.maxGap > 0 { rules.append(GapEstimation(interval: config.interval, maxGap: config.maxGap)) }
+        self.rules = rules
+    }
+
+    /// The names of the rules, in order.
+    public var names: [String] { rules.map { type(of: $0).name } }
+
+    /// Runs every rule over every meter of the batch.
+    ///
+    /// - Parameters:
+    ///   - kind: the kind of each meter (interval when it answers nil).
+    ///   - anchor: each meter's last stored value, to bridge gaps and registers across batches.
+    public func run<S: OutcomeSink>(_ input: ReadingBatch, sink: inout S,
+                                    kind: (MeterID) -> MeterKind? = { _ in nil },
+                                    anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
+        var out = ReadingBatch()
+        for m in input.meters { _ = out.intern(m) }
+        out.reserve(input.count)
+        var ruleIndex: [String: Int16] = [:]
+        var rejections: [Rejection] = []
+        var series = MeterSeries(meter: 0, kind: .interval)
+        for (m, rows) in Self.rowsByMeter(input) {
+            let id = input.meters[Int(m)]
+            series.removeAll()
+            series.meter = m
+            series.kind = kind(id) ?? .interval
+            for r in rows {
+                let i = Int(r)
+                series.append(row: r, start: input.start[i], kwh: input.kwh[i], status: input.status[i], quality: input.quality[i])
+                let ri = input.ruleIndex[i]
+                if ri >= 0 { series.rule[series.count - 1] = input.rules[Int(ri)] }
+            }
+            // An anchor only continues a series that starts after it (not a backfill of older data).
+            let first = series.start.min() ?? .max
+            let a = anchor(id).flatMap { $0.start < first ? $0 : nil }
+            for rule in rules { rule.apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
+            for i in 0..<series.count where series.alive[i] {
+                var rule: Int16 = -1
+                if let name = series.rule[i] {
+                    if let k = ruleIndex[name] { rule = k } else { rule = out.internRule(name); ruleIndex[name] = rule }
+                }
+                let row = series.rows[i]
+                out.append(meter: m, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i], rule: rule,
+                           line: row >= 0 ? input.line[Int(row)] : 0)
+            }
+        }
+        return Cleansed(batch: out, rejections: rejections)
+    }
+
+    /// Row indices grouped by meter (meters in table order), each group sorted by start with ties
+    /// in arrival order. A counting sort by meter keeps arrival order, so only the per-meter sort
+    /// remains, and that is nearly sorted for real feeds.
+    static func rowsByMeter(_ b: ReadingBatch) -> [(Int32, ArraySlice<Int32>)] {
+        let meterCount = b.meters.count
+        var offsets = [Int](repeating: 0, count: meterCount + 1)
+        for m in b.meterIndex { offsets[Int(m) + 1] += 1 }
+        for k in 0..<meterCount { offsets[k + 1] += offsets[k] }
+        var order = [Int32](repeating: 0, count: b.count)
+        var cursor = offsets
+        for i in 0..<b.count {
+            let m = Int(b.meterIndex[i])
+            order[cursor[m]] = Int32(i)
+            cursor[m] += 1
+        }
+        var groups: [(Int32, ArraySlice<Int32>)] = []
+        groups.reserveCapacity(meterCount)
+        for m in 0..<meterCount where offsets[m + 1] > offsets[m] {
+            let range = offsets[m]..<offsets[m + 1]
+            let starts = b.start
+            var sorted = true
+            for k in range.dropFirst() where starts[Int(order[k - 1])] > starts[Int(order[k])] { sorted = false; break }
+            if !sorted {
+                order[range].sort { (x, y) in
+                    let sx = starts[Int(x)], sy = starts[Int(y)]
+                    return sx != sy ? sx < sy : x < y
+                }
+            }
+            groups.append((Int32(m), order[range]))
+        }
+        return groups
+    }
+}

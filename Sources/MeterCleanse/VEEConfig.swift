@@ -1,0 +1,20 @@
+import MeterCore
+
+/// The settings of the VEE rule set.
+public struct VEEConfig: Sendable, Hashable {
+    /// Interval grid of the meters in the batch.
+    public var interval: IntervalLength = .halfHour
+    /// Largest credible energy of one interval, in kWh; `nil` for no limit.
+    public var maxKwh: Double? = 100
+    /// Longest run of empty slots that is estimated by interpolation; 0 turns estimation off.
+    public var maxGap: Int = 4
+    /// The value at which register meters wrap to zero (10^digits).
+    public var registerSize: Double = 100_000
+
+    public init(interval: IntervalLength = .halfHour, maxKwh: Double? = 100, maxGap: Int = 4, registerSize: Double = 100_000) {
+        self.interval = interval
+        self.maxKwh = maxKwh
+        self.maxGap = maxGap
+        self.registerSize = registerSize
+    }
+}

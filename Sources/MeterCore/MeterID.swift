@@ -1,0 +1,83 @@
+/// Identifies one meter: 1 to 64 characters of `A-Za-z0-9._:-`.
+///
+/// Construction validates, so a `MeterID` in hand is always well formed.
+public struct MeterID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    public let rawValue: String
+
+    /// The longest identifier accepted.
+    public static let maxLength = 64
+
+    public init?(_ text: some StringProtocol) {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= Self.maxLength, utf8.allSatisfy(Self.isAllowed) else { return nil }
+        rawValue = String(text)
+    }
+
+    /// Whether a byte may appear in a meter id.
+    @inline(__always)
+    public static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+             UInt8(ascii: ":"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Stands in for the meter of a row whose meter could not be read.
+    public static let unknown = MeterID(uncheckedLiteral: "unknown")
+
+    init(uncheckedLiteral: String) { rawValue = uncheckedLiteral }
+
+    public var description: String { rawValue }
+    public static func < (a: MeterID, b: MeterID) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = MeterID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "not a meter id: \(text.prefix(80))"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}
+
+/// Names one feed of the estate (`A`, `B`, `C`, ...): 1 to 32 characters of the meter-id alphabet.
+public struct SourceID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    public let rawValue: String
+
+    public init?(_ text: some StringProtocol) {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= 32, utf8.allSatisfy(MeterID.isAllowed) else { return nil }
+        rawValue = String(text)
+    }
+
+    /// The source readings belong to when nobody names one.
+    public static let unassigned = SourceID(uncheckedLiteral: "default")
+
+    init(uncheckedLiteral: String) { rawValue = uncheckedLiteral }
+
+    public var description: String { rawValue }
+    public static func < (a: SourceID, b: SourceID) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = SourceID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "not a source id: \(text.prefix(80))"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}

@@ -1,0 +1,194 @@
+/// What a timestamp field said, before a time zone is applied.
+public enum ParsedTime: Hashable, Sendable {
+    /// An instant: the text carried `Z` or an offset, or was an epoch count (UTC epoch seconds).
+    case instant(Int64)
+    /// A wall-clock time with no zone: the local fields encoded as if they were UTC epoch seconds.
+    case naive(Int64)
+}
+
+/// Why a timestamp could not be read.
+public enum TimestampError: Error, Hashable, Sendable, CustomStringConvertible {
+    case empty
+    case unrecognised
+    case outOfRange
+    /// The text reads as a date more than one way (e.g. `03/04/2020` without a date order).
+    case ambiguousDateOrder
+
+    public var description: String {
+        switch self {
+        case .empty: "empty timestamp"
+        case .unrecognised: "not a recognised date/time"
+        case .outOfRange: "date/time field out of range"
+        case .ambiguousDateOrder: "date reads both day-first and month-first"
+        }
+    }
+}
+
+/// How numbers in a time column are read.
+public enum NumericTimeFormat: String, Sendable, CaseIterable {
+    /// Guess by magnitude: epoch milliseconds, epoch seconds, or an Excel serial date.
+    case auto
+    case epochSeconds = "epoch"
+    case epochMilliseconds = "epoch-ms"
+    /// Days since 1899-12-30 (Excel's 1900 date system), fraction is time of day; naive local time.
+    case excel1900 = "excel"
+    /// Days since 1904-01-01 (Excel's 1904 date system).
+    case excel1904 = "excel1904"
+}
+
+/// Byte-level timestamp parsing: ISO 8601 (with or without offset, `T` or space, optional
+/// seconds and fraction), epoch seconds or milliseconds, and Excel serial dates.
+///
+/// Never traps on any input; the fraction of a second is dropped.
+public enum TimestampParser {
+    public static func parse(_ text: String, numeric: NumericTimeFormat = .auto) -> Result<ParsedTime, TimestampError> {
+        var s = text
+        return s.withUTF8 { parse(UnsafeRawBufferPointer($0), numeric: numeric) }
+    }
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat = .auto) -> Result<ParsedTime, TimestampError> {
+        var lo = 0
+        var hi = bytes.count
+        while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
+        while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
+        if lo == hi { return .failure(.empty) }
+        let n = hi - lo
+        @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi ? bytes[lo + i] : 0 }
+        @inline(__always) func digit(_ i: Int) -> Int? {
+            let b = at(i)
+            return b >= 0x30 && b <= 0x39 ? Int(b - 0x30) : nil
+        }
+        func digits(_ i: Int, _ count: Int) -> Int? {
+            var v = 0
+            for k in 0..<count {
+                guard let d = digit(i + k) else { return nil }
+                v = v * 10 + d
+            }
+            return v
+        }
+        // ISO date: yyyy-mm-dd or yyyy/mm/dd.
+        if n >= 10, let y = digits(0, 4), at(4) == UInt8(ascii: "-") || at(4) == UInt8(ascii: "/"), at(7) == at(4),
+           let mo = digits(5, 2), let d = digits(8, 2) {
+            let date = CivilDate(year: y, month: mo, day: d)
+            guard date.isValid else { return .failure(.outOfRange) }
+            var secs = date.daysSinceEpoch * 86_400
+            var i = 10
+            if i == n { return .success(.naive(secs)) }
+            guard at(i) == UInt8(ascii: "T") || at(i) == UInt8(ascii: " ") || at(i) == UInt8(ascii: "t") else {
+                return .failure(.unrecognised)
+            }
+            i += 1
+            // hh:mm[:ss[.fff]] ; allow a single-digit hour.
+            var hour: Int
+            if let h2 = digits(i, 2) { hour = h2; i += 2 } else if let h1 = digit(i) { hour = h1; i += 1 } else { return .failure(.unrecognised) }
+            guard at(i) == UInt8(ascii: ":"), let minute = digits(i + 1, 2) else { return .failure(.unrecognised) }
+            i += 3
+            var second = 0
+            if at(i) == UInt8(ascii: ":") {
+                guard let s = digits(i + 1, 2) else { return .failure(.unrecognised) }
+                second = s
+                i += 3
+                if at(i) == UInt8(ascii: ".") || at(i) == UInt8(ascii: ",") {
+                    i += 1
+                    let f0 = i
+                    while digit(i) != nil { i += 1 }
+                    if i == f0 { return .failure(.unrecognised) }
+                }
+            }
+            guard hour <= 24, minute <= 59, second <= 60 else { return .failure(.outOfRange) }
+            if hour == 24 && (minute != 0 || second != 0) { return .failure(.outOfRange) }
+            secs += Int64(hour * 3600 + minute * 60 + min(second, 59))
+            if i == n { return .success(.naive(secs)) }
+            let z = at(i)
+            if (z == UInt8(ascii: "Z") || z == UInt8(ascii: "z")) && i + 1 == n { return .success(.instant(secs)) }
+            if z == UInt8(ascii: "+") || z == UInt8(ascii: "-") {
+                guard let off = parseOffset(bytes, from: lo + i, to: hi) else { return .failure(.unrecognised) }
+                return .success(.instant(secs - Int64(off)))
+            }
+            return .failure(.unrecognised)
+        }
+        return parseNumber(bytes, lo: lo, hi: hi, numeric: numeric)
+    }
+
+    /// Parses `+hh:mm`, `+hhmm`, `+hh`, `-...` (and `UTC`/`Z`) to seconds east of UTC.
+    public static func parseOffset(_ text: String) -> Int? {
+        var s = text
+        return s.withUTF8 { buf in
+            let raw = UnsafeRawBufferPointer(buf)
+            let t = String(text.uppercased())
+            if t == "Z" || t == "UTC" || t == "GMT" { return 0 }
+            return parseOffset(raw, from: 0, to: raw.count)
+        }
+    }
+
+    static func parseOffset(_ bytes: UnsafeRawBufferPointer, from lo: Int, to hi: Int) -> Int? {
+        guard hi - lo >= 3 else { return nil }
+        let sign: Int
+        switch bytes[lo] {
+        case UInt8(ascii: "+"): sign = 1
+        case UInt8(ascii: "-"): sign = -1
+        default: return nil
+        }
+        func d(_ i: Int) -> Int? {
+            guard i < hi else { return nil }
+            let b = bytes[i]
+            return b >= 0x30 && b <= 0x39 ? Int(b - 0x30) : nil
+        }
+        guard let h1 = d(lo + 1), let h2 = d(lo + 2) else { return nil }
+        let hours = h1 * 10 + h2
+        var minutes = 0
+        var i = lo + 3
+        if i < hi, bytes[i] == UInt8(ascii: ":") { i += 1 }
+        if i < hi {
+            guard let m1 = d(i), let m2 = d(i + 1), i + 2 == hi else { return nil }
+            minutes = m1 * 10 + m2
+        }
+        guard hours <= 18, minutes <= 59 else { return nil }
+        return sign * (hours * 3600 + minutes * 60)
+    }
+
+    private static func parseNumber(_ bytes: UnsafeRawBufferPointer, lo: Int, hi: Int, numeric: NumericTimeFormat) -> Result<ParsedTime, TimestampError> {
+        var intPart: Int64 = 0
+        var frac = 0.0
+        var scale = 0.1
+        var i = lo
+        var sawDigit = false
+        while i < hi, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+            guard intPart < 100_000_000_000_000 else { return .failure(.outOfRange) }
+            intPart = intPart * 10 + Int64(bytes[i] - 0x30)
+            i += 1
+            sawDigit = true
+        }
+        if i < hi, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < hi, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+                frac += Double(bytes[i] - 0x30) * scale
+                scale *= 0.1
+                i += 1
+                sawDigit = true
+            }
+        }
+        guard sawDigit, i == hi else { return .failure(.unrecognised) }
+        var format = numeric
+        if format == .auto {
+            if intPart >= 100_000_000_000 { format = .epochMilliseconds }
+            else if intPart >= 100_000_000 { format = .epochSeconds }
+            else if intPart < 2_958_466 { format = .excel1900 }
+            else { return .failure(.unrecognised) }
+        }
+        switch format {
+        case .epochSeconds:
+            return .success(.instant(intPart))
+        case .epochMilliseconds:
+            return .success(.instant(CivilDate.floorDiv(intPart, 1000)))
+        case .excel1900, .excel1904:
+            guard intPart < 2_958_466 else { return .failure(.outOfRange) }
+            let base: Int64 = format == .excel1900 ? -25_569 : -24_107 // 1899-12-30, 1904-01-01
+            // Round the time of day to the nearest second: serials carry binary fractions.
+            let secondsOfDay = Int64((frac * 86_400).rounded())
+            return .success(.naive((base + intPart) * 86_400 + secondsOfDay))
+        case .auto:
+            return .failure(.unrecognised)
+        }
+    }
+}

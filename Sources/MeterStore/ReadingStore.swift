@@ -1,0 +1,95 @@
+import MeterCore
+
+/// Where readings live. One protocol, an embedded (SQLite) and a server (PostgreSQL)
+/// implementation, one contract test suite for both.
+///
+/// Guarantees: a write is one transaction (all of it is durable when it returns, or none);
+/// writing the same reading twice is a no-op; a different value for a stored `(meter, start)` is a
+/// correction that keeps the old value as a version; an estimate never replaces a measured value.
+public protocol ReadingStore: Sendable {
+    /// Creates or upgrades the schema.
+    func migrate() async throws
+    /// Registers meters (or updates their source, kind and interval).
+    func register(_ meters: [Meter]) async throws
+    /// Stores a cleansed batch and its quarantined rows in one transaction.
+    func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary
+    /// Every meter with its latest reading.
+    func meters() async throws -> [MeterSnapshot]
+    /// Readings of one meter, oldest first, `from` inclusive, `to` exclusive.
+    func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading]
+    /// Calls `body` with every reading that matches, ordered by meter then start.
+    func scan(_ filter: ReadingFilter, _ body: @Sendable (Reading) throws -> Void) async throws
+    /// Earlier values of a reading, newest first.
+    func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion]
+    /// Quarantined rows, newest first.
+    func quarantine(limit: Int) async throws -> [QuarantineEntry]
+    /// Each meter's latest stored reading: where the next batch continues from.
+    func latest(meters: [MeterID]) async throws -> [MeterID: Reading]
+}
+
+/// Which readings a scan visits.
+public struct ReadingFilter: Sendable, Hashable {
+    public var meter: MeterID?
+    public var source: SourceID?
+    public var from: Int64?
+    public var to: Int64?
+
+    public init(meter: MeterID? = nil, source: SourceID? = nil, from: Int64? = nil, to: Int64? = nil) {
+        self.meter = meter
+        self.source = source
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Lineage of one write: where the batch came from.
+public struct BatchInfo: Sendable, Hashable {
+    /// File path, URL or stream name.
+    public var origin: String
+    /// Source the batch's meters belong to unless `sources` names another.
+    public var source: SourceID
+    /// Per-meter sources and kinds read from the input.
+    public var sources: [MeterID: SourceID]
+    public var kinds: [MeterID: MeterKind]
+    public var interval: IntervalLength
+
+    public init(origin: String, source: SourceID = .unassigned, sources: [MeterID: SourceID] = [:],
+                kinds: [MeterID: MeterKind] = [:], interval: IntervalLength = .halfHour) {
+        self.origin = origin
+        self.source = source
+        self.sources = sources
+        self.kinds = kinds
+        self.interval = interval
+    }
+}
+
+/// What a write did.
+public struct WriteSummary: Sendable, Hashable, Codable {
+    public var batch: Int64
+    /// New `(meter, start)` keys.
+    public var inserted = 0
+    /// Stored keys that got a different value (the old one kept as a version).
+    public var corrected = 0
+    /// Rows identical to what was stored, or estimates where a measured value was stored.
+    public var unchanged = 0
+    public var quarantined = 0
+
+    public init(batch: Int64) { self.batch = batch }
+}
+
+/// A meter with its latest reading.
+public struct MeterSnapshot: Sendable, Hashable, Codable {
+    public var meter: Meter
+    public var latest: Reading?
+}
+
+/// A superseded value of a reading.
+public struct ReadingVersion: Sendable, Hashable, Codable {
+    public var version: Int
+    public var kwh: Double
+    public var quality: Quality
+    public var rule: String?
+    public var batch: Int64?
+    /// When it was replaced (epoch seconds).
+    public var supersededAt: Int64
+}

@@ -1,0 +1,281 @@
+import Foundation
+import GRDB
+import MeterCore
+
+/// The embedded store: one SQLite file in WAL mode, through GRDB.
+///
+/// Readings are keyed by `(meter, start)` in a table without rowids, so a key lookup and a
+/// meter's time range are one B-tree walk; an index on `start` serves fleet-wide time ranges. A
+/// trigger copies a reading's old value to `reading_versions` whenever an upsert changes it.
+public final class SQLiteStore: ReadingStore {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+    }
+
+    public func migrate() async throws {
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meters (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    source TEXT NOT NULL,
+                    kind TEXT NOT NULL DEFAULT 'interval',
+                    minutes INTEGER NOT NULL DEFAULT 30,
+                    created_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))
+                );
+                CREATE INDEX meters_source ON meters(source);
+                CREATE TABLE batches (
+                    id INTEGER PRIMARY KEY,
+                    origin TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),
+                    rows INTEGER NOT NULL DEFAULT 0,
+                    quarantined INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE readings (
+                    meter INTEGER NOT NULL REFERENCES meters(id),
+                    start INTEGER NOT NULL,
+                    kwh REAL NOT NULL,
+                    quality INTEGER NOT NULL DEFAULT 0,
+                    rule TEXT,
+                    batch INTEGER,
+                    version INTEGER NOT NULL DEFAULT 1,
+                    PRIMARY KEY (meter, start)
+                ) WITHOUT ROWID;
+                CREATE INDEX readings_start ON readings(start);
+                CREATE TABLE reading_versions (
+                    meter INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    kwh REAL NOT NULL,
+                    quality INTEGER NOT NULL,
+                    rule TEXT,
+                    batch INTEGER,
+                    superseded_at INTEGER NOT NULL,
+                    superseded_by INTEGER,
+                    PRIMARY KEY (meter, start, version)
+                ) WITHOUT ROWID;
+                CREATE TRIGGER readings_keep_version AFTER UPDATE OF kwh, quality ON readings
+                BEGIN
+                    INSERT INTO reading_versions(meter, start, version, kwh, quality, rule, batch, superseded_at, superseded_by)
+                    VALUES (OLD.meter, OLD.start, OLD.version, OLD.kwh, OLD.quality, OLD.rule, OLD.batch,
+                            strftime('%s','now'), NEW.batch);
+                END;
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY,
+                    batch INTEGER,
+                    origin TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    field TEXT,
+                    reason TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    raw TEXT NOT NULL,
+                    meter TEXT,
+                    start INTEGER,
+                    created_at INTEGER NOT NULL DEFAULT (strftime('%s','now'))
+                );
+                CREATE INDEX quarantine_reason ON quarantine(reason);
+                """)
+        }
+        return m
+    }
+
+    public func register(_ meters: [Meter]) async throws {
+        try await pool.write { db in
+            for m in meters { try Self.upsertMeter(db, m) }
+        }
+    }
+
+    @discardableResult
+    static func upsertMeter(_ db: Database, _ m: Meter) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO meters(name, source, kind, minutes) VALUES (?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET source = excluded.source, kind = excluded.kind, minutes = excluded.minutes
+            """, arguments: [m.id.rawValue, m.source.rawValue, m.kind.rawValue, m.interval.minutes])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM meters WHERE name = ?", arguments: [m.id.rawValue]) ?? 0
+    }
+
+    /// Looks up a meter's row id, creating the meter with the batch's defaults when it is new.
+    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo) throws -> Int64 {
+        if let row = try Int64.fetchOne(db, sql: "SELECT id FROM meters WHERE name = ?", arguments: [id.rawValue]) {
+            if let s = info.sources[id] {
+                try db.execute(sql: "UPDATE meters SET source = ? WHERE id = ? AND source <> ?", arguments: [s.rawValue, row, s.rawValue])
+            }
+            if let k = info.kinds[id] {
+                try db.execute(sql: "UPDATE meters SET kind = ? WHERE id = ? AND kind <> ?", arguments: [k.rawValue, row, k.rawValue])
+            }
+            return row
+        }
+        return try upsertMeter(db, Meter(id: id, source: info.sources[id] ?? info.source, kind: info.kinds[id] ?? .interval,
+                                         interval: info.interval))
+    }
+
+    public func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)",
+                           arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
+            var summary = WriteSummary(batch: db.lastInsertedRowID)
+            var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
+            var seen = [Bool](repeating: false, count: batch.meters.count)
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(meter, start) DO UPDATE SET
+                    kwh = excluded.kwh, quality = excluded.quality, rule = excluded.rule,
+                    batch = excluded.batch, version = readings.version + 1
+                WHERE (readings.kwh <> excluded.kwh OR readings.quality <> excluded.quality)
+                  AND NOT (excluded.quality = 1 AND readings.quality <> 1)
+                """)
+            for i in 0..<batch.count {
+                let m = Int(batch.meterIndex[i])
+                if !seen[m] {
+                    rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info)
+                    seen[m] = true
+                }
+                let r = batch.ruleIndex[i]
+                let before = db.totalChangesCount
+                try upsert.execute(arguments: [rowIDs[m], batch.start[i], batch.kwh[i], Int(batch.quality[i].rawValue),
+                                               r >= 0 ? batch.rules[Int(r)] : nil, summary.batch])
+                switch db.totalChangesCount - before {
+                case 0: summary.unchanged += 1
+                case 1: summary.inserted += 1
+                default: summary.corrected += 1
+                }
+            }
+            let q = try db.cachedStatement(sql: """
+                INSERT INTO quarantine(batch, origin, line, field, reason, detail, raw, meter, start)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for e in quarantine {
+                try q.execute(arguments: [summary.batch, e.origin, e.line, e.field, e.reason, e.detail, e.raw,
+                                          e.meter?.rawValue, e.start])
+            }
+            summary.quarantined = quarantine.count
+            return summary
+        }
+    }
+
+    public func meters() async throws -> [MeterSnapshot] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
+                FROM meters m
+                LEFT JOIN readings r ON r.meter = m.id AND r.start = (SELECT MAX(start) FROM readings WHERE meter = m.id)
+                ORDER BY m.source, m.name
+                """)
+            return rows.compactMap { row -> MeterSnapshot? in
+                guard let meter = Self.meter(row) else { return nil }
+                var latest: Reading?
+                if let start: Int64 = row["start"] {
+                    latest = Reading(meter: meter.id, start: start, minutes: meter.interval.minutes, kwh: row["kwh"],
+                                     quality: Quality(rawValue: row["quality"]) ?? .actual, rule: row["rule"], batch: row["batch"])
+                }
+                return MeterSnapshot(meter: meter, latest: latest)
+            }
+        }
+    }
+
+    static func meter(_ row: Row) -> Meter? {
+        guard let id = MeterID(row["name"] as String), let s = SourceID(row["source"] as String) else { return nil }
+        return Meter(id: id, source: s, kind: MeterKind(rawValue: row["kind"]) ?? .interval,
+                     interval: IntervalLength(minutes: row["minutes"]) ?? .halfHour)
+    }
+
+    public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
+        try await pool.read { db in
+            var out: [Reading] = []
+            try Self.scan(db, ReadingFilter(meter: meter, from: from, to: to), limit: limit) { out.append($0) }
+            return out
+        }
+    }
+
+    public func scan(_ filter: ReadingFilter, _ body: @Sendable (Reading) throws -> Void) async throws {
+        try await pool.read { db in try Self.scan(db, filter, limit: nil, body) }
+    }
+
+    static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
+        var sql = """
+            SELECT m.name, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
+            FROM readings r JOIN meters m ON m.id = r.meter WHERE 1
+            """
+        var args: [any DatabaseValueConvertible] = []
+        if let meter = filter.meter { sql += " AND m.name = ?"; args.append(meter.rawValue) }
+        if let source = filter.source { sql += " AND m.source = ?"; args.append(source.rawValue) }
+        if let from = filter.from { sql += " AND r.start >= ?"; args.append(from) }
+        if let to = filter.to { sql += " AND r.start < ?"; args.append(to) }
+        sql += " ORDER BY m.name, r.start"
+        if let limit { sql += " LIMIT ?"; args.append(limit) }
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
+        var lastName = ""
+        var lastID: MeterID?
+        while let row = try cursor.next() {
+            let name: String = row[0]
+            if name != lastName { lastID = MeterID(name); lastName = name }
+            guard let id = lastID else { continue }
+            try body(Reading(meter: id, start: row[2], minutes: row[1], kwh: row[3],
+                             quality: Quality(rawValue: row[4]) ?? .actual, rule: row[5], batch: row[6]))
+        }
+    }
+
+    public func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT v.version, v.kwh, v.quality, v.rule, v.batch, v.superseded_at FROM reading_versions v
+                JOIN meters m ON m.id = v.meter WHERE m.name = ? AND v.start = ? ORDER BY v.version DESC
+                """, arguments: [meter.rawValue, start]).map {
+                ReadingVersion(version: $0[0], kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual, rule: $0[3],
+                               batch: $0[4], supersededAt: $0[5])
+            }
+        }
+    }
+
+    public func quarantine(limit: Int) async throws -> [QuarantineEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT origin, line, field, reason, detail, raw, meter, start FROM quarantine ORDER BY id DESC LIMIT ?
+                """, arguments: [limit]).map {
+                QuarantineEntry(origin: $0[0], line: $0[1], field: $0[2], reason: $0[3], detail: $0[4], raw: $0[5],
+                                meter: ($0[6] as String?).flatMap { MeterID($0) }, start: $0[7])
+            }
+        }
+    }
+
+    public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
+        try await pool.read { db in
+            var out: [MeterID: Reading] = [:]
+            let stmt = try db.cachedStatement(sql: """
+                SELECT m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch FROM meters m
+                JOIN readings r ON r.meter = m.id WHERE m.name = ? ORDER BY r.start DESC LIMIT 1
+                """)
+            for id in ids {
+                if let row = try Row.fetchOne(stmt, arguments: [id.rawValue]) {
+                    out[id] = Reading(meter: id, start: row[1], minutes: row[0], kwh: row[2],
+                                      quality: Quality(rawValue: row[3]) ?? .actual, rule: row[4], batch: row[5])
+                }
+            }
+            return out
+        }
+    }
+
+    /// Row counts of the main tables, for tests and `status` output.
+    public func counts() async throws -> (readings: Int, versions: Int, quarantine: Int, meters: Int) {
+        try await pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM readings") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM reading_versions") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM meters") ?? 0)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import MeterCleanse
+import MeterCore
+import MeterStore
+
+/// The one path into the store: a batch read from anywhere goes through the VEE rule set and is
+/// written, with its quarantined rows, in one transaction. Keeps each meter's last value so the
+/// next batch continues its series (gap estimation, register differences), and a running quality
+/// report of everything it has seen.
+public actor Pipeline {
+    public let store: any ReadingStore
+    public let rules: RuleSet
+    private var anchors: [MeterID: SeriesAnchor] = [:]
+    private var registerAnchors: [MeterID: SeriesAnchor] = [:]
+    private var kinds: [MeterID: MeterKind] = [:]
+    /// Every outcome since the pipeline started.
+    public private(set) var report = QualityReport()
+    public private(set) var readingsStored = 0
+    private let logger: Logger
+
+    public init(store: any ReadingStore, rules: RuleSet = RuleSet(), logger: Logger = Logger(label: "nutcracker.pipeline")) {
+        self.store = store
+        self.rules = rules
+        self.logger = logger
+    }
+
+    /// Registers meters so the pipeline knows their kinds.
+    public func register(_ meters: [Meter]) async throws {
+        for m in meters { kinds[m.id] = m.kind }
+        try await store.register(meters)
+    }
+
+    /// Runs VEE on a batch and stores the result.
+    ///
+    /// - Parameters:
+    ///   - problems: rows the reader already rejected (they are quarantined with the rest).
+    ///   - rawText: the raw text of input rows by line, for rows VEE quarantines.
+    ///   - continueFromStore: bridge gaps from each meter's latest stored reading (file imports).
+    public func ingest(_ batch: ReadingBatch, problems: [QuarantineEntry] = [], info: BatchInfo, layout: String = "",
+                       continueFromStore: Bool = false,
+                       rawText: @Sendable ([Int]) -> [Int: String] = { _ in [:] }) async throws -> IngestSummary {
+        for (id, k) in info.kinds { kinds[id] = k }
+        if continueFromStore {
+            let missing = batch.meters.filter { anchors[$0] == nil && kinds[$0] != .register }
+            if !missing.isEmpty {
+                for (id, r) in try await store.latest(meters: missing) { anchors[id] = SeriesAnchor(start: r.start, value: r.kwh) }
+            }
+        }
+        var sink = QualityReportSink(meters: batch.meters)
+        let kindOf = self.kinds, intervalAnchors = self.anchors, registerAnchors = self.registerAnchors
+        let cleansed = rules.run(batch, sink: &sink, kind: { kindOf[$0] },
+                                 anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
+        // Quarantine entries for what VEE rejected, with the row's raw text.
+        let raw = rawText(cleansed.rejections.map { Int(batch.line[Int($0.row)]) })
+        var quarantine = problems
+        for r in cleansed.rejections {
+            let i = Int(r.row)
+            let line = Int(batch.line[i])
+            let meter = batch.meters[Int(batch.meterIndex[i])]
+            quarantine.append(QuarantineEntry(
+                origin: info.origin, line: line, field: r.field, reason: r.outcome.rule == DuplicateCheck.name ? "conflicting_duplicate" : r.outcome.name,
+                detail: r.detail,
+                raw: raw[line] ?? "\(meter),\(ISO8601.format(batch.start[i])),\(batch.status[i] == .number ? String(batch.kwh[i]) : "")",
+                meter: meter, start: batch.start[i]))
+        }
+        let written = try await store.write(cleansed.batch, quarantine: quarantine, info: info)
+        updateAnchors(batch, cleansed.batch)
+        var report = sink.report
+        for p in problems {
+            report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined), meter: p.meter ?? MeterID.unknown)
+        }
+        self.report.merge(report)
+        readingsStored += written.inserted + written.corrected
+
+        var s = IngestSummary(origin: info.origin, layout: layout)
+        s.batch = written.batch
+        s.inserted = written.inserted
+        s.corrected = written.corrected
+        s.unchanged = written.unchanged
+        s.stored = written.inserted + written.corrected
+        s.storedActual = cleansed.batch.quality.reduce(0) { $0 + ($1 == .actual ? 1 : 0) }
+        s.duplicates = report.count(DuplicateCheck.exact) + report.count(DuplicateCheck.conflict)
+        s.estimated = report.total(.estimated)
+        s.missing = report.total(.missing)
+        s.quarantined = quarantine.count
+        s.invalid = quarantine.count - report.count(DuplicateCheck.conflict)
+        s.meters = Set(batch.meterIndex).count
+        s.report = report
+        s.examples = Array(quarantine.prefix(10))
+        logger.info("stored batch", metadata: ["batch": "\(written.batch)", "origin": "\(info.origin)",
+                                               "stored": "\(s.stored)", "quarantined": "\(s.quarantined)"])
+        return s
+    }
+
+    private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) {
+        for i in 0..<clean.count {
+            let id = clean.meters[Int(clean.meterIndex[i])]
+            if let a = anchors[id], a.start >= clean.start[i] { continue }
+            anchors[id] = SeriesAnchor(start: clean.start[i], value: clean.kwh[i])
+        }
+        // Register meters continue from their last register value, not from an interval.
+        for i in 0..<input.count where input.status[i] == .number {
+            let id = input.meters[Int(input.meterIndex[i])]
+            guard kinds[id] == .register, input.kwh[i] >= 0 else { continue }
+            if let a = registerAnchors[id], a.start >= input.start[i] { continue }
+            registerAnchors[id] = SeriesAnchor(start: input.start[i], value: input.kwh[i])
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+import MeterCore
+
+/// The read API over meters and their readings.
+struct MeterRoutes {
+    let deps: ServerDependencies
+
+    func add(to router: Router<BasicRequestContext>) {
+        let api = router.group("/api/v1")
+        api.get("meters") { _, _ in
+            MeterList(meters: try await deps.store.meters().map(MeterDTO.init))
+        }
+        api.get("meters/{id}/readings") { request, context -> ReadingList in
+            let text = try context.parameters.require("id")
+            guard let id = MeterID(text) else { throw HTTPError(.badRequest, message: "not a meter id: \(text.prefix(80))") }
+            let q = request.uri.queryParameters
+            let from = try q.get("from").map { try Self.time($0, "from") }
+            let to = try q.get("to").map { try Self.time($0, "to") }
+            let limit = min(q.get("limit").flatMap { Int($0) } ?? 1000, 100_000)
+            let rows = try await deps.store.readings(meter: id, from: from, to: to, limit: limit)
+            return ReadingList(meter_id: id.rawValue, readings: rows.map(ReadingDTO.init))
+        }
+    }
+
+    static func time(_ text: String, _ name: String) throws -> Int64 {
+        switch TimestampParser.parse(text) {
+        case .success(.instant(let s)), .success(.naive(let s)): return s
+        case .failure(let e): throw HTTPError(.badRequest, message: "\(name): \(e)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import MeterCore
+import MeterStore
+
+/// Options every command takes.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store: a SQLite file path.")
+    var store = "nutcracker.sqlite"
+
+    func open() async throws -> SQLiteStore {
+        if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
+            throw ValidationError("PostgreSQL stores are not supported by this build; use a SQLite file path")
+        }
+        return try await Self.open(path: store)
+    }
+
+    static func open(path: String) async throws -> SQLiteStore {
+        let s = try SQLiteStore(path: path)
+        try await s.migrate()
+        return s
+    }
+}
+
+/// Prints a progress line on a terminal (stderr), and nothing when output is redirected.
+final class ProgressLine: Sendable {
+    let label: String
+    let enabled = isatty(STDERR_FILENO) == 1
+
+    init(_ label: String) { self.label = label }
+
+    func update(_ done: Int64, _ total: Int64) {
+        guard enabled else { return }
+        let pct = total > 0 ? Int(100 * done / max(total, 1)) : 0
+        let line = "\r\(label): \(pct)% (\(Self.mb(done)) of \(Self.mb(total)))"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    static func mb(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+}
+
+func parseTime(_ text: String, _ name: String) throws -> Int64 {
+    switch TimestampParser.parse(text) {
+    case .success(.instant(let s)), .success(.naive(let s)): return s
+    case .failure(let e): throw ValidationError("--\(name): \(e): '\(text)'")
+    }
+}
+
+func parseZone(_ text: String?) throws -> TimeZoneSpec {
+    guard let text else { return .utc }
+    guard let z = TimeZoneSpec(text) else {
+        throw ValidationError("--timezone: '\(text)' is neither an offset like +10:00 nor a known IANA zone like Australia/Sydney")
+    }
+    return z
+}
+
+func printOut(_ s: String) {
+    FileHandle.standardOutput.write(Data(s.utf8))
+}
+
+extension AmbiguousTimePolicy: ExpressibleByArgument {}
+extension NonexistentTimePolicy: ExpressibleByArgument {}
+extension NumericTimeFormat: ExpressibleByArgument {}

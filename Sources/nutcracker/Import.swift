@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import MeterCleanse
+import MeterCore
+import MeterIngest
+import NutCrackerEngine
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import reading files into the store through VEE, and print what happened.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Argument(help: "CSV files of readings (one reading per row).")
+    var files: [String]
+
+    @Option(help: "Source the meters belong to when the file has no source column.")
+    var source = "default"
+
+    @Option(help: "Zone of times without an offset: UTC, an offset like +10:00, or an IANA name like Europe/London.")
+    var timezone: String?
+
+    @Option(help: "Local times that occur twice (clocks going back): reject, earlier or later.")
+    var ambiguous: AmbiguousTimePolicy = .reject
+
+    @Option(help: "Local times that never occur (clocks going forward): reject or shift-forward.")
+    var nonexistent: NonexistentTimePolicy = .reject
+
+    @Option(help: "How numbers in the time column are read: auto, epoch, epoch-ms, excel, excel1904.")
+    var numericTime: NumericTimeFormat = .auto
+
+    @Option(help: "Column of the meter id (header name or #position); guessed when omitted.")
+    var meterColumn: String?
+
+    @Option(help: "Column of the interval start time; guessed when omitted.")
+    var timeColumn: String?
+
+    @Option(help: "Column of the energy in kWh; guessed when omitted.")
+    var valueColumn: String?
+
+    @Option(help: "Meter id for a file of one meter with no meter column.")
+    var meter: String?
+
+    @Option(help: "Field delimiter: ',', ';' or 'tab'; detected when omitted.")
+    var delimiter: String?
+
+    @Flag(help: "Read ',' as the decimal mark (detected for ';' and tab files).")
+    var decimalComma = false
+
+    @Option(help: "Interval length in minutes: 1, 5, 15, 30 or 60.")
+    var interval = 30
+
+    @Option(help: "Largest credible energy of one interval (kWh).")
+    var maxKwh: Double = 100
+
+    @Option(help: "Longest run of empty slots to estimate by interpolation (0: no estimation).")
+    var maxGap = 4
+
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    func run() async throws {
+        guard let sourceID = SourceID(source) else { throw ValidationError("--source: '\(source)' is not a source id") }
+        guard let length = IntervalLength(minutes: interval) else { throw ValidationError("--interval must be 1, 5, 15, 30 or 60") }
+        let meterID = try meter.map { m -> MeterID in
+            guard let id = MeterID(m) else { throw ValidationError("--meter: '\(m)' is not a meter id") }
+            return id
+        }
+        let delim: UInt8? = try delimiter.map { d in
+            switch d {
+            case ",": return 0x2C
+            case ";": return 0x3B
+            case "tab", "\\t", "\t": return 0x09
+            default: throw ValidationError("--delimiter must be ',', ';' or 'tab'")
+            }
+        }
+        let time = TimeOptions(zone: try parseZone(timezone), ambiguous: ambiguous, nonexistent: nonexistent, numeric: numericTime)
+        let reader = CSVReader(mapping: ColumnMapping(meter: meterColumn, time: timeColumn, value: valueColumn), time: time,
+                               delimiter: delim, decimalComma: decimalComma ? true : nil, meter: meterID)
+        let store = try await storeOptions.open()
+        let pipeline = Pipeline(store: store, rules: RuleSet(VEEConfig(interval: length, maxKwh: maxKwh, maxGap: maxGap)))
+        let importer = FileImporter(csv: reader, source: sourceID, interval: length)
+        var total: IngestSummary?
+        var summaries: [IngestSummary] = []
+        for file in files {
+            let progress = ProgressLine("reading \(file)")
+            let s: IngestSummary
+            do {
+                s = try await importer.importFile(file, into: pipeline) { progress.update($0, $1) }
+            } catch {
+                progress.finish()
+                throw ValidationError("\(file): \(error)")
+            }
+            progress.finish()
+            summaries.append(s)
+            if total == nil { total = s } else { total?.merge(s) }
+            if !json { printOut(s.text + "\n") }
+        }
+        if json, let t = total {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            enc.keyEncodingStrategy = .convertToSnakeCase
+            var out = t
+            if summaries.count > 1 { out.origin = files.joined(separator: ",") }
+            printOut(String(decoding: try enc.encode(out), as: UTF8.self) + "\n")
+        }
+    }
+}
