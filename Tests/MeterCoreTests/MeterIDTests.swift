@@ -1,0 +1,18 @@
+import MeterCore
+import Testing
+
+@Suite struct MeterIDTests {
+    @Test(arguments: ["SMR89134A", "10006414", "a.b_c:d-e", String(repeating: "x", count: 64)])
+    func accepts(_ s: String) { #expect(MeterID(s)?.rawValue == s) }
+
+    @Test(arguments: ["", "has space", "semi;colon", "ünï", String(repeating: "x", count: 65), "a/b"])
+    func rejects(_ s: String) { #expect(MeterID(s) == nil) }
+
+    @Test func batchInternsMeters() {
+        var b = ReadingBatch()
+        let a = b.intern(MeterID("A1")!), c = b.intern(MeterID("C1")!), a2 = b.intern(MeterID("A1")!)
+        #expect(a == a2 && a != c && b.meters.count == 2)
+        b.append(Reading(meter: MeterID("A1")!, start: 1800, kwh: 1.5, quality: .estimated, rule: "gap_estimation"))
+        #expect(b.reading(at: 0) == Reading(meter: MeterID("A1")!, start: 1800, kwh: 1.5, quality: .estimated, rule: "gap_estimation"))
+    }
+}
