@@ -87,7 +87,7 @@ public actor Pipeline {
         s.meters = Set(batch.meterIndex).count
         s.report = report
         s.examples = Array(quarantine.prefix(10))
-        logger.info("stored batch", metadata: ["batch": "\(written.batch)", "origin": "\(info.origin)",
+        logger.debug("stored batch", metadata: ["batch": "\(written.batch)", "origin": "\(info.origin)",
                                                "stored": "\(s.stored)", "quarantined": "\(s.quarantined)"])
         return s
     }

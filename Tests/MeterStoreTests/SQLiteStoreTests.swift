@@ -1,0 +1,106 @@
+import Foundation
+import MeterCore
+import MeterStore
+import TestSupport
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    let dir = TemporaryDirectory()
+    let m1 = MeterID("M1")!
+    let t0: Int64 = 1_795_824_000
+
+    func store() async throws -> SQLiteStore {
+        let s = try SQLiteStore(path: dir.path("store.sqlite"))
+        try await s.migrate()
+        return s
+    }
+
+    func batch(_ rows: [(Int64, Double, Quality)]) -> ReadingBatch {
+        var b = ReadingBatch()
+        for (slot, v, q) in rows {
+            b.append(Reading(meter: m1, start: t0 + slot * 1800, kwh: v, quality: q, rule: q == .estimated ? "gap_estimation" : nil))
+        }
+        return b
+    }
+
+    @Test func writingTheSameReadingsTwiceIsANoOp() async throws {
+        let s = try await store()
+        let b = batch([(0, 1, .actual), (1, 2, .actual)])
+        let first = try await s.write(b, quarantine: [], info: BatchInfo(origin: "a.csv"))
+        let again = try await s.write(b, quarantine: [], info: BatchInfo(origin: "a.csv"))
+        #expect(first.inserted == 2 && first.corrected == 0)
+        #expect(again.inserted == 0 && again.corrected == 0 && again.unchanged == 2)
+        let c = try await s.counts()
+        #expect(c.readings == 2 && c.versions == 0 && c.meters == 1)
+        // Migrating again changes nothing.
+        try await s.migrate()
+        #expect(try await s.counts().readings == 2)
+    }
+
+    @Test func aDifferentValueIsACorrectionKeptAsAVersion() async throws {
+        let s = try await store()
+        let first = try await s.write(batch([(0, 1, .actual)]), quarantine: [], info: BatchInfo(origin: "a.csv"))
+        let fix = try await s.write(batch([(0, 1.5, .actual)]), quarantine: [], info: BatchInfo(origin: "b.csv"))
+        #expect(fix.corrected == 1)
+        let now = try await s.readings(meter: m1, from: nil, to: nil, limit: nil)
+        #expect(now.map(\.kwh) == [1.5] && now.first?.batch == fix.batch)
+        let old = try await s.versions(meter: m1, start: t0)
+        #expect(old.count == 1 && old[0].kwh == 1 && old[0].version == 1 && old[0].batch == first.batch)
+    }
+
+    @Test func anEstimateNeverReplacesAMeasuredValueButAMeasuredValueReplacesAnEstimate() async throws {
+        let s = try await store()
+        _ = try await s.write(batch([(0, 1, .actual), (1, 7, .estimated)]), quarantine: [], info: BatchInfo(origin: "a"))
+        let est = try await s.write(batch([(0, 3, .estimated)]), quarantine: [], info: BatchInfo(origin: "b"))
+        #expect(est.unchanged == 1)
+        let real = try await s.write(batch([(1, 2, .actual)]), quarantine: [], info: BatchInfo(origin: "c"))
+        #expect(real.corrected == 1)
+        let rows = try await s.readings(meter: m1, from: nil, to: nil, limit: nil)
+        #expect(rows.map(\.kwh) == [1, 2] && rows.map(\.quality) == [.actual, .actual])
+    }
+
+    @Test func quarantineKeepsReasonOriginLineAndRawText() async throws {
+        let s = try await store()
+        let entry = QuarantineEntry(origin: "feed.csv", line: 7, field: "kwh", reason: "negative", detail: "negative value -1",
+                                    raw: "M1,2026-11-28T00:00:00Z,-1", meter: m1, start: t0)
+        let w = try await s.write(ReadingBatch(), quarantine: [entry], info: BatchInfo(origin: "feed.csv"))
+        #expect(w.quarantined == 1)
+        #expect(try await s.quarantine(limit: 10) == [entry])
+    }
+
+    @Test func timeRangesMetersAndLatest() async throws {
+        let s = try await store()
+        try await s.register([Meter(id: m1, source: SourceID("B")!, kind: .register)])
+        _ = try await s.write(batch((0..<48).map { ($0, Double($0), .actual) }), quarantine: [], info: BatchInfo(origin: "a"))
+        let range = try await s.readings(meter: m1, from: t0 + 10 * 1800, to: t0 + 20 * 1800, limit: nil)
+        #expect(range.map(\.kwh) == (10..<20).map(Double.init))
+        let limited = try await s.readings(meter: m1, from: nil, to: nil, limit: 5)
+        #expect(limited.count == 5)
+        let meters = try await s.meters()
+        #expect(meters.count == 1 && meters[0].meter.source.rawValue == "B" && meters[0].meter.kind == .register)
+        #expect(meters[0].latest?.kwh == 47)
+        #expect(try await s.latest(meters: [m1])[m1]?.start == t0 + 47 * 1800)
+        let seen = Counter()
+        try await s.scan(ReadingFilter(source: SourceID("B"))) { _ in seen.add() }
+        #expect(seen.value == 48)
+        let none = Counter()
+        try await s.scan(ReadingFilter(source: SourceID("A"))) { _ in none.add() }
+        #expect(none.value == 0)
+    }
+
+    @Test func aWriteThatFailsLeavesNothingBehind() async throws {
+        let s = try await store()
+        var b = batch([(0, 1, .actual)])
+        b.append(meter: 0, start: t0 + 1800, kwh: .nan) // NOT NULL kwh: SQLite stores NaN as NULL and refuses
+        await #expect(throws: (any Error).self) { try await s.write(b, quarantine: [], info: BatchInfo(origin: "bad")) }
+        #expect(try await s.counts().readings == 0)
+    }
+}
+
+final class Counter: Sendable {
+    private let box = Mutex(0)
+    func add() { box.withLock { $0 += 1 } }
+    var value: Int { box.withLock { $0 } }
+}
+
+import Synchronization

@@ -1,0 +1,74 @@
+import Foundation
+import MeterCleanse
+import MeterCore
+import MeterIngest
+import MeterStore
+import NutCrackerEngine
+import TestSupport
+import Testing
+
+@Suite struct PipelineTests {
+    let dir = TemporaryDirectory()
+
+    @Test func simulatedFleetFlowsThroughVEEIntoTheStore() async throws {
+        let store = try SQLiteStore(path: dir.path("fleet.sqlite"))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store)
+        var config = FleetConfig()
+        config.duplicateRate = 0.01
+        config.invalidRate = 0.005
+        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_795_824_000)
+        try await feed.backfill(slots: 96)
+        let injected = await feed.injected
+        let report = await pipeline.report
+        let duplicates = injected.filter { $0.kind == .duplicate }.count
+        #expect(duplicates > 0)
+        #expect(report.count(DuplicateCheck.exact) == duplicates)
+        #expect(report.count(NotANumberCheck.empty) + report.count(NotANumberCheck.unparseable)
+                == injected.filter { $0.kind == .invalid }.count)
+        let counts = try await store.counts()
+        #expect(counts.meters == 30)
+        // Register meters: one baseline per meter, then intervals.
+        let meters = try await store.meters()
+        #expect(meters.filter { $0.meter.kind == .register }.count == (await feed.meters).filter { $0.kind == .register }.count)
+        #expect(meters.allSatisfy { $0.latest != nil })
+        // Live steps continue the series: no baseline again, gaps bridged.
+        let step = try await feed.step()
+        #expect(step.report.count(RegisterDifference.baseline) == 0)
+        #expect(step.stored >= 25)
+        // Quarantined rows are stored with their reason.
+        #expect(counts.quarantine == report.total(.quarantined))
+    }
+
+    @Test func fileImportContinuesGapsFromTheStore() async throws {
+        let store = try SQLiteStore(path: dir.path("gaps.sqlite"))
+        try await store.migrate()
+        let a = try dir.write("a.csv", "meter_id,timestamp,kwh\nM1,2026-11-28T00:00:00Z,1\n")
+        let b = try dir.write("b.csv", "meter_id,timestamp,kwh\nM1,2026-11-28T02:00:00Z,5\n")
+        _ = try await FileImporter().importFile(a, into: Pipeline(store: store))
+        let s = try await FileImporter().importFile(b, into: Pipeline(store: store))
+        #expect(s.estimated == 3)
+        let rows = try await store.readings(meter: MeterID("M1")!, from: nil, to: nil, limit: nil)
+        #expect(rows.map(\.kwh) == [1, 2, 3, 4, 5])
+    }
+
+    @Test func quarantinedRowsKeepTheirRawLineFromTheFile() async throws {
+        let store = try SQLiteStore(path: dir.path("q.sqlite"))
+        try await store.migrate()
+        let path = try dir.write("q.csv", """
+            meter_id,timestamp,kwh
+            M1,2026-11-28T00:00:00Z,1
+            M1,2026-11-28T00:30:00Z,-4
+            M1,2026-11-28T00:00:00Z,9
+            M1,2026-11-28T01:00:00Z,oops
+            """)
+        let s = try await FileImporter().importFile(path, into: Pipeline(store: store))
+        #expect(s.quarantined == 3 && s.duplicates == 1 && s.invalid == 2)
+        let q = try await store.quarantine(limit: 10)
+        let byLine = Dictionary(uniqueKeysWithValues: q.map { ($0.line, $0) })
+        #expect(byLine[3]?.raw == "M1,2026-11-28T00:30:00Z,-4" && byLine[3]?.reason == "negative")
+        #expect(byLine[4]?.raw == "M1,2026-11-28T00:00:00Z,9" && byLine[4]?.reason == "conflicting_duplicate")
+        #expect(byLine[5]?.raw == "M1,2026-11-28T01:00:00Z,oops" && byLine[5]?.reason == "unparseable")
+        #expect(q.allSatisfy { $0.origin == path })
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MeterCore
+import MeterIngest
+import MeterStore
+import NutCrackerEngine
+import NutCrackerServer
+import TestSupport
+import Testing
+
+@Suite struct ServerTests {
+    let dir = TemporaryDirectory()
+
+    func deps() async throws -> (ServerDependencies, FleetFeed) {
+        let store = try SQLiteStore(path: dir.path("server.sqlite"))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store)
+        let feed = FleetFeed(pipeline: pipeline, config: FleetConfig(), startingAt: 1_795_824_000)
+        try await feed.backfill(slots: 4)
+        return (ServerDependencies(store: store, pipeline: pipeline), feed)
+    }
+
+    struct Meters: Decodable { var meters: [M] }
+    struct M: Decodable { var meter_id: String; var source: String; var kind: String; var latest: R? }
+    struct R: Decodable { var start: String; var kwh: Double; var quality: String }
+    struct Readings: Decodable { var meter_id: String; var readings: [R] }
+
+    @Test func healthMetersReadingsAndThePage() async throws {
+        let (deps, _) = try await deps()
+        let app = Application(router: buildRouter(deps))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { res in
+                #expect(res.status == .ok)
+                #expect(String(buffer: res.body).contains("\"ok\""))
+            }
+            try await client.execute(uri: "/ready", method: .get) { res in #expect(res.status == .ok) }
+            let list = try await client.execute(uri: "/api/v1/meters", method: .get) { res in
+                #expect(res.status == .ok)
+                return try JSONDecoder().decode(Meters.self, from: Data(buffer: res.body))
+            }
+            #expect(list.meters.count == 30)
+            #expect(Set(list.meters.map(\.source)) == ["A", "B", "C"])
+            #expect(list.meters.allSatisfy { $0.latest != nil })
+            let id = list.meters[0].meter_id
+            try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=2026-11-28T00:00:00Z&limit=2", method: .get) { res in
+                #expect(res.status == .ok)
+                let r = try JSONDecoder().decode(Readings.self, from: Data(buffer: res.body))
+                #expect(r.meter_id == id && r.readings.count == 2 && r.readings[0].start == "2026-11-28T00:00:00Z")
+            }
+            try await client.execute(uri: "/api/v1/meters/bad%20id/readings", method: .get) { res in
+                #expect(res.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=yesterday", method: .get) { res in
+                #expect(res.status == .badRequest)
+            }
+            try await client.execute(uri: "/", method: .get) { res in
+                #expect(res.status == .ok)
+                #expect(res.headers[.contentType]?.contains("text/html") == true)
+                let html = String(buffer: res.body)
+                #expect(html.contains("/api/v1/meters") && !html.contains("http://") && !html.contains("https://"))
+            }
+        }
+    }
+
+    @Test func aReadingTheFleetEmitsIsVisibleThroughTheAPIWithinTwoSeconds() async throws {
+        let (deps, feed) = try await deps()
+        let app = Application(router: buildRouter(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            func latestStart() async throws -> String {
+                try await client.execute(uri: "/api/v1/meters", method: .get) { res in
+                    try JSONDecoder().decode(Meters.self, from: Data(buffer: res.body)).meters.compactMap { $0.latest?.start }.max() ?? ""
+                }
+            }
+            let before = try await latestStart()
+            let emitted = ISO8601.format(await feed.nextSlot)
+            let clock = ContinuousClock()
+            let started = clock.now
+            try await feed.step()
+            var seen = ""
+            while clock.now - started < .seconds(2) {
+                seen = try await latestStart()
+                if seen == emitted { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(seen == emitted && seen > before)
+            #expect(clock.now - started < .seconds(2))
+        }
+    }
+}
