@@ -28,6 +28,8 @@ struct MeterDTO: ResponseEncodable, Decodable, Sendable {
     var kind: String
     var minutes: Int
     var latest: ReadingDTO?
+    /// The last values, oldest first, when asked for.
+    var recent: [Double]?
 
     init(_ s: MeterSnapshot) {
         meter_id = s.meter.id.rawValue

@@ -53,7 +53,7 @@ enum DashboardPage {
       <h1>Nut Cracker</h1>
       <div class="stat">meters <b id="n-meters">–</b></div>
       <div class="stat">fleet, last interval <b id="fleet-kwh">–</b> kWh</div>
-      <div class="stat">as of <b id="as-of">–</b></div>
+      <div class="stat">fleet time <b id="as-of">–</b></div>
       <div id="live">live</div>
     </header>
     <main id="fleet"><div class="empty">Waiting for the first readings…</div></main>
@@ -72,7 +72,7 @@ enum DashboardPage {
     async function refresh() {
       const live = document.getElementById("live");
       try {
-        const res = await fetch("/api/v1/meters", { cache: "no-store" });
+        const res = await fetch(history.size ? "/api/v1/meters" : "/api/v1/meters?recent=48", { cache: "no-store" });
         if (!res.ok) throw new Error(res.status);
         const data = await res.json();
         live.className = "";
@@ -87,6 +87,9 @@ enum DashboardPage {
       for (const m of meters) {
         if (!bySource.has(m.source)) bySource.set(m.source, []);
         bySource.get(m.source).push(m);
+        if (m.recent && !history.has(m.meter_id)) {
+          history.set(m.meter_id, m.recent.map((kwh, i) => ({ kwh, start: i === m.recent.length - 1 && m.latest ? m.latest.start : String(i) })));
+        }
         if (m.latest) {
           const h = history.get(m.meter_id) || [];
           if (!h.length || h[h.length - 1].start !== m.latest.start) h.push(m.latest);

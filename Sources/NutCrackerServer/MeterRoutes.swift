@@ -7,8 +7,19 @@ struct MeterRoutes {
 
     func add(to router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
-        api.get("meters") { _, _ in
-            MeterList(meters: try await deps.store.meters().map(MeterDTO.init))
+        api.get("meters") { request, _ in
+            // `recent=N` adds each meter's last N values (for sparklines), up to a day of 5-minute slots.
+            let recent = min(max(request.uri.queryParameters.get("recent").flatMap { Int($0) } ?? 0, 0), 288)
+            var list: [MeterDTO] = []
+            for snapshot in try await deps.store.meters() {
+                var dto = MeterDTO(snapshot)
+                if recent > 0, let latest = snapshot.latest {
+                    let from = latest.start - Int64(recent - 1) * snapshot.meter.interval.seconds
+                    dto.recent = try await deps.store.readings(meter: snapshot.meter.id, from: from, to: nil, limit: recent).map(\.kwh)
+                }
+                list.append(dto)
+            }
+            return MeterList(meters: list)
         }
         api.get("meters/{id}/readings") { request, context -> ReadingList in
             let text = try context.parameters.require("id")

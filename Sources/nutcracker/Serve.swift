@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let store = try await storeOptions.open()
         let deps = ServerDependencies(store: store, pipeline: Pipeline(store: store))
-        print("Nut Cracker serving \(storeOptions.store) on http://\(host):\(port)/")
+        printOut("Nut Cracker serving \(storeOptions.store) on http://\(host):\(port)/\n")
         try await buildApplication(deps, host: host, port: port).runService()
     }
 }
@@ -46,9 +46,11 @@ struct Demo: AsyncParsableCommand {
         try await feed.backfill(slots: slots)
         await feed.start(speedup: speedup)
         let deps = ServerDependencies(store: sqlite, pipeline: pipeline)
-        print("""
-            Nut Cracker demo: \(config.sources.count * metersPerSource) simulated meters streaming into \(store)
+        printOut("""
+            Nut Cracker demo: \(config.sources.count * metersPerSource) simulated meters streaming into \(store) \
+            (a half hour of fleet time every \(String(format: "%.1f", 1800 / speedup)) s)
             open http://\(host):\(port)/   (JSON: http://\(host):\(port)/api/v1/meters)
+
             """)
         try await buildApplication(deps, host: host, port: port).runService()
     }

@@ -22,7 +22,7 @@ import Testing
     }
 
     struct Meters: Decodable { var meters: [M] }
-    struct M: Decodable { var meter_id: String; var source: String; var kind: String; var latest: R? }
+    struct M: Decodable { var meter_id: String; var source: String; var kind: String; var latest: R?; var recent: [Double]? }
     struct R: Decodable { var start: String; var kwh: Double; var quality: String }
     struct Readings: Decodable { var meter_id: String; var readings: [R] }
 
@@ -42,6 +42,11 @@ import Testing
             #expect(list.meters.count == 30)
             #expect(Set(list.meters.map(\.source)) == ["A", "B", "C"])
             #expect(list.meters.allSatisfy { $0.latest != nil })
+            let withRecent = try await client.execute(uri: "/api/v1/meters?recent=3", method: .get) { res in
+                try JSONDecoder().decode(Meters.self, from: Data(buffer: res.body))
+            }
+            #expect(withRecent.meters.filter { $0.kind == "interval" }.allSatisfy { $0.recent?.count == 3 && $0.recent?.last == $0.latest?.kwh })
+            #expect(list.meters.allSatisfy { $0.recent == nil })
             let id = list.meters[0].meter_id
             try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=2026-11-28T00:00:00Z&limit=2", method: .get) { res in
                 #expect(res.status == .ok)
