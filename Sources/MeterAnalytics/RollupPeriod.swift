@@ -9,25 +9,41 @@ public enum RollupPeriod: String, Sendable, CaseIterable, Codable {
     case week
     case month
 
-    /// The bucket an instant falls in: its start (UTC epoch seconds) and its label.
-    public func bucket(of start: Int64, calendar: SettlementCalendar) -> (start: Int64, label: String) {
+    /// The start (UTC epoch seconds) of the period an instant falls in.
+    @inline(__always)
+    public func bucketStart(of start: Int64, calendar: SettlementCalendar) -> Int64 {
         switch self {
         case .settlementPeriod:
-            let (date, period) = calendar.period(of: start)
-            return (CivilDate.floorDiv(start, 1800) * 1800, "\(date)/\(period)")
+            return CivilDate.floorDiv(start, 1800) * 1800
         case .hour:
-            return (CivilDate.floorDiv(start, 3600) * 3600, ISO8601.format(CivilDate.floorDiv(start, 3600) * 3600))
+            return CivilDate.floorDiv(start, 3600) * 3600
         case .day:
-            let d = calendar.localDate(of: start)
-            return (calendar.startOfDay(d), d.description)
+            if calendar.spec == .utc { return CivilDate.floorDiv(start, 86_400) * 86_400 }
+            return calendar.startOfDay(calendar.localDate(of: start))
         case .week:
             let d = calendar.localDate(of: start)
-            let monday = d.adding(days: Int64(1 - d.isoWeekday))
-            return (calendar.startOfDay(monday), Self.isoWeekLabel(d))
+            return calendar.startOfDay(d.adding(days: Int64(1 - d.isoWeekday)))
         case .month:
             let d = calendar.localDate(of: start)
-            let first = CivilDate(year: d.year, month: d.month, day: 1)
-            return (calendar.startOfDay(first), String(first.description.prefix(7)))
+            return calendar.startOfDay(CivilDate(year: d.year, month: d.month, day: 1))
+        }
+    }
+
+    /// The label of the period that starts at `bucketStart`: `2026-11-28/17`, an ISO hour,
+    /// `2026-11-28`, `2026-W48`, `2026-11`.
+    public func label(ofBucketStarting bucketStart: Int64, calendar: SettlementCalendar) -> String {
+        switch self {
+        case .settlementPeriod:
+            let (date, period) = calendar.period(of: bucketStart)
+            return "\(date)/\(period)"
+        case .hour:
+            return ISO8601.format(bucketStart)
+        case .day:
+            return calendar.localDate(of: bucketStart).description
+        case .week:
+            return Self.isoWeekLabel(calendar.localDate(of: bucketStart))
+        case .month:
+            return String(calendar.localDate(of: bucketStart).description.prefix(7))
         }
     }
 

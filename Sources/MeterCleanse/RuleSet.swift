@@ -41,13 +41,21 @@ public struct RuleSet: Sendable {
     public func run<S: OutcomeSink>(_ input: ReadingBatch, sink: inout S,
                                     kind: (MeterID) -> MeterKind? = { _ in nil },
                                     anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
+        run(input, groups: Self.rowsByMeter(input), sink: &sink, kind: kind, anchor: anchor)
+    }
+
+    /// Runs every rule over the given meter groups of the batch (from `rowsByMeter`), so that
+    /// several workers can each take a share of the meters.
+    public func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
+                                    kind: (MeterID) -> MeterKind? = { _ in nil },
+                                    anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
         var out = ReadingBatch()
         for m in input.meters { _ = out.intern(m) }
         out.reserve(input.count)
         var ruleIndex: [String: Int16] = [:]
         var rejections: [Rejection] = []
         var series = MeterSeries(meter: 0, kind: .interval)
-        for (m, rows) in Self.rowsByMeter(input) {
+        for (m, rows) in groups {
             let id = input.meters[Int(m)]
             series.removeAll()
             series.meter = m
@@ -78,7 +86,7 @@ public struct RuleSet: Sendable {
     /// Row indices grouped by meter (meters in table order), each group sorted by start with ties
     /// in arrival order. A counting sort by meter keeps arrival order, so only the per-meter sort
     /// remains, and that is nearly sorted for real feeds.
-    static func rowsByMeter(_ b: ReadingBatch) -> [(Int32, ArraySlice<Int32>)] {
+    public static func rowsByMeter(_ b: ReadingBatch) -> [(Int32, ArraySlice<Int32>)] {
         let meterCount = b.meters.count
         var offsets = [Int](repeating: 0, count: meterCount + 1)
         for m in b.meterIndex { offsets[Int(m) + 1] += 1 }

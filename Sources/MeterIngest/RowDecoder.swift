@@ -8,9 +8,9 @@ public struct RowDecoder {
     public var decimalComma: Bool
     private var resolver: LocalTimeResolver
     private let numeric: NumericTimeFormat
-    private var lastMeterBytes: [UInt8] = []
-    private var lastMeter: Int32 = -1
-    private var meterTable: [String: Int32] = [:]
+    /// Meter id bytes as they appeared in the input to the batch's meter index.
+    private var interner = ByteInterner()
+    private var internedToBatch: [Int32] = []
 
     public init(origin: String, time: TimeOptions, defaultMeter: MeterID? = nil, decimalComma: Bool = false) {
         self.origin = origin
@@ -28,24 +28,18 @@ public struct RowDecoder {
         // Meter.
         let meter: Int32
         if let meterBytes, meterBytes.count > 0 {
-            if lastMeter >= 0, meterBytes.elementsEqual(lastMeterBytes) {
-                meter = lastMeter
+            if let k = interner.find(meterBytes) {
+                meter = internedToBatch[Int(k)]
             } else {
-                let text = String(decoding: meterBytes, as: UTF8.self)
-                let trimmed = text.trimmingSpaces
-                if let known = meterTable[trimmed] {
-                    meter = known
-                } else {
-                    guard let id = MeterID(trimmed) else {
-                        reject(&result, line: line, field: "meter_id", reason: "invalid_meter_id",
-                               detail: "'\(trimmed.prefix(80))' is not a meter id (1-64 of A-Z a-z 0-9 . _ : -)", raw: raw())
-                        return
-                    }
-                    meter = result.batch.intern(id)
-                    meterTable[trimmed] = meter
+                let trimmed = String(decoding: meterBytes, as: UTF8.self).trimmingSpaces
+                guard let id = MeterID(trimmed) else {
+                    reject(&result, line: line, field: "meter_id", reason: "invalid_meter_id",
+                           detail: "'\(trimmed.prefix(80))' is not a meter id (1-64 of A-Z a-z 0-9 . _ : -)", raw: raw())
+                    return
                 }
-                lastMeterBytes = Array(meterBytes)
-                lastMeter = meter
+                meter = result.batch.intern(id)
+                _ = interner.insert(meterBytes)
+                internedToBatch.append(meter)
             }
         } else if let d = defaultMeter {
             meter = result.batch.intern(d)

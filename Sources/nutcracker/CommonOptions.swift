@@ -36,6 +36,12 @@ final class ProgressLine: Sendable {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
+    /// Shows a short phrase, e.g. the stage a job is in.
+    func say(_ phrase: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(label): \(phrase)".utf8))
+    }
+
     func finish() {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))

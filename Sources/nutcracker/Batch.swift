@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import NutCrackerEngine
+
+struct Batch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "File-to-file batch jobs.", subcommands: [Daily.self])
+
+    struct Daily: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Daily figures per meter from raw readings (meter_id,timestamp,kwh): totals, extremes and quality counts.")
+
+        @Option(help: "Raw readings CSV.") var input: String
+        @Option(help: "Daily CSV to write.") var output: String
+        @Option(help: "Largest valid energy of one half hour (kWh).") var maxKwh: Double = 100
+        @Option(help: "Longest run of empty slots to estimate.") var maxGap = 4
+        @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+        func run() async throws {
+            let job = DailyJob(maxKwh: maxKwh, maxGap: maxGap, parallelism: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            let line = ProgressLine("daily")
+            let summary = try await job.run(input: input, output: output) { line.say($0) }
+            line.finish()
+            FileHandle.standardError.write(Data("\(input): \(summary.rowsRead) rows, \(summary.meters) meters -> \(output): \(summary.days) meter-days\n".utf8))
+        }
+    }
+}
