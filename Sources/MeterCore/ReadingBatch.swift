@@ -32,6 +32,17 @@ public struct ReadingBatch: Sendable {
         line.reserveCapacity(n)
     }
 
+    /// Removes every row, keeping the meter and rule tables (and the capacity).
+    public mutating func removeAllRows() {
+        meterIndex.removeAll(keepingCapacity: true)
+        start.removeAll(keepingCapacity: true)
+        kwh.removeAll(keepingCapacity: true)
+        status.removeAll(keepingCapacity: true)
+        quality.removeAll(keepingCapacity: true)
+        ruleIndex.removeAll(keepingCapacity: true)
+        line.removeAll(keepingCapacity: true)
+    }
+
     /// The index of a meter in `meters`, adding it on first sight.
     public mutating func intern(_ id: MeterID) -> Int32 {
         if let i = internTable[id] { return i }

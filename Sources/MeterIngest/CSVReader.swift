@@ -30,6 +30,14 @@ public struct CSVReader: Sendable {
 
     /// Reads a file. `progress` is called after each chunk with bytes read and the file's size.
     public func read(path: String, progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
+        try read(path: path, progress: progress, onChunk: nil)
+    }
+
+    /// Reads a file in bounded memory: after each chunk, `onChunk` gets the rows read so far and
+    /// they are cleared (the meter table and the problems stay), so the batch never holds more
+    /// than one chunk's rows. The returned result holds what the last call did not take.
+    public func read(path: String, progress: ((Int64, Int64) -> Void)? = nil,
+                     onChunk: ((inout IngestResult) throws -> Void)?) throws -> IngestResult {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw IngestError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
@@ -47,6 +55,10 @@ public struct CSVReader: Sendable {
             pending.append(contentsOf: chunk)
             let used = try pending.withUnsafeBytes { try state.consume($0, isFinal: isFinal) }
             pending.removeFirst(used)
+            if let onChunk {
+                try onChunk(&state.result)
+                state.result.batch.removeAllRows()
+            }
             done += Int64(chunk.count)
             progress?(done, size)
             if isFinal { break }

@@ -16,12 +16,21 @@ public struct DailyJob: Sendable {
     public var maxGap: Int
     /// Worker count for the cleansing stage.
     public var parallelism: Int
+    /// Peak memory the job plans for, in bytes. An input whose rows would not fit is split by
+    /// meter into partition files on disk and done one partition at a time.
+    public var memoryLimit: Int
 
-    public init(maxKwh: Double = 100, maxGap: Int = 4, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(maxKwh: Double = 100, maxGap: Int = 4, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+                memoryLimit: Int = 2 << 30) {
         self.maxKwh = maxKwh
         self.maxGap = maxGap
         self.parallelism = max(1, parallelism)
+        self.memoryLimit = max(memoryLimit, 1 << 20)
     }
+
+    /// Memory the job needs per input row held in memory: the row's columns, its place in the
+    /// per-meter order, its cleansed copy and working space.
+    static let bytesPerRow = 96
 
     public static let header = "meter_id,date,total_kwh,n_actual,n_estimated,n_missing,n_invalid,n_duplicate,min_kwh,max_kwh"
 
@@ -31,12 +40,19 @@ public struct DailyJob: Sendable {
         public var meters = 0
         public var days = 0
         public var unreadable = 0
+        /// Partition files used (0: the input fit in memory).
+        public var partitions = 0
         public var report = QualityReport()
     }
 
     /// Reads `input`, writes `output`. `progress` gets a short phrase per stage and read progress.
     public func run(input: String, output: String, progress: (@Sendable (String) -> Void)? = nil) async throws -> Summary {
         let reader = CSVReader(mapping: ColumnMapping(meter: "meter_id", time: "timestamp", value: "kwh"))
+        let need = Self.estimatedRows(input) * Self.bytesPerRow
+        if need > memoryLimit {
+            let parts = Int((need + memoryLimit / 2 - 1) / (memoryLimit / 2))
+            return try await runPartitioned(reader, input: input, output: output, partitions: parts, need: need, progress: progress)
+        }
         let parsed = try reader.read(path: input) { done, total in
             progress?("reading \(total > 0 ? 100 * done / total : 0)%")
         }
@@ -48,7 +64,85 @@ public struct DailyJob: Sendable {
         summary.unreadable = parsed.problems.count
         summary.meters = parsed.batch.meters.count
         summary.report = result.report
-        summary.days = try write(result, batch: parsed.batch, to: output)
+        var span = DaySpan(meters: parsed.batch.meters.count)
+        span.add(parsed.batch)
+        summary.days = try write(result, meters: parsed.batch.meters, span: span, to: output)
+        return summary
+    }
+
+    /// Rows in a file, estimated from its size and the line lengths of its first 64 KiB.
+    static func estimatedRows(_ path: String) -> Int {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard let h = FileHandle(forReadingAtPath: path) else { return 0 }
+        defer { try? h.close() }
+        let head = (try? h.read(upToCount: 64 * 1024)) ?? Data()
+        let lines = max(1, head.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
+        return size / max(1, head.count / lines)
+    }
+
+    /// Each meter's first and last input day, over every row it sent (valid or not).
+    struct DaySpan {
+        var first: [Int64]
+        var last: [Int64]
+
+        init(meters: Int) {
+            first = [Int64](repeating: .max, count: meters)
+            last = [Int64](repeating: .min, count: meters)
+        }
+
+        mutating func add(_ batch: ReadingBatch) {
+            if first.count < batch.meters.count {
+                first += [Int64](repeating: .max, count: batch.meters.count - first.count)
+                last += [Int64](repeating: .min, count: batch.meters.count - last.count)
+            }
+            for i in 0..<batch.count {
+                let k = Int(batch.meterIndex[i])
+                let d = CivilDate.floorDiv(batch.start[i], 86_400)
+                if d < first[k] { first[k] = d }
+                if d > last[k] { last[k] = d }
+            }
+        }
+    }
+
+    /// The bounded-memory path: rows are routed by meter into partition files while reading,
+    /// then each partition is cleansed and rolled up on its own.
+    func runPartitioned(_ reader: CSVReader, input: String, output: String, partitions: Int, need: Int,
+                        progress: (@Sendable (String) -> Void)?) async throws -> Summary {
+        let dir = URL(fileURLWithPath: output).deletingLastPathComponent()
+            .appendingPathComponent(".nutcracker-spill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let note = "spilling to \(partitions) partitions (input needs ~\(need >> 20) MB, limit \(memoryLimit >> 20) MB)"
+        var spill = try PartitionSpill(directory: dir, count: partitions)
+        var span = DaySpan(meters: 0)
+        var rowsRead = 0
+        let rest = try reader.read(path: input, progress: { done, total in
+            progress?("reading \(total > 0 ? 100 * done / total : 0)%, \(note)")
+        }, onChunk: { result in
+            span.add(result.batch)
+            try spill.append(result.batch)
+        })
+        rowsRead = rest.rowsRead
+        try spill.finish()
+        let meters = rest.batch.meters
+        var all = Cleansed()
+        for p in 0..<partitions {
+            progress?("partition \(p + 1)/\(partitions): cleansing, \(note)")
+            var batch = try spill.load(p)
+            batch.meters = meters
+            let r = await cleanse(batch)
+            all.cells += r.cells
+            all.outcomes.merge(r.outcomes)
+            all.report.merge(r.report)
+        }
+        progress?("writing")
+        var summary = Summary()
+        summary.rowsRead = rowsRead
+        summary.unreadable = rest.problems.count
+        summary.meters = meters.count
+        summary.partitions = partitions
+        summary.report = all.report
+        summary.days = try write(all, meters: meters, span: span, to: output)
         return summary
     }
 
@@ -104,16 +198,9 @@ public struct DailyJob: Sendable {
     }
 
     /// Writes the output file; returns the number of rows.
-    func write(_ r: Cleansed, batch: ReadingBatch, to path: String) throws -> Int {
-        // Each meter's first and last input day, over every row it sent.
-        let m = batch.meters.count
-        var firstDay = [Int64](repeating: .max, count: m), lastDay = [Int64](repeating: .min, count: m)
-        for i in 0..<batch.count {
-            let k = Int(batch.meterIndex[i])
-            let d = CivilDate.floorDiv(batch.start[i], 86_400)
-            if d < firstDay[k] { firstDay[k] = d }
-            if d > lastDay[k] { lastDay[k] = d }
-        }
+    func write(_ r: Cleansed, meters: [MeterID], span: DaySpan, to path: String) throws -> Int {
+        let m = meters.count
+        let firstDay = span.first, lastDay = span.last
         // Cells per meter (they arrive grouped by meter, in day order).
         var cellRange = [Range<Int>](repeating: 0..<0, count: m)
         var lo = 0
@@ -134,9 +221,9 @@ public struct DailyJob: Sendable {
         defer { try? out.close() }
         var text = Self.header + "\n"
         var rows = 0
-        let order = (0..<m).sorted { batch.meters[$0].rawValue < batch.meters[$1].rawValue }
-        for k in order where firstDay[k] <= lastDay[k] {
-            let name = batch.meters[k].rawValue
+        let order = (0..<m).sorted { meters[$0].rawValue < meters[$1].rawValue }
+        for k in order where k < firstDay.count && firstDay[k] <= lastDay[k] {
+            let name = meters[k].rawValue
             var c = cellRange[k].lowerBound
             for day in firstDay[k]...lastDay[k] {
                 while c < cellRange[k].upperBound, r.cells[c].start < day * 86_400 { c += 1 }

@@ -15,13 +15,16 @@ struct Batch: AsyncParsableCommand {
         @Option(help: "Largest valid energy of one half hour (kWh).") var maxKwh: Double = 100
         @Option(help: "Longest run of empty slots to estimate.") var maxGap = 4
         @Option(help: "Worker threads (default: all cores).") var threads: Int?
+        @Option(help: "Peak memory to plan for, in MB; a larger input is split into partitions on disk.") var memoryLimit = 2048
 
         func run() async throws {
-            let job = DailyJob(maxKwh: maxKwh, maxGap: maxGap, parallelism: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            let job = DailyJob(maxKwh: maxKwh, maxGap: maxGap, parallelism: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                               memoryLimit: memoryLimit << 20)
             let line = ProgressLine("daily")
             let summary = try await job.run(input: input, output: output) { line.say($0) }
             line.finish()
-            FileHandle.standardError.write(Data("\(input): \(summary.rowsRead) rows, \(summary.meters) meters -> \(output): \(summary.days) meter-days\n".utf8))
+            FileHandle.standardError.write(Data(("\(input): \(summary.rowsRead) rows, \(summary.meters) meters -> \(output): \(summary.days) meter-days"
+                + (summary.partitions > 0 ? " (in \(summary.partitions) partitions)" : "") + "\n").utf8))
         }
     }
 }

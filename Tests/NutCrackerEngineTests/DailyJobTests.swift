@@ -89,5 +89,11 @@ struct DailyJobReferenceTests {
         let c = try BuiltProducts.run("/usr/bin/env", ["python3", cmp, expected, actual])
         #expect(c.status == 0, "\(c.out)")
         #expect(c.out.hasPrefix("agree: 1200 rows"))
+        // With too little memory for the rows, the job partitions to disk and agrees all the same.
+        let spilled = dir.path("spilled.csv")
+        let small = try await DailyJob(memoryLimit: 1 << 20).run(input: input, output: spilled)
+        #expect(small.partitions >= 3)
+        let c2 = try BuiltProducts.run("/usr/bin/env", ["python3", cmp, expected, spilled])
+        #expect(c2.status == 0, "\(c2.out)")
     }
 }
