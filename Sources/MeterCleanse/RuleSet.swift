@@ -98,11 +98,9 @@ public struct RuleSet: Sendable {
             order[cursor[m]] = Int32(i)
             cursor[m] += 1
         }
-        var groups: [(Int32, ArraySlice<Int32>)] = []
-        groups.reserveCapacity(meterCount)
-        for m in 0..<meterCount where offsets[m + 1] > offsets[m] {
+        let starts = b.start
+        for m in 0..<meterCount where offsets[m + 1] - offsets[m] > 1 {
             let range = offsets[m]..<offsets[m + 1]
-            let starts = b.start
             var sorted = true
             for k in range.dropFirst() where starts[Int(order[k - 1])] > starts[Int(order[k])] { sorted = false; break }
             if !sorted {
@@ -111,7 +109,13 @@ public struct RuleSet: Sendable {
                     return sx != sy ? sx < sy : x < y
                 }
             }
-            groups.append((Int32(m), order[range]))
+        }
+        // Slices are taken only once every range is sorted: a slice shares the array's storage,
+        // and sorting after taking one would copy the whole order array.
+        var groups: [(Int32, ArraySlice<Int32>)] = []
+        groups.reserveCapacity(meterCount)
+        for m in 0..<meterCount where offsets[m + 1] > offsets[m] {
+            groups.append((Int32(m), order[offsets[m]..<offsets[m + 1]]))
         }
         return groups
     }
