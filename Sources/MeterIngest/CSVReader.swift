@@ -1,5 +1,6 @@
 import Foundation
 import MeterCore
+import Synchronization
 
 /// Reads delimited text of readings, one row per reading (the long layout): a header, then rows
 /// with a meter, a time and a value column.
@@ -29,29 +30,57 @@ public struct CSVReader: Sendable {
     }
 
     /// Reads a file. `progress` is called after each chunk with bytes read and the file's size.
-    public func read(path: String, progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
-        try read(path: path, progress: progress, onChunk: nil)
+    ///
+    /// A large file is read by several workers at once, each from its own stretch of the file
+    /// (cut after a line end); their rows are joined in file order. When a cut turns out to fall
+    /// inside a quoted field (an odd number of quotes before it), the file is read again in one
+    /// pass, so the result is always the one a single pass gives.
+    public func read(path: String, workers: Int = 1, progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws -> IngestResult {
+        let size = Self.size(path)
+        let parts = workers > 1 && size > 16 << 20 ? workers : 1
+        if parts > 1, let result = try readParallel(path: path, size: size, parts: parts, progress: progress) {
+            return result
+        }
+        return try read(path: path, progress: progress, onChunk: nil)
+    }
+
+    static func size(_ path: String) -> Int64 {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+    }
+
+    static func open(_ path: String) throws -> FileHandle {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw IngestError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        }
+        return handle
     }
 
     /// Reads a file in bounded memory: after each chunk, `onChunk` gets the rows read so far and
     /// they are cleared (the meter table and the problems stay), so the batch never holds more
     /// than one chunk's rows. The returned result holds what the last call did not take.
-    public func read(path: String, progress: ((Int64, Int64) -> Void)? = nil,
+    public func read(path: String, progress: (@Sendable (Int64, Int64) -> Void)? = nil,
                      onChunk: ((inout IngestResult) throws -> Void)?) throws -> IngestResult {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw IngestError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
-        }
+        let handle = try Self.open(path)
         defer { try? handle.close() }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        let size = Self.size(path)
         var state = State(reader: self, origin: path)
+        try consume(handle, upTo: size, state: &state, progress: { progress?($0, size) }, onChunk: onChunk)
+        return try state.finish()
+    }
+
+    /// Feeds the handle's bytes up to `end` through `state` in chunks.
+    private func consume(_ handle: FileHandle, upTo end: Int64, state: inout State, progress: (Int64) -> Void,
+                         onChunk: ((inout IngestResult) throws -> Void)?) throws {
         var pending: [UInt8] = []
-        var done: Int64 = 0
+        var position = (try? handle.offset()).map { Int64($0) } ?? 0
         while true {
+            let want = Int(min(Int64(chunkSize), max(0, end - position)))
             let chunk: Data
-            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch {
-                throw IngestError.unreadable(path: path, reason: "\(error)")
+            do { chunk = want > 0 ? try handle.read(upToCount: want) ?? Data() : Data() } catch {
+                throw IngestError.unreadable(path: state.origin, reason: "\(error)")
             }
             let isFinal = chunk.isEmpty
+            chunk.withUnsafeBytes { state.quotes += Self.countQuotes($0) }
             pending.append(contentsOf: chunk)
             let used = try pending.withUnsafeBytes { try state.consume($0, isFinal: isFinal) }
             pending.removeFirst(used)
@@ -59,11 +88,98 @@ public struct CSVReader: Sendable {
                 try onChunk(&state.result)
                 state.result.batch.removeAllRows()
             }
-            done += Int64(chunk.count)
-            progress?(done, size)
+            position += Int64(chunk.count)
+            progress(Int64(chunk.count))
             if isFinal { break }
         }
-        return try state.finish()
+    }
+
+    static func countQuotes(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var n = 0
+        for b in bytes where b == 0x22 { n += 1 }
+        return n
+    }
+
+    /// The parallel read; nil when a cut fell inside a quoted field.
+    private func readParallel(path: String, size: Int64, parts: Int, progress: (@Sendable (Int64, Int64) -> Void)?) throws -> IngestResult? {
+        // The header first, then cuts just after a line end near each k/parts of the file.
+        var first = State(reader: self, origin: path)
+        let handle = try Self.open(path)
+        let head = try handle.read(upToCount: 1 << 20) ?? Data()
+        try? handle.close()
+        var headerEnd = 0
+        try head.withUnsafeBytes { buf in
+            guard let nl = buf.firstIndex(of: 0x0A) else { return }
+            headerEnd = nl + 1
+            first.quotes = Self.countQuotes(UnsafeRawBufferPointer(rebasing: buf[0..<headerEnd]))
+            _ = try first.consume(UnsafeRawBufferPointer(rebasing: buf[0..<headerEnd]), isFinal: false)
+        }
+        guard headerEnd > 0, first.scanner != nil else { return nil }
+        var cuts: [Int64] = [Int64(headerEnd)]
+        for k in 1..<parts {
+            let h = try Self.open(path)
+            defer { try? h.close() }
+            try h.seek(toOffset: UInt64(size * Int64(k) / Int64(parts)))
+            let window = try h.read(upToCount: 1 << 16) ?? Data()
+            guard let nl = window.firstIndex(of: 0x0A) else { return nil }
+            cuts.append(size * Int64(k) / Int64(parts) + Int64(nl - window.startIndex) + 1)
+        }
+        cuts.append(size)
+        guard zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+
+        let done = Mutex<Int64>(Int64(headerEnd))
+        let results = Mutex<[Int: Result<State, any Error>]>([:])
+        let template = first, bounds = cuts
+        DispatchQueue.concurrentPerform(iterations: parts) { k in
+            var state = template
+            state.result = IngestResult()
+            state.result.layout = template.result.layout
+            state.decoder = RowDecoder(origin: path, time: time, defaultMeter: meter, decimalComma: template.decoder.decimalComma)
+            state.line = 1
+            state.quotes = 0
+            let outcome = Result<State, any Error> {
+                let h = try Self.open(path)
+                defer { try? h.close() }
+                try h.seek(toOffset: UInt64(bounds[k]))
+                try consume(h, upTo: bounds[k + 1], state: &state, progress: { n in
+                    let total = done.withLock { $0 += n; return $0 }
+                    progress?(total, size)
+                }, onChunk: nil)
+                return state
+            }
+            results.withLock { $0[k] = outcome }
+        }
+        let states = try (0..<parts).map { k -> State in
+            guard let r = results.withLock({ $0[k] }) else { throw IngestError.unreadable(path: path, reason: "worker \(k) gave no result") }
+            return try r.get()
+        }
+        // A cut is safe when the quotes before it are even: then it was outside any quoted field.
+        var quotes = first.quotes
+        for s in states.dropLast() {
+            quotes += s.quotes
+            if quotes % 2 != 0 { return nil }
+        }
+        // Join in file order: lines continue, meters map into the first worker's table.
+        var out = states[0].result
+        var lineOffset = states[0].line - 1 + 1 // header line
+        for (i, _) in out.batch.line.enumerated() { out.batch.line[i] += 1 }
+        for i in out.problems.indices { out.problems[i].line += 1 }
+        for s in states.dropFirst() {
+            let r = s.result
+            let map = r.batch.meters.map { out.batch.intern($0) }
+            out.batch.reserve(out.batch.count + r.batch.count)
+            for i in 0..<r.batch.count {
+                out.batch.append(meter: map[Int(r.batch.meterIndex[i])], start: r.batch.start[i], kwh: r.batch.kwh[i],
+                                 status: r.batch.status[i], quality: r.batch.quality[i],
+                                 line: r.batch.line[i] + Int32(clamping: lineOffset))
+            }
+            out.problems += r.problems.map { var p = $0; p.line += lineOffset; return p }
+            out.rowsRead += r.rowsRead
+            out.sources.merge(r.sources) { a, _ in a }
+            out.kinds.merge(r.kinds) { a, _ in a }
+            lineOffset += s.line - 1
+        }
+        return out
     }
 
     /// Reads bytes already in memory (a request body, a test string).
@@ -109,7 +225,7 @@ public struct CSVReader: Sendable {
     }
 
     /// Reading state across chunks.
-    struct State {
+    struct State: Sendable {
         let reader: CSVReader
         let origin: String
         var result = IngestResult()
@@ -119,6 +235,8 @@ public struct CSVReader: Sendable {
         var fields: [CSVField] = []
         var line = 1
         var sawBOMCheck = false
+        /// Quote characters seen: where a parallel reader may have cut the file.
+        var quotes = 0
 
         init(reader: CSVReader, origin: String) {
             self.reader = reader

@@ -2,7 +2,7 @@ import MeterCore
 
 /// Turns the fields of one input row (meter, time, value, optional quality) into a batch row or
 /// a quarantine entry. Shared by every tabular reader so all of them judge a row the same way.
-public struct RowDecoder {
+public struct RowDecoder: Sendable {
     public let origin: String
     public var defaultMeter: MeterID?
     public var decimalComma: Bool

@@ -53,7 +53,7 @@ public struct DailyJob: Sendable {
             let parts = Int((need + memoryLimit / 2 - 1) / (memoryLimit / 2))
             return try await runPartitioned(reader, input: input, output: output, partitions: parts, need: need, progress: progress)
         }
-        let parsed = try reader.read(path: input) { done, total in
+        let parsed = try reader.read(path: input, workers: parallelism) { done, total in
             progress?("reading \(total > 0 ? 100 * done / total : 0)%")
         }
         progress?("cleansing \(parsed.batch.count) rows")

@@ -19,7 +19,7 @@ public struct FileImporter: Sendable {
     /// Imports one file. `progress` gets bytes read and total bytes.
     public func importFile(_ path: String, into pipeline: Pipeline,
                            progress: (@Sendable (Int64, Int64) -> Void)? = nil) async throws -> IngestSummary {
-        let result = try csv.read(path: path, progress: progress)
+        let result = try csv.read(path: path, workers: ProcessInfo.processInfo.activeProcessorCount, progress: progress)
         let delimiter = csv.delimiter ?? Self.delimiter(ofFileAt: path)
         let info = BatchInfo(origin: path, source: source, sources: result.sources, kinds: result.kinds, interval: interval)
         var summary = try await pipeline.ingest(result.batch, problems: result.problems, info: info, layout: result.layout,
