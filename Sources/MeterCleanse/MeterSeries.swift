@@ -31,6 +31,16 @@ public struct MeterSeries {
         alive.removeAll(keepingCapacity: true)
     }
 
+    public mutating func reserve(_ n: Int) {
+        rows.reserveCapacity(n)
+        start.reserveCapacity(n)
+        kwh.reserveCapacity(n)
+        status.reserveCapacity(n)
+        quality.reserveCapacity(n)
+        rule.reserveCapacity(n)
+        alive.reserveCapacity(n)
+    }
+
     public mutating func append(row: Int32, start s: Int64, kwh v: Double, status st: ValueStatus, quality q: Quality = .actual) {
         rows.append(row)
         start.append(s)

@@ -12,7 +12,7 @@ public struct OutcomesByDay: OutcomeSink, Sendable {
     public init() {}
 
     @inline(__always)
-    static func key(_ meter: Int32, _ day: Int64) -> Int64 { Int64(meter) << 32 | (day & 0xFFFF_FFFF) }
+    public static func key(_ meter: Int32, _ day: Int64) -> Int64 { Int64(meter) << 32 | (day & 0xFFFF_FFFF) }
 
     private mutating func column(_ o: Outcome) -> Int {
         if let i = outcomeIndex[o] { return i }

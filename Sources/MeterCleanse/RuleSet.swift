@@ -51,15 +51,38 @@ public struct RuleSet: Sendable {
                                     anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
         var out = ReadingBatch()
         for m in input.meters { _ = out.intern(m) }
-        out.reserve(input.count)
+        out.reserve(groups.reduce(0) { $0 + $1.1.count })
         var ruleIndex: [String: Int16] = [:]
         var rejections: [Rejection] = []
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor) { series in
+            for i in 0..<series.count where series.alive[i] {
+                var rule: Int16 = -1
+                if let name = series.rule[i] {
+                    if let k = ruleIndex[name] { rule = k } else { rule = out.internRule(name); ruleIndex[name] = rule }
+                }
+                let row = series.rows[i]
+                out.append(meter: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i], rule: rule,
+                           line: row >= 0 ? input.line[Int(row)] : 0)
+            }
+        }
+        return Cleansed(batch: out, rejections: rejections)
+    }
+
+    /// The core of every run: each meter's rows, in time order, through every rule; `body` then
+    /// sees the meter's series (rows still `alive` are what VEE keeps). Consumers that only
+    /// aggregate (the daily job) read the series here instead of building a cleansed batch.
+    public func forEachSeries<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
+                                              rejections: inout [Rejection],
+                                              kind: (MeterID) -> MeterKind? = { _ in nil },
+                                              anchor: (MeterID) -> SeriesAnchor? = { _ in nil },
+                                              _ body: (MeterSeries) -> Void) {
         var series = MeterSeries(meter: 0, kind: .interval)
         for (m, rows) in groups {
             let id = input.meters[Int(m)]
             series.removeAll()
             series.meter = m
             series.kind = kind(id) ?? .interval
+            series.reserve(rows.count)
             for r in rows {
                 let i = Int(r)
                 series.append(row: r, start: input.start[i], kwh: input.kwh[i], status: input.status[i], quality: input.quality[i])
@@ -67,20 +90,11 @@ public struct RuleSet: Sendable {
                 if ri >= 0 { series.rule[series.count - 1] = input.rules[Int(ri)] }
             }
             // An anchor only continues a series that starts after it (not a backfill of older data).
-            let first = series.start.min() ?? .max
+            let first = series.start.first ?? .max
             let a = anchor(id).flatMap { $0.start < first ? $0 : nil }
             for rule in rules { rule.apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
-            for i in 0..<series.count where series.alive[i] {
-                var rule: Int16 = -1
-                if let name = series.rule[i] {
-                    if let k = ruleIndex[name] { rule = k } else { rule = out.internRule(name); ruleIndex[name] = rule }
-                }
-                let row = series.rows[i]
-                out.append(meter: m, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i], rule: rule,
-                           line: row >= 0 ? input.line[Int(row)] : 0)
-            }
+            body(series)
         }
-        return Cleansed(batch: out, rejections: rejections)
     }
 
     /// Row indices grouped by meter (meters in table order), each group sorted by start with ties

@@ -32,6 +32,19 @@ public struct ReadingBatch: Sendable {
         line.reserveCapacity(n)
     }
 
+    /// Appends all rows of another batch whose meter `k` is this batch's `meterMap[k]`, shifting
+    /// their line numbers by `lineOffset`. Column by column, so it costs about a copy.
+    public mutating func append(contentsOf other: ReadingBatch, meterMap: [Int32], lineOffset: Int32) {
+        meterIndex.append(contentsOf: other.meterIndex.lazy.map { meterMap[Int($0)] })
+        start.append(contentsOf: other.start)
+        kwh.append(contentsOf: other.kwh)
+        status.append(contentsOf: other.status)
+        quality.append(contentsOf: other.quality)
+        let ruleMap = other.rules.map { internRule($0) }
+        ruleIndex.append(contentsOf: other.ruleIndex.lazy.map { $0 >= 0 ? ruleMap[Int($0)] : -1 })
+        line.append(contentsOf: other.line.lazy.map { $0 &+ lineOffset })
+    }
+
     /// Removes every row, keeping the meter and rule tables (and the capacity).
     public mutating func removeAllRows() {
         meterIndex.removeAll(keepingCapacity: true)

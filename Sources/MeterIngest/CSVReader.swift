@@ -18,6 +18,8 @@ public struct CSVReader: Sendable {
     /// Meter for files that hold one meter and have no meter column.
     public var meter: MeterID?
     public var chunkSize: Int
+    /// Files smaller than this are read by one worker.
+    public var parallelThreshold: Int64 = 16 << 20
 
     public init(mapping: ColumnMapping = ColumnMapping(), time: TimeOptions = TimeOptions(), delimiter: UInt8? = nil,
                 decimalComma: Bool? = nil, meter: MeterID? = nil, chunkSize: Int = 4 << 20) {
@@ -37,7 +39,7 @@ public struct CSVReader: Sendable {
     /// pass, so the result is always the one a single pass gives.
     public func read(path: String, workers: Int = 1, progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws -> IngestResult {
         let size = Self.size(path)
-        let parts = workers > 1 && size > 16 << 20 ? workers : 1
+        let parts = workers > 1 && size > parallelThreshold ? workers : 1
         if parts > 1, let result = try readParallel(path: path, size: size, parts: parts, progress: progress) {
             return result
         }
@@ -73,6 +75,8 @@ public struct CSVReader: Sendable {
                          onChunk: ((inout IngestResult) throws -> Void)?) throws {
         var pending: [UInt8] = []
         var position = (try? handle.offset()).map { Int64($0) } ?? 0
+        let begin = position
+        var reserved = onChunk != nil
         while true {
             let want = Int(min(Int64(chunkSize), max(0, end - position)))
             let chunk: Data
@@ -80,10 +84,16 @@ public struct CSVReader: Sendable {
                 throw IngestError.unreadable(path: state.origin, reason: "\(error)")
             }
             let isFinal = chunk.isEmpty
-            chunk.withUnsafeBytes { state.quotes += Self.countQuotes($0) }
+            if state.countQuotes { chunk.withUnsafeBytes { state.quotes += Self.countQuotes($0) } }
             pending.append(contentsOf: chunk)
             let used = try pending.withUnsafeBytes { try state.consume($0, isFinal: isFinal) }
             pending.removeFirst(used)
+            if !reserved, state.result.batch.count > 0 {
+                // Room for the whole stretch at the first chunk's density: no regrowth and copying.
+                let share = Double(end - begin) / Double(max(1, position + Int64(chunk.count) - begin))
+                state.result.batch.reserve(Int(Double(state.result.batch.count) * share * 1.02) + 1024)
+                reserved = true
+            }
             if let onChunk {
                 try onChunk(&state.result)
                 state.result.batch.removeAllRows()
@@ -95,8 +105,15 @@ public struct CSVReader: Sendable {
     }
 
     static func countQuotes(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard var p = bytes.baseAddress else { return 0 }
+        var left = bytes.count
         var n = 0
-        for b in bytes where b == 0x22 { n += 1 }
+        while left > 0, let hit = memchr(p, 0x22, left) {
+            n += 1
+            let skip = UnsafeRawPointer(hit) - p + 1
+            p += skip
+            left -= skip
+        }
         return n
     }
 
@@ -137,6 +154,7 @@ public struct CSVReader: Sendable {
             state.decoder = RowDecoder(origin: path, time: time, defaultMeter: meter, decimalComma: template.decoder.decimalComma)
             state.line = 1
             state.quotes = 0
+            state.countQuotes = true
             let outcome = Result<State, any Error> {
                 let h = try Self.open(path)
                 defer { try? h.close() }
@@ -164,15 +182,11 @@ public struct CSVReader: Sendable {
         var lineOffset = states[0].line - 1 + 1 // header line
         for (i, _) in out.batch.line.enumerated() { out.batch.line[i] += 1 }
         for i in out.problems.indices { out.problems[i].line += 1 }
+        out.batch.reserve(states.reduce(0) { $0 + $1.result.batch.count })
         for s in states.dropFirst() {
             let r = s.result
             let map = r.batch.meters.map { out.batch.intern($0) }
-            out.batch.reserve(out.batch.count + r.batch.count)
-            for i in 0..<r.batch.count {
-                out.batch.append(meter: map[Int(r.batch.meterIndex[i])], start: r.batch.start[i], kwh: r.batch.kwh[i],
-                                 status: r.batch.status[i], quality: r.batch.quality[i],
-                                 line: r.batch.line[i] + Int32(clamping: lineOffset))
-            }
+            out.batch.append(contentsOf: r.batch, meterMap: map, lineOffset: Int32(clamping: lineOffset))
             out.problems += r.problems.map { var p = $0; p.line += lineOffset; return p }
             out.rowsRead += r.rowsRead
             out.sources.merge(r.sources) { a, _ in a }
@@ -237,6 +251,8 @@ public struct CSVReader: Sendable {
         var sawBOMCheck = false
         /// Quote characters seen: where a parallel reader may have cut the file.
         var quotes = 0
+        /// Whether to count them (only a parallel read needs to).
+        var countQuotes = false
 
         init(reader: CSVReader, origin: String) {
             self.reader = reader

@@ -58,7 +58,7 @@ public struct ColumnMapping: Sendable, Hashable {
             for g in guesses { if let k = keys.firstIndex(of: Self.normalise(g)) { return .success(k) } }
             return required ? .failure(.columnNotFound(role: role, lookedFor: guesses, header: header)) : .success(nil)
         }
-        do {
+        do throws(IngestError) {
             let m = try find(meter, Self.meterNames, role: "meter", required: !meterOptional).get()
             guard let t = try find(time, Self.timeNames, role: "time", required: true).get(),
                   let v = try find(value, Self.valueNames, role: "value", required: true).get() else {
@@ -68,10 +68,8 @@ public struct ColumnMapping: Sendable, Hashable {
             let q = try find(quality, Self.qualityNames, role: "quality", required: false).get()
             let k = try find(kind, Self.kindNames, role: "kind", required: false).get()
             return .success(Resolved(meter: m, time: t, value: v, source: s, quality: q, kind: k, names: header))
-        } catch let e as IngestError {
-            return .failure(e)
         } catch {
-            return .failure(.unreadable(path: "", reason: "\(error)"))
+            return .failure(error)
         }
     }
 

@@ -42,6 +42,8 @@ public struct DailyJob: Sendable {
         public var unreadable = 0
         /// Partition files used (0: the input fit in memory).
         public var partitions = 0
+        /// Wall seconds per stage: read, cleanse, write.
+        public var seconds: [String: Double] = [:]
         public var report = QualityReport()
     }
 
@@ -53,20 +55,29 @@ public struct DailyJob: Sendable {
             let parts = Int((need + memoryLimit / 2 - 1) / (memoryLimit / 2))
             return try await runPartitioned(reader, input: input, output: output, partitions: parts, need: need, progress: progress)
         }
+        let clock = ContinuousClock()
+        var t = clock.now
+        var summary = Summary()
+        func lap(_ stage: String) {
+            let now = clock.now
+            let d = now - t
+            summary.seconds[stage] = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            t = now
+        }
         let parsed = try reader.read(path: input, workers: parallelism) { done, total in
             progress?("reading \(total > 0 ? 100 * done / total : 0)%")
         }
+        lap("read")
         progress?("cleansing \(parsed.batch.count) rows")
         let result = await cleanse(parsed.batch)
+        lap("cleanse")
         progress?("writing")
-        var summary = Summary()
         summary.rowsRead = parsed.rowsRead
         summary.unreadable = parsed.problems.count
         summary.meters = parsed.batch.meters.count
         summary.report = result.report
-        var span = DaySpan(meters: parsed.batch.meters.count)
-        span.add(parsed.batch)
-        summary.days = try write(result, meters: parsed.batch.meters, span: span, to: output)
+        summary.days = try write(result, meters: parsed.batch.meters, to: output)
+        lap("write")
         return summary
     }
 
@@ -80,30 +91,6 @@ public struct DailyJob: Sendable {
         return size / max(1, head.count / lines)
     }
 
-    /// Each meter's first and last input day, over every row it sent (valid or not).
-    struct DaySpan {
-        var first: [Int64]
-        var last: [Int64]
-
-        init(meters: Int) {
-            first = [Int64](repeating: .max, count: meters)
-            last = [Int64](repeating: .min, count: meters)
-        }
-
-        mutating func add(_ batch: ReadingBatch) {
-            if first.count < batch.meters.count {
-                first += [Int64](repeating: .max, count: batch.meters.count - first.count)
-                last += [Int64](repeating: .min, count: batch.meters.count - last.count)
-            }
-            for i in 0..<batch.count {
-                let k = Int(batch.meterIndex[i])
-                let d = CivilDate.floorDiv(batch.start[i], 86_400)
-                if d < first[k] { first[k] = d }
-                if d > last[k] { last[k] = d }
-            }
-        }
-    }
-
     /// The bounded-memory path: rows are routed by meter into partition files while reading,
     /// then each partition is cleansed and rolled up on its own.
     func runPartitioned(_ reader: CSVReader, input: String, output: String, partitions: Int, need: Int,
@@ -114,12 +101,10 @@ public struct DailyJob: Sendable {
         defer { try? FileManager.default.removeItem(at: dir) }
         let note = "spilling to \(partitions) partitions (input needs ~\(need >> 20) MB, limit \(memoryLimit >> 20) MB)"
         var spill = try PartitionSpill(directory: dir, count: partitions)
-        var span = DaySpan(meters: 0)
         var rowsRead = 0
         let rest = try reader.read(path: input, progress: { done, total in
             progress?("reading \(total > 0 ? 100 * done / total : 0)%, \(note)")
         }, onChunk: { result in
-            span.add(result.batch)
             try spill.append(result.batch)
         })
         rowsRead = rest.rowsRead
@@ -130,10 +115,7 @@ public struct DailyJob: Sendable {
             progress?("partition \(p + 1)/\(partitions): cleansing, \(note)")
             var batch = try spill.load(p)
             batch.meters = meters
-            let r = await cleanse(batch)
-            all.cells += r.cells
-            all.outcomes.merge(r.outcomes)
-            all.report.merge(r.report)
+            all.merge(await cleanse(batch))
         }
         progress?("writing")
         var summary = Summary()
@@ -142,7 +124,7 @@ public struct DailyJob: Sendable {
         summary.meters = meters.count
         summary.partitions = partitions
         summary.report = all.report
-        summary.days = try write(all, meters: meters, span: span, to: output)
+        summary.days = try write(all, meters: meters, to: output)
         return summary
     }
 
@@ -151,6 +133,15 @@ public struct DailyJob: Sendable {
         var cells: [RollupCell] = []
         var outcomes = OutcomesByDay()
         var report = QualityReport()
+        /// (meter, first input day, last input day).
+        var span: [(Int32, Int64, Int64)] = []
+
+        mutating func merge(_ r: Cleansed) {
+            cells += r.cells
+            outcomes.merge(r.outcomes)
+            report.merge(r.report)
+            span += r.span
+        }
     }
 
     func cleanse(_ batch: ReadingBatch) async -> Cleansed {
@@ -161,25 +152,31 @@ public struct DailyJob: Sendable {
             for (k, part) in parts.enumerated() {
                 group.addTask {
                     var sink = Tee(OutcomesByDay(), QualityReportSink(meters: batch.meters))
-                    let out = rules.run(batch, groups: part, sink: &sink)
                     var acc = RollupAccumulator(period: .day)
-                    var cells: [RollupCell] = []
-                    for i in 0..<out.batch.count {
-                        if let c = acc.add(key: out.batch.meterIndex[i], start: out.batch.start[i], kwh: out.batch.kwh[i],
-                                           quality: out.batch.quality[i]) { cells.append(c) }
+                    var result = Cleansed()
+                    var rejections: [Rejection] = []
+                    rules.forEachSeries(batch, groups: part, sink: &sink, rejections: &rejections) { series in
+                        for i in 0..<series.count where series.alive[i] {
+                            if let c = acc.add(key: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i]) {
+                                result.cells.append(c)
+                            }
+                        }
                     }
-                    if let c = acc.flush() { cells.append(c) }
-                    return (k, Cleansed(cells: cells, outcomes: sink.first, report: sink.second.report))
+                    if let c = acc.flush() { result.cells.append(c) }
+                    // Each meter's first and last input day: the ends of its time-ordered rows.
+                    for (m, rows) in part {
+                        guard let lo = rows.first, let hi = rows.last else { continue }
+                        result.span.append((m, CivilDate.floorDiv(batch.start[Int(lo)], 86_400), CivilDate.floorDiv(batch.start[Int(hi)], 86_400)))
+                    }
+                    result.outcomes = sink.first
+                    result.report = sink.second.report
+                    return (k, result)
                 }
             }
             var results = [Cleansed](repeating: Cleansed(), count: parts.count)
             for await (k, r) in group { results[k] = r }
             var all = Cleansed()
-            for r in results {
-                all.cells += r.cells
-                all.outcomes.merge(r.outcomes)
-                all.report.merge(r.report)
-            }
+            for r in results { all.merge(r) }
             return all
         }
     }
@@ -198,9 +195,13 @@ public struct DailyJob: Sendable {
     }
 
     /// Writes the output file; returns the number of rows.
-    func write(_ r: Cleansed, meters: [MeterID], span: DaySpan, to path: String) throws -> Int {
+    func write(_ r: Cleansed, meters: [MeterID], to path: String) throws -> Int {
         let m = meters.count
-        let firstDay = span.first, lastDay = span.last
+        var firstDay = [Int64](repeating: .max, count: m), lastDay = [Int64](repeating: .min, count: m)
+        for (k, lo, hi) in r.span {
+            firstDay[Int(k)] = min(firstDay[Int(k)], lo)
+            lastDay[Int(k)] = max(lastDay[Int(k)], hi)
+        }
         // Cells per meter (they arrive grouped by meter, in day order).
         var cellRange = [Range<Int>](repeating: 0..<0, count: m)
         var lo = 0
@@ -210,47 +211,61 @@ public struct DailyJob: Sendable {
             cellRange[Int(r.cells[lo].key)] = lo..<hi
             lo = hi
         }
-        let invalidRules: Set<String> = [GridCheck.name, NotANumberCheck.name, NegativeCheck.name, LimitCheck.name]
-        let isInvalid: (Outcome) -> Bool = { invalidRules.contains($0.rule) }
-        let isDuplicate: (Outcome) -> Bool = { $0.rule == DuplicateCheck.name }
-        let isMissing: (Outcome) -> Bool = { $0 == GapEstimation.missing }
 
         guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
             throw IngestError.unreadable(path: path, reason: "cannot create the output file")
         }
         defer { try? out.close() }
-        var text = Self.header + "\n"
+        var text: [UInt8] = Array((Self.header + "\n").utf8)
+        text.reserveCapacity(1 << 21)
         var rows = 0
+        // Day counts of the outcomes the output reports, by outcome column.
+        let invalidRules: Set<String> = [GridCheck.name, NotANumberCheck.name, NegativeCheck.name, LimitCheck.name]
+        let kinds: [Int] = r.outcomes.outcomes.map { o in
+            o.rule == DuplicateCheck.name ? 2 : invalidRules.contains(o.rule) ? 1 : o == GapEstimation.missing ? 0 : -1
+        }
+        let comma = UInt8(ascii: ",")
         let order = (0..<m).sorted { meters[$0].rawValue < meters[$1].rawValue }
         for k in order where k < firstDay.count && firstDay[k] <= lastDay[k] {
-            let name = meters[k].rawValue
+            let name = Array(meters[k].rawValue.utf8)
             var c = cellRange[k].lowerBound
             for day in firstDay[k]...lastDay[k] {
                 while c < cellRange[k].upperBound, r.cells[c].start < day * 86_400 { c += 1 }
                 let cell = c < cellRange[k].upperBound && r.cells[c].start == day * 86_400 ? r.cells[c] : nil
-                let mk = Int32(k)
-                text += name
-                text += ","
-                text += CivilDate(daysSinceEpoch: day).description
-                text += ","
-                text += CSVWriter.number(cell?.kwh ?? 0)
-                text += ",\(cell?.actual ?? 0),\(cell?.estimated ?? 0),"
-                text += "\(r.outcomes.count(meter: mk, day: day, where: isMissing)),"
-                text += "\(r.outcomes.count(meter: mk, day: day, where: isInvalid)),"
-                text += "\(r.outcomes.count(meter: mk, day: day, where: isDuplicate)),"
-                if let cell, cell.readings > 0 {
-                    text += CSVWriter.number(cell.min)
-                    text += ","
-                    text += CSVWriter.number(cell.max)
-                } else {
-                    text += ","
+                var counts = (missing: 0, invalid: 0, duplicate: 0)
+                if let row = r.outcomes.counts[OutcomesByDay.key(Int32(k), day)] {
+                    for (i, v) in row.enumerated() {
+                        switch kinds[i] {
+                        case 0: counts.missing += v
+                        case 1: counts.invalid += v
+                        case 2: counts.duplicate += v
+                        default: break
+                        }
+                    }
                 }
-                text += "\n"
+                text.append(contentsOf: name)
+                text.append(comma)
+                CSVWriter.appendDate(CivilDate(daysSinceEpoch: day), to: &text)
+                text.append(comma)
+                CSVWriter.appendNumber(cell?.kwh ?? 0, to: &text)
+                for v in [cell?.actual ?? 0, cell?.estimated ?? 0, counts.missing, counts.invalid, counts.duplicate] {
+                    text.append(comma)
+                    CSVWriter.appendInt(v, to: &text)
+                }
+                text.append(comma)
+                if let cell, cell.readings > 0 {
+                    CSVWriter.appendNumber(cell.min, to: &text)
+                    text.append(comma)
+                    CSVWriter.appendNumber(cell.max, to: &text)
+                } else {
+                    text.append(comma)
+                }
+                text.append(0x0A)
                 rows += 1
-                if text.utf8.count > 1 << 20 { out.write(Data(text.utf8)); text = "" }
+                if text.count > 1 << 20 { out.write(Data(text)); text.removeAll(keepingCapacity: true) }
             }
         }
-        out.write(Data(text.utf8))
+        out.write(Data(text))
         return rows
     }
 }

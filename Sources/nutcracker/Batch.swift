@@ -23,8 +23,13 @@ struct Batch: AsyncParsableCommand {
             let line = ProgressLine("daily")
             let summary = try await job.run(input: input, output: output) { line.say($0) }
             line.finish()
-            FileHandle.standardError.write(Data(("\(input): \(summary.rowsRead) rows, \(summary.meters) meters -> \(output): \(summary.days) meter-days"
-                + (summary.partitions > 0 ? " (in \(summary.partitions) partitions)" : "") + "\n").utf8))
+            var text = "\(input): \(summary.rowsRead) rows, \(summary.meters) meters -> \(output): \(summary.days) meter-days"
+            if summary.partitions > 0 { text += " (in \(summary.partitions) partitions)" }
+            let stages: [String] = ["read", "cleanse", "write"].compactMap { k in
+                summary.seconds[k].map { "\(k) " + String(format: "%.2f s", $0) }
+            }
+            if !stages.isEmpty { text += "; " + stages.joined(separator: ", ") }
+            FileHandle.standardError.write(Data((text + "\n").utf8))
         }
     }
 }

@@ -61,7 +61,7 @@ struct Simulate: AsyncParsableCommand {
         let slots = days * 86_400 / Int(config.interval.seconds)
         let progress = ProgressLine("simulating")
         var written = 0
-        try sim.writeCSV(from: config.interval.slot(of: from) * config.interval.seconds, slots: slots) { chunk in
+        sim.writeCSV(from: config.interval.slot(of: from) * config.interval.seconds, slots: slots) { chunk in
             handle.write(Data(chunk.utf8))
             written += 1
             if written % 48 == 0 { progress.update(Int64(written), Int64(slots)) }

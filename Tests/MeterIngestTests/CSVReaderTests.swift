@@ -117,3 +117,52 @@ import Testing
         }
     }
 }
+
+@Suite struct ParallelCSVReaderTests {
+    let t0: Int64 = 1_795_824_000
+
+    func file(_ dir: TemporaryDirectory, quotedNewlineAt: Int? = nil) throws -> String {
+        var text = "meter_id,note,timestamp,kwh\n"
+        for i in 0..<5000 {
+            let note = i == quotedNewlineAt ? "\"two\nlines\"" : (i % 5 == 0 ? "\"a,b\"" : "n")
+            let value = i % 97 == 0 ? "bad" : "\(Double(i % 13) / 4)"
+            let meter = i % 211 == 0 ? "bad meter" : "M\(i % 17)"
+            text += "\(meter),\(note),\(ISO8601.format(t0 + Int64(i / 17) * 1800)),\(value)\n"
+        }
+        return try dir.write("p.csv", text)
+    }
+
+    func same(_ a: IngestResult, _ b: IngestResult) -> Bool {
+        a.batch.meters == b.batch.meters && a.batch.meterIndex == b.batch.meterIndex && a.batch.start == b.batch.start
+            && a.batch.kwh.map(\.bitPattern) == b.batch.kwh.map(\.bitPattern) && a.batch.line == b.batch.line
+            && a.problems == b.problems && a.rowsRead == b.rowsRead
+    }
+
+    @Test(arguments: [2, 3, 7])
+    func workersGiveTheSameResultAsOnePass(_ workers: Int) throws {
+        let dir = TemporaryDirectory()
+        let path = try file(dir)
+        var reader = CSVReader(chunkSize: 4096)
+        reader.parallelThreshold = 0
+        let one = try reader.read(path: path, workers: 1)
+        let many = try reader.read(path: path, workers: workers)
+        #expect(one.rowsRead == 5000 && !one.problems.isEmpty)
+        #expect(same(one, many))
+    }
+
+    @Test func aCutInsideAQuotedFieldFallsBackToOnePass() throws {
+        let dir = TemporaryDirectory()
+        // Quoted newlines all over the middle of the file: some cut lands inside one.
+        var text = "meter_id,note,timestamp,kwh\n"
+        for i in 0..<3000 {
+            text += "M1,\"x\n\(String(repeating: "y", count: 40))\n\",\(ISO8601.format(t0 + Int64(i) * 1800)),1\n"
+        }
+        let path = try dir.write("q.csv", text)
+        var reader = CSVReader(chunkSize: 4096)
+        reader.parallelThreshold = 0
+        let one = try reader.read(path: path, workers: 1)
+        let many = try reader.read(path: path, workers: 4)
+        #expect(one.rowsRead == 3000 && one.problems.isEmpty)
+        #expect(same(one, many))
+    }
+}

@@ -22,6 +22,7 @@ public struct GapEstimation: SeriesRule {
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         let step = interval.seconds
         var out = MeterSeries(meter: series.meter, kind: series.kind)
+        out.reserve(series.count + 8)
         var prev: (start: Int64, value: Double)? = anchor.map { ($0.start, $0.value) }
         for i in 0..<series.count where series.alive[i] {
             let t = series.start[i], v = series.kwh[i]
