@@ -18,7 +18,7 @@ public enum RollupPeriod: String, Sendable, CaseIterable, Codable {
         case .hour:
             return CivilDate.floorDiv(start, 3600) * 3600
         case .day:
-            if calendar.spec == .utc { return CivilDate.floorDiv(start, 86_400) * 86_400 }
+            if calendar.isUTC { return CivilDate.floorDiv(start, 86_400) * 86_400 }
             return calendar.startOfDay(calendar.localDate(of: start))
         case .week:
             let d = calendar.localDate(of: start)

@@ -10,7 +10,10 @@ public struct MeterSeries {
     public var kwh: [Double] = []
     public var status: [ValueStatus] = []
     public var quality: [Quality] = []
-    public var rule: [String?] = []
+    /// Index into `ruleNames` of the rule that set the row's quality, or -1.
+    public var rule: [Int16] = []
+    /// Names behind `rule`; kept across `removeAll`, so indices stay valid for a whole run.
+    public private(set) var ruleNames: [String] = []
     /// Whether the row is still in the series (false once a rule dropped or quarantined it).
     public var alive: [Bool] = []
 
@@ -20,6 +23,13 @@ public struct MeterSeries {
     }
 
     public var count: Int { start.count }
+
+    /// A series of the same meter with no rows and the same rule names.
+    public func emptyCopy() -> MeterSeries {
+        var s = MeterSeries(meter: meter, kind: kind)
+        s.ruleNames = ruleNames
+        return s
+    }
 
     public mutating func removeAll() {
         rows.removeAll(keepingCapacity: true)
@@ -41,13 +51,26 @@ public struct MeterSeries {
         alive.reserveCapacity(n)
     }
 
+    /// The index of a rule name in `ruleNames`, adding it on first use.
+    public mutating func ruleIndex(_ name: String) -> Int16 {
+        if let i = ruleNames.firstIndex(of: name) { return Int16(i) }
+        ruleNames.append(name)
+        return Int16(ruleNames.count - 1)
+    }
+
+    /// The rule that set row `i`'s quality, if any.
+    public func ruleName(at i: Int) -> String? {
+        let k = rule[i]
+        return k >= 0 && Int(k) < ruleNames.count ? ruleNames[Int(k)] : nil
+    }
+
     public mutating func append(row: Int32, start s: Int64, kwh v: Double, status st: ValueStatus, quality q: Quality = .actual) {
         rows.append(row)
         start.append(s)
         kwh.append(v)
         status.append(st)
         quality.append(q)
-        rule.append(nil)
+        rule.append(-1)
         alive.append(true)
     }
 }

@@ -57,7 +57,7 @@ public struct RuleSet: Sendable {
         forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor) { series in
             for i in 0..<series.count where series.alive[i] {
                 var rule: Int16 = -1
-                if let name = series.rule[i] {
+                if let name = series.ruleName(at: i) {
                     if let k = ruleIndex[name] { rule = k } else { rule = out.internRule(name); ruleIndex[name] = rule }
                 }
                 let row = series.rows[i]
@@ -87,7 +87,7 @@ public struct RuleSet: Sendable {
                 let i = Int(r)
                 series.append(row: r, start: input.start[i], kwh: input.kwh[i], status: input.status[i], quality: input.quality[i])
                 let ri = input.ruleIndex[i]
-                if ri >= 0 { series.rule[series.count - 1] = input.rules[Int(ri)] }
+                if ri >= 0 { series.rule[series.count - 1] = series.ruleIndex(input.rules[Int(ri)]) }
             }
             // An anchor only continues a series that starts after it (not a backfill of older data).
             let first = series.start.first ?? .max

@@ -2,10 +2,13 @@
 /// numbered from 1. In Europe/London a day has 48, or 46 and 50 on the clock-change days.
 public struct SettlementCalendar: Sendable {
     public let spec: TimeZoneSpec
+    /// Whether days are UTC days (no zone arithmetic needed).
+    public let isUTC: Bool
     private let resolver: LocalTimeResolver
 
     public init(_ spec: TimeZoneSpec = .named("Europe/London")) {
         self.spec = spec
+        isUTC = spec == .utc
         resolver = LocalTimeResolver(spec, ambiguous: .earlier, nonexistent: .shiftForward)
     }
 

@@ -53,6 +53,7 @@ public enum TimestampParser {
         while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
         if lo == hi { return .failure(.empty) }
         let n = hi - lo
+        if n == 20, let fast = parseCanonicalUTC(bytes, lo) { return .success(.instant(fast)) }
         @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi ? bytes[lo + i] : 0 }
         @inline(__always) func digit(_ i: Int) -> Int? {
             let b = at(i)
@@ -108,6 +109,25 @@ public enum TimestampParser {
             return .failure(.unrecognised)
         }
         return parseNumber(bytes, lo: lo, hi: hi, numeric: numeric)
+    }
+
+    /// `yyyy-mm-ddThh:mm:ssZ` exactly (what machines write), in one pass with no branching on
+    /// format; nil for anything else, which then takes the general path.
+    @inline(__always)
+    static func parseCanonicalUTC(_ b: UnsafeRawBufferPointer, _ lo: Int) -> Int64? {
+        guard lo + 20 <= b.count, b[lo + 4] == 0x2D, b[lo + 7] == 0x2D, b[lo + 10] == 0x54, b[lo + 13] == 0x3A,
+              b[lo + 16] == 0x3A, b[lo + 19] == 0x5A else { return nil }
+        @inline(__always) func d(_ i: Int) -> UInt8 { b[lo + i] &- 0x30 }
+        let y0 = d(0), y1 = d(1), y2 = d(2), y3 = d(3), m0 = d(5), m1 = d(6), d0 = d(8), d1 = d(9)
+        let h0 = d(11), h1 = d(12), n0 = d(14), n1 = d(15), s0 = d(17), s1 = d(18)
+        // Every byte a digit: each value below 10 (a non-digit wraps to 10 or more).
+        guard max(y0, y1, y2, y3, m0, m1, d0, d1) < 10, max(h0, h1, n0, n1, s0, s1) < 10 else { return nil }
+        let year = Int(y0) * 1000 + Int(y1) * 100 + Int(y2) * 10 + Int(y3)
+        let month = Int(m0) * 10 + Int(m1), day = Int(d0) * 10 + Int(d1)
+        let hour = Int(h0) * 10 + Int(h1), minute = Int(n0) * 10 + Int(n1), second = Int(s0) * 10 + Int(s1)
+        let date = CivilDate(year: year, month: month, day: day)
+        guard date.isValid, hour < 24, minute < 60, second < 60 else { return nil }
+        return date.daysSinceEpoch * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 
     /// Parses `+hh:mm`, `+hhmm`, `+hh`, `-...` (and `UTC`/`Z`) to seconds east of UTC.

@@ -70,27 +70,48 @@ public struct CSVReader: Sendable {
         return try state.finish()
     }
 
-    /// Feeds the handle's bytes up to `end` through `state` in chunks.
+    /// Feeds the handle's bytes up to `end` through `state` in chunks, read straight into one
+    /// reused buffer (an unfinished record moves to its front for the next chunk).
     private func consume(_ handle: FileHandle, upTo end: Int64, state: inout State, progress: (Int64) -> Void,
                          onChunk: ((inout IngestResult) throws -> Void)?) throws {
-        var pending: [UInt8] = []
+        let fd = handle.fileDescriptor
         var position = (try? handle.offset()).map { Int64($0) } ?? 0
         let begin = position
         var reserved = onChunk != nil
+        var buffer = [UInt8](repeating: 0, count: chunkSize * 2)
+        var filled = 0
         while true {
             let want = Int(min(Int64(chunkSize), max(0, end - position)))
-            let chunk: Data
-            do { chunk = want > 0 ? try handle.read(upToCount: want) ?? Data() : Data() } catch {
-                throw IngestError.unreadable(path: state.origin, reason: "\(error)")
+            if buffer.count < filled + want { buffer += [UInt8](repeating: 0, count: filled + want - buffer.count) }
+            var got = 0
+            while got < want {
+                let n = buffer.withUnsafeMutableBytes { b -> Int in
+                    guard let base = b.baseAddress else { return -1 }
+                    return Foundation.read(fd, base + filled + got, want - got)
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw IngestError.unreadable(path: state.origin, reason: String(cString: strerror(errno)))
+                }
+                if n == 0 { break }
+                got += n
             }
-            let isFinal = chunk.isEmpty
-            if state.countQuotes { chunk.withUnsafeBytes { state.quotes += Self.countQuotes($0) } }
-            pending.append(contentsOf: chunk)
-            let used = try pending.withUnsafeBytes { try state.consume($0, isFinal: isFinal) }
-            pending.removeFirst(used)
+            let isFinal = got == 0
+            if state.countQuotes {
+                buffer.withUnsafeBytes { state.quotes += Self.countQuotes(UnsafeRawBufferPointer(rebasing: $0[filled..<filled + got])) }
+            }
+            filled += got
+            let used = try buffer.withUnsafeBytes { try state.consume(UnsafeRawBufferPointer(rebasing: $0[0..<filled]), isFinal: isFinal) }
+            if used > 0, used < filled {
+                buffer.withUnsafeMutableBytes { b in
+                    guard let base = b.baseAddress else { return }
+                    memmove(base, base + used, filled - used)
+                }
+            }
+            filled -= used
             if !reserved, state.result.batch.count > 0 {
                 // Room for the whole stretch at the first chunk's density: no regrowth and copying.
-                let share = Double(end - begin) / Double(max(1, position + Int64(chunk.count) - begin))
+                let share = Double(end - begin) / Double(max(1, position + Int64(got) - begin))
                 state.result.batch.reserve(Int(Double(state.result.batch.count) * share * 1.02) + 1024)
                 reserved = true
             }
@@ -98,8 +119,8 @@ public struct CSVReader: Sendable {
                 try onChunk(&state.result)
                 state.result.batch.removeAllRows()
             }
-            position += Int64(chunk.count)
-            progress(Int64(chunk.count))
+            position += Int64(got)
+            progress(Int64(got))
             if isFinal { break }
         }
     }

@@ -248,10 +248,16 @@ public struct DailyJob: Sendable {
                 CSVWriter.appendDate(CivilDate(daysSinceEpoch: day), to: &text)
                 text.append(comma)
                 CSVWriter.appendNumber(cell?.kwh ?? 0, to: &text)
-                for v in [cell?.actual ?? 0, cell?.estimated ?? 0, counts.missing, counts.invalid, counts.duplicate] {
-                    text.append(comma)
-                    CSVWriter.appendInt(v, to: &text)
-                }
+                text.append(comma)
+                CSVWriter.appendInt(cell?.actual ?? 0, to: &text)
+                text.append(comma)
+                CSVWriter.appendInt(cell?.estimated ?? 0, to: &text)
+                text.append(comma)
+                CSVWriter.appendInt(counts.missing, to: &text)
+                text.append(comma)
+                CSVWriter.appendInt(counts.invalid, to: &text)
+                text.append(comma)
+                CSVWriter.appendInt(counts.duplicate, to: &text)
                 text.append(comma)
                 if let cell, cell.readings > 0 {
                     CSVWriter.appendNumber(cell.min, to: &text)

@@ -21,8 +21,9 @@ public struct GapEstimation: SeriesRule {
 
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         let step = interval.seconds
-        var out = MeterSeries(meter: series.meter, kind: series.kind)
+        var out = series.emptyCopy()
         out.reserve(series.count + 8)
+        let tag = out.ruleIndex(Self.name)
         var prev: (start: Int64, value: Double)? = anchor.map { ($0.start, $0.value) }
         for i in 0..<series.count where series.alive[i] {
             let t = series.start[i], v = series.kwh[i]
@@ -33,7 +34,7 @@ public struct GapEstimation: SeriesRule {
                     for k in 1...gap {
                         let s = p.start + k * step
                         out.append(row: -1, start: s, kwh: p.value + (v - p.value) * Double(k) / span, status: .number, quality: .estimated)
-                        out.rule[out.count - 1] = Self.name
+                        out.rule[out.count - 1] = tag
                         sink.record(Self.estimated, meter: series.meter, start: s, row: -1)
                     }
                 } else {

@@ -25,7 +25,9 @@ public struct RegisterDifference: SeriesRule {
 
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         guard series.kind == .register else { return }
-        var out = MeterSeries(meter: series.meter, kind: .interval)
+        var out = series.emptyCopy()
+        out.kind = .interval
+        let tag = out.ruleIndex(Self.name)
         var prev: (start: Int64, value: Double)? = anchor.map { ($0.start, $0.value) }
         let step = interval.seconds
         for i in 0..<series.count where series.alive[i] {
@@ -55,7 +57,7 @@ public struct RegisterDifference: SeriesRule {
                 let share = diff / Double(slots)
                 for k in 0..<slots {
                     out.append(row: series.rows[i], start: p.start + k * step, kwh: share, status: .number, quality: .estimated)
-                    out.rule[out.count - 1] = Self.name
+                    out.rule[out.count - 1] = tag
                     sink.record(Self.spread, meter: series.meter, start: p.start + k * step, row: -1)
                 }
             }
