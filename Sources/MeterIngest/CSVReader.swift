@@ -111,7 +111,7 @@ public struct CSVReader: Sendable {
             filled -= used
             if !reserved, state.result.batch.count > 0 {
                 // Room for the whole stretch at the first chunk's density: no regrowth and copying.
-                let share = Double(end - begin) / Double(max(1, position + Int64(got) - begin))
+                let share = Double(state.reserveBytes ?? (end - begin)) / Double(max(1, position + Int64(got) - begin))
                 state.result.batch.reserve(Int(Double(state.result.batch.count) * share * 1.02) + 1024)
                 reserved = true
             }
@@ -176,6 +176,7 @@ public struct CSVReader: Sendable {
             state.line = 1
             state.quotes = 0
             state.countQuotes = true
+            state.reserveBytes = k == 0 ? size : nil
             let outcome = Result<State, any Error> {
                 let h = try Self.open(path)
                 defer { try? h.close() }
@@ -274,6 +275,9 @@ public struct CSVReader: Sendable {
         var quotes = 0
         /// Whether to count them (only a parallel read needs to).
         var countQuotes = false
+        /// Bytes to reserve row room for, when more than this reader's own stretch (the worker
+        /// whose batch the others are joined into).
+        var reserveBytes: Int64?
 
         init(reader: CSVReader, origin: String) {
             self.reader = reader

@@ -52,8 +52,12 @@ public enum CSVWriter {
     }
 
     /// A non-negative or negative integer in decimal.
-    public static func appendInt<I: BinaryInteger>(_ v: I, to out: inout [UInt8]) {
-        var n = Int64(v)
+    public static func appendInt(_ v: Int, to out: inout [UInt8]) {
+        appendInt(Int64(v), to: &out)
+    }
+
+    public static func appendInt(_ v: Int64, to out: inout [UInt8]) {
+        var n = v
         if n < 0 { out.append(UInt8(ascii: "-")); n = -n }
         if n < 10 { out.append(UInt8(n) + 0x30); return }
         var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,

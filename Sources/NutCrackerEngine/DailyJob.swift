@@ -4,6 +4,7 @@ import MeterCleanse
 import MeterCore
 import MeterIngest
 import MeterReports
+import Synchronization
 
 /// The file-to-file daily job: raw readings in, one row per meter and UTC day out, with totals,
 /// extremes and how many slots were measured, estimated, missing, invalid or duplicated.
@@ -216,63 +217,80 @@ public struct DailyJob: Sendable {
             throw IngestError.unreadable(path: path, reason: "cannot create the output file")
         }
         defer { try? out.close() }
-        var text: [UInt8] = Array((Self.header + "\n").utf8)
-        text.reserveCapacity(1 << 21)
-        var rows = 0
         // Day counts of the outcomes the output reports, by outcome column.
         let invalidRules: Set<String> = [GridCheck.name, NotANumberCheck.name, NegativeCheck.name, LimitCheck.name]
         let kinds: [Int] = r.outcomes.outcomes.map { o in
             o.rule == DuplicateCheck.name ? 2 : invalidRules.contains(o.rule) ? 1 : o == GapEstimation.missing ? 0 : -1
         }
+        let order = (0..<m).sorted { meters[$0].rawValue < meters[$1].rawValue }.filter { firstDay[$0] <= lastDay[$0] }
+        // Meters in sorted order, formatted in slices on every core, written in order.
+        let slices = max(1, min(parallelism, order.count))
+        let texts = Mutex([[UInt8]](repeating: [], count: slices))
+        let rows = Mutex(0)
+        let (first, last, ranges) = (firstDay, lastDay, cellRange)
+        DispatchQueue.concurrentPerform(iterations: slices) { part in
+            let lo = order.count * part / slices, hi = order.count * (part + 1) / slices
+            var text: [UInt8] = []
+            text.reserveCapacity((hi - lo) * 100 * 64)
+            var n = 0
+            for k in order[lo..<hi] {
+                n += Self.format(meter: meters[k], k, days: first[k]...last[k], cells: r.cells, range: ranges[k],
+                                 outcomes: r.outcomes, kinds: kinds, into: &text)
+            }
+            texts.withLock { $0[part] = text }
+            rows.withLock { $0 += n }
+        }
+        out.write(Data((Self.header + "\n").utf8))
+        for text in texts.withLock({ $0 }) { out.write(Data(text)) }
+        return rows.withLock { $0 }
+    }
+
+    /// Appends a meter's output lines, one per day; returns how many.
+    static func format(meter: MeterID, _ k: Int, days: ClosedRange<Int64>, cells: [RollupCell], range: Range<Int>,
+                       outcomes: OutcomesByDay, kinds: [Int], into text: inout [UInt8]) -> Int {
         let comma = UInt8(ascii: ",")
-        let order = (0..<m).sorted { meters[$0].rawValue < meters[$1].rawValue }
-        for k in order where k < firstDay.count && firstDay[k] <= lastDay[k] {
-            let name = Array(meters[k].rawValue.utf8)
-            var c = cellRange[k].lowerBound
-            for day in firstDay[k]...lastDay[k] {
-                while c < cellRange[k].upperBound, r.cells[c].start < day * 86_400 { c += 1 }
-                let cell = c < cellRange[k].upperBound && r.cells[c].start == day * 86_400 ? r.cells[c] : nil
-                var counts = (missing: 0, invalid: 0, duplicate: 0)
-                if let row = r.outcomes.counts[OutcomesByDay.key(Int32(k), day)] {
-                    for (i, v) in row.enumerated() {
-                        switch kinds[i] {
-                        case 0: counts.missing += v
-                        case 1: counts.invalid += v
-                        case 2: counts.duplicate += v
-                        default: break
-                        }
+        let name = Array(meter.rawValue.utf8)
+        var c = range.lowerBound
+        for day in days {
+            while c < range.upperBound, cells[c].start < day * 86_400 { c += 1 }
+            let cell = c < range.upperBound && cells[c].start == day * 86_400 ? cells[c] : nil
+            var counts = (missing: 0, invalid: 0, duplicate: 0)
+            if let row = outcomes.counts[OutcomesByDay.key(Int32(k), day)] {
+                for (i, v) in row.enumerated() {
+                    switch kinds[i] {
+                    case 0: counts.missing += v
+                    case 1: counts.invalid += v
+                    case 2: counts.duplicate += v
+                    default: break
                     }
                 }
-                text.append(contentsOf: name)
-                text.append(comma)
-                CSVWriter.appendDate(CivilDate(daysSinceEpoch: day), to: &text)
-                text.append(comma)
-                CSVWriter.appendNumber(cell?.kwh ?? 0, to: &text)
-                text.append(comma)
-                CSVWriter.appendInt(cell?.actual ?? 0, to: &text)
-                text.append(comma)
-                CSVWriter.appendInt(cell?.estimated ?? 0, to: &text)
-                text.append(comma)
-                CSVWriter.appendInt(counts.missing, to: &text)
-                text.append(comma)
-                CSVWriter.appendInt(counts.invalid, to: &text)
-                text.append(comma)
-                CSVWriter.appendInt(counts.duplicate, to: &text)
-                text.append(comma)
-                if let cell, cell.readings > 0 {
-                    CSVWriter.appendNumber(cell.min, to: &text)
-                    text.append(comma)
-                    CSVWriter.appendNumber(cell.max, to: &text)
-                } else {
-                    text.append(comma)
-                }
-                text.append(0x0A)
-                rows += 1
-                if text.count > 1 << 20 { out.write(Data(text)); text.removeAll(keepingCapacity: true) }
             }
+            text.append(contentsOf: name)
+            text.append(comma)
+            CSVWriter.appendDate(CivilDate(daysSinceEpoch: day), to: &text)
+            text.append(comma)
+            CSVWriter.appendNumber(cell?.kwh ?? 0, to: &text)
+            text.append(comma)
+            CSVWriter.appendInt(cell?.actual ?? 0, to: &text)
+            text.append(comma)
+            CSVWriter.appendInt(cell?.estimated ?? 0, to: &text)
+            text.append(comma)
+            CSVWriter.appendInt(counts.missing, to: &text)
+            text.append(comma)
+            CSVWriter.appendInt(counts.invalid, to: &text)
+            text.append(comma)
+            CSVWriter.appendInt(counts.duplicate, to: &text)
+            text.append(comma)
+            if let cell, cell.readings > 0 {
+                CSVWriter.appendNumber(cell.min, to: &text)
+                text.append(comma)
+                CSVWriter.appendNumber(cell.max, to: &text)
+            } else {
+                text.append(comma)
+            }
+            text.append(0x0A)
         }
-        out.write(Data(text))
-        return rows
+        return days.count
     }
 }
 
