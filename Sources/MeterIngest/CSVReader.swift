@@ -316,40 +316,97 @@ public struct CSVReader: Sendable {
             }
             guard let scanner, let cols = columns else { return pos }
             let need = max(cols.time, cols.value, cols.meter ?? 0)
-            while pos < buf.count {
-                var newlines = 0
-                guard let next = scanner.scan(buf, from: pos, isFinal: isFinal, fields: &fields, newlines: &newlines) else { break }
-                let recordLine = line
-                line += newlines
-                defer { pos = next }
-                if fields.count == 1, fields[0].start == fields[0].end { continue } // blank line
-                if fields.count <= need {
-                    result.rowsRead += 1
-                    decoder.reject(&result, line: recordLine, field: nil, reason: "malformed_row",
-                                   detail: "\(fields.count) fields, expected at least \(need + 1)",
-                                   raw: CSVReader.recordText(buf, pos, next))
-                    continue
+            let delimiter = scanner.delimiter
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * Self.fastFields) { bounds -> Int in
+                guard let b = bounds.baseAddress else { return pos }
+                while pos < buf.count {
+                    // Fast path: a record without quotes, split in one pass with no field array.
+                    let n = Self.simpleRecord(buf, from: pos, delimiter: delimiter, bounds: b)
+                    if n.count > 0 {
+                        let recordLine = line
+                        line += 1
+                        handle(buf, pos, n.next, count: n.count, need: need, cols: cols, line: recordLine) { k in
+                            k < n.count ? UnsafeRawBufferPointer(rebasing: buf[b[2 * k]..<b[2 * k + 1]]) : nil
+                        }
+                        pos = n.next
+                        continue
+                    }
+                    var newlines = 0
+                    guard let next = scanner.scan(buf, from: pos, isFinal: isFinal, fields: &fields, newlines: &newlines) else { break }
+                    let recordLine = line
+                    line += newlines
+                    let fs = fields
+                    handle(buf, pos, next, count: fs.count, need: need, cols: cols, line: recordLine) { k in
+                        k < fs.count ? CSVScanner.bytes(buf, fs[k]) : nil
+                    }
+                    pos = next
                 }
-                let start = pos
-                let before = result.batch.count
-                decoder.decode(meter: cols.meter.map { CSVScanner.bytes(buf, fields[$0]) },
-                               time: CSVScanner.bytes(buf, fields[cols.time]),
-                               value: CSVScanner.bytes(buf, fields[cols.value]),
-                               quality: cols.quality.flatMap { $0 < fields.count ? CSVScanner.bytes(buf, fields[$0]) : nil },
-                               line: recordLine, into: &result, raw: { CSVReader.recordText(buf, start, next) })
-                if result.batch.count > before, let m = result.batch.meterIndex.last {
-                    let id = result.batch.meters[Int(m)]
-                    if let sc = cols.source, sc < fields.count, result.sources[id] == nil,
-                       let s = SourceID(CSVScanner.text(buf, fields[sc]).trimmingSpaces) {
-                        result.sources[id] = s
-                    }
-                    if let kc = cols.kind, kc < fields.count, result.kinds[id] == nil,
-                       let k = MeterKind(rawValue: CSVScanner.text(buf, fields[kc]).trimmingSpaces.lowercased()) {
-                        result.kinds[id] = k
-                    }
+                return pos
+            }
+        }
+
+        /// Most fields the fast path splits a record into.
+        static let fastFields = 32
+
+        /// Splits a record that has no quotes and ends with a line end inside `buf`: field `k` is
+        /// `bounds[2k]..<bounds[2k+1]` (a CR before the LF left out). Returns a count of 0 when the
+        /// record needs the general scanner (quotes, too many fields, or no line end yet).
+        @inline(__always)
+        static func simpleRecord(_ buf: UnsafeRawBufferPointer, from pos: Int, delimiter: UInt8,
+                                 bounds: UnsafeMutablePointer<Int>) -> (next: Int, count: Int) {
+            let n = buf.count
+            var i = pos
+            var k = 0
+            bounds[0] = pos
+            while i < n {
+                let c = buf[i]
+                if c == delimiter {
+                    k += 1
+                    if k >= fastFields { return (pos, 0) }
+                    bounds[2 * k - 1] = i
+                    bounds[2 * k] = i + 1
+                } else if c == 0x0A {
+                    bounds[2 * k + 1] = i > bounds[2 * k] && buf[i - 1] == 0x0D ? i - 1 : i
+                    return (i + 1, k + 1)
+                } else if c == 0x22 {
+                    return (pos, 0)
+                }
+                i += 1
+            }
+            return (pos, 0)
+        }
+
+        /// One record's fields, whichever way they were split: a blank line is skipped, a short
+        /// row is malformed, anything else goes to the row decoder.
+        @inline(__always)
+        mutating func handle(_ buf: UnsafeRawBufferPointer, _ pos: Int, _ next: Int, count: Int, need: Int,
+                             cols: ColumnMapping.Resolved, line recordLine: Int, field: (Int) -> UnsafeRawBufferPointer?) {
+            if count == 1, (field(0)?.count ?? 0) == 0 { return } // blank line
+            if count <= need {
+                result.rowsRead += 1
+                decoder.reject(&result, line: recordLine, field: nil, reason: "malformed_row",
+                               detail: "\(count) fields, expected at least \(need + 1)",
+                               raw: CSVReader.recordText(buf, pos, next))
+                return
+            }
+            let before = result.batch.count
+            let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+            decoder.decode(meter: cols.meter.flatMap(field),
+                           time: field(cols.time) ?? empty,
+                           value: field(cols.value) ?? empty,
+                           quality: cols.quality.flatMap(field),
+                           line: recordLine, into: &result, raw: { CSVReader.recordText(buf, pos, next) })
+            if cols.source != nil || cols.kind != nil, result.batch.count > before, let m = result.batch.meterIndex.last {
+                let id = result.batch.meters[Int(m)]
+                if let sc = cols.source, result.sources[id] == nil, let f = field(sc),
+                   let s = SourceID(String(decoding: f, as: UTF8.self).trimmingSpaces) {
+                    result.sources[id] = s
+                }
+                if let kc = cols.kind, result.kinds[id] == nil, let f = field(kc),
+                   let k = MeterKind(rawValue: String(decoding: f, as: UTF8.self).trimmingSpaces.lowercased()) {
+                    result.kinds[id] = k
                 }
             }
-            return pos
         }
 
         mutating func finish() throws -> IngestResult {
