@@ -51,6 +51,27 @@ public struct MeterSeries {
         alive.reserveCapacity(n)
     }
 
+    /// Replaces the rows with the given rows of a batch, column by column.
+    public mutating func load(_ rows: ArraySlice<Int32>, from input: ReadingBatch) {
+        removeAll()
+        reserve(rows.count)
+        self.rows.append(contentsOf: rows)
+        start.append(contentsOf: rows.lazy.map { input.start[Int($0)] })
+        kwh.append(contentsOf: rows.lazy.map { input.kwh[Int($0)] })
+        status.append(contentsOf: rows.lazy.map { input.status[Int($0)] })
+        quality.append(contentsOf: rows.lazy.map { input.quality[Int($0)] })
+        alive.append(contentsOf: repeatElement(true, count: rows.count))
+        if input.rules.isEmpty {
+            rule.append(contentsOf: repeatElement(-1, count: rows.count))
+        } else {
+            let map = input.rules.map { ruleIndex($0) }
+            rule.append(contentsOf: rows.lazy.map { r in
+                let k = input.ruleIndex[Int(r)]
+                return k >= 0 ? map[Int(k)] : -1
+            })
+        }
+    }
+
     /// The index of a rule name in `ruleNames`, adding it on first use.
     public mutating func ruleIndex(_ name: String) -> Int16 {
         if let i = ruleNames.firstIndex(of: name) { return Int16(i) }

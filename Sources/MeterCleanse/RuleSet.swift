@@ -82,13 +82,7 @@ public struct RuleSet: Sendable {
             series.removeAll()
             series.meter = m
             series.kind = kind(id) ?? .interval
-            series.reserve(rows.count)
-            for r in rows {
-                let i = Int(r)
-                series.append(row: r, start: input.start[i], kwh: input.kwh[i], status: input.status[i], quality: input.quality[i])
-                let ri = input.ruleIndex[i]
-                if ri >= 0 { series.rule[series.count - 1] = series.ruleIndex(input.rules[Int(ri)]) }
-            }
+            series.load(rows, from: input)
             // An anchor only continues a series that starts after it (not a backfill of older data).
             let first = series.start.first ?? .max
             let a = anchor(id).flatMap { $0.start < first ? $0 : nil }

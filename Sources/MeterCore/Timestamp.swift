@@ -46,6 +46,22 @@ public enum TimestampParser {
         return s.withUTF8 { parse(UnsafeRawBufferPointer($0), numeric: numeric) }
     }
 
+    /// The last date a canonical timestamp named and its day number: rows of one day share it.
+    public struct DayCache: Sendable {
+        var key: UInt64 = 0
+        var hasKey = false
+        var days: Int64 = 0
+        public init() {}
+    }
+
+    /// `parse`, remembering the last canonical date so a file of rows from the same day converts
+    /// each date once.
+    @inline(__always)
+    public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat, cache: inout DayCache) -> Result<ParsedTime, TimestampError> {
+        if bytes.count == 20, let t = parseCanonicalUTC(bytes, 0, cache: &cache) { return .success(.instant(t)) }
+        return parse(bytes, numeric: numeric)
+    }
+
     public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat = .auto) -> Result<ParsedTime, TimestampError> {
         var lo = 0
         var hi = bytes.count
@@ -53,7 +69,8 @@ public enum TimestampParser {
         while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
         if lo == hi { return .failure(.empty) }
         let n = hi - lo
-        if n == 20, let fast = parseCanonicalUTC(bytes, lo) { return .success(.instant(fast)) }
+        var cache = DayCache()
+        if n == 20, let fast = parseCanonicalUTC(bytes, lo, cache: &cache) { return .success(.instant(fast)) }
         @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi ? bytes[lo + i] : 0 }
         @inline(__always) func digit(_ i: Int) -> Int? {
             let b = at(i)
@@ -114,7 +131,7 @@ public enum TimestampParser {
     /// `yyyy-mm-ddThh:mm:ssZ` exactly (what machines write), in one pass with no branching on
     /// format; nil for anything else, which then takes the general path.
     @inline(__always)
-    static func parseCanonicalUTC(_ b: UnsafeRawBufferPointer, _ lo: Int) -> Int64? {
+    static func parseCanonicalUTC(_ b: UnsafeRawBufferPointer, _ lo: Int, cache: inout DayCache) -> Int64? {
         guard lo + 20 <= b.count, b[lo + 4] == 0x2D, b[lo + 7] == 0x2D, b[lo + 10] == 0x54, b[lo + 13] == 0x3A,
               b[lo + 16] == 0x3A, b[lo + 19] == 0x5A else { return nil }
         @inline(__always) func d(_ i: Int) -> UInt8 { b[lo + i] &- 0x30 }
@@ -125,9 +142,16 @@ public enum TimestampParser {
         let year = Int(y0) * 1000 + Int(y1) * 100 + Int(y2) * 10 + Int(y3)
         let month = Int(m0) * 10 + Int(m1), day = Int(d0) * 10 + Int(d1)
         let hour = Int(h0) * 10 + Int(h1), minute = Int(n0) * 10 + Int(n1), second = Int(s0) * 10 + Int(s1)
-        let date = CivilDate(year: year, month: month, day: day)
-        guard date.isValid, hour < 24, minute < 60, second < 60 else { return nil }
-        return date.daysSinceEpoch * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        guard hour < 24, minute < 60, second < 60 else { return nil }
+        let key = UInt64(year) << 16 | UInt64(month) << 8 | UInt64(day)
+        if !cache.hasKey || cache.key != key {
+            let date = CivilDate(year: year, month: month, day: day)
+            guard date.isValid else { return nil }
+            cache.key = key
+            cache.hasKey = true
+            cache.days = date.daysSinceEpoch
+        }
+        return cache.days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 
     /// Parses `+hh:mm`, `+hhmm`, `+hh`, `-...` (and `UTC`/`Z`) to seconds east of UTC.

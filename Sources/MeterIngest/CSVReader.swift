@@ -389,7 +389,7 @@ public struct CSVReader: Sendable {
                                raw: CSVReader.recordText(buf, pos, next))
                 return
             }
-            let before = result.batch.count
+            let before = cols.source != nil || cols.kind != nil ? result.batch.count : 0
             let empty = UnsafeRawBufferPointer(start: nil, count: 0)
             decoder.decode(meter: cols.meter.flatMap(field),
                            time: field(cols.time) ?? empty,

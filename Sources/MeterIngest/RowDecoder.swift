@@ -11,6 +11,7 @@ public struct RowDecoder: Sendable {
     /// Meter id bytes as they appeared in the input to the batch's meter index.
     private var interner = ByteInterner()
     private var internedToBatch: [Int32] = []
+    private var dayCache = TimestampParser.DayCache()
 
     public init(origin: String, time: TimeOptions, defaultMeter: MeterID? = nil, decimalComma: Bool = false) {
         self.origin = origin
@@ -49,7 +50,7 @@ public struct RowDecoder: Sendable {
         }
         // Time.
         let start: Int64
-        switch TimestampParser.parse(time, numeric: numeric) {
+        switch TimestampParser.parse(time, numeric: numeric, cache: &dayCache) {
         case .failure(let e):
             reject(&result, line: line, field: "timestamp", reason: e == .empty ? "missing_timestamp" : "invalid_timestamp",
                    detail: "\(e): '\(String(decoding: time, as: UTF8.self).prefix(80))'", raw: raw(), meter: result.batch.meters[Int(meter)])
