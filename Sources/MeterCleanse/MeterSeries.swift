@@ -51,8 +51,19 @@ public struct MeterSeries {
         alive.reserveCapacity(n)
     }
 
-    /// Replaces the rows with the given rows of a batch, column by column.
-    public mutating func load(_ rows: ArraySlice<Int32>, from input: ReadingBatch) {
+    /// Replaces the rows with the given rows of a batch (in arrival order), sorted by start with
+    /// ties in arrival order, column by column.
+    public mutating func load(_ arrival: ArraySlice<Int32>, from input: ReadingBatch) {
+        var rows = arrival
+        let starts = input.start
+        var sorted = true
+        for k in rows.indices.dropFirst() where starts[Int(rows[k - 1])] > starts[Int(rows[k])] { sorted = false; break }
+        if !sorted {
+            rows = ArraySlice(rows.sorted { x, y in
+                let sx = starts[Int(x)], sy = starts[Int(y)]
+                return sx != sy ? sx < sy : x < y
+            })
+        }
         removeAll()
         reserve(rows.count)
         self.rows.append(contentsOf: rows)

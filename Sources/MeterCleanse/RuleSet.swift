@@ -91,9 +91,9 @@ public struct RuleSet: Sendable {
         }
     }
 
-    /// Row indices grouped by meter (meters in table order), each group sorted by start with ties
-    /// in arrival order. A counting sort by meter keeps arrival order, so only the per-meter sort
-    /// remains, and that is nearly sorted for real feeds.
+    /// Row indices grouped by meter (meters in table order), each group in arrival order: a
+    /// counting sort, two passes over the rows. Each meter's rows are put in time order when its
+    /// series is loaded, by whichever worker takes that meter.
     public static func rowsByMeter(_ b: ReadingBatch) -> [(Int32, ArraySlice<Int32>)] {
         let meterCount = b.meters.count
         var offsets = [Int](repeating: 0, count: meterCount + 1)
@@ -106,20 +106,6 @@ public struct RuleSet: Sendable {
             order[cursor[m]] = Int32(i)
             cursor[m] += 1
         }
-        let starts = b.start
-        for m in 0..<meterCount where offsets[m + 1] - offsets[m] > 1 {
-            let range = offsets[m]..<offsets[m + 1]
-            var sorted = true
-            for k in range.dropFirst() where starts[Int(order[k - 1])] > starts[Int(order[k])] { sorted = false; break }
-            if !sorted {
-                order[range].sort { (x, y) in
-                    let sx = starts[Int(x)], sy = starts[Int(y)]
-                    return sx != sy ? sx < sy : x < y
-                }
-            }
-        }
-        // Slices are taken only once every range is sorted: a slice shares the array's storage,
-        // and sorting after taking one would copy the whole order array.
         var groups: [(Int32, ArraySlice<Int32>)] = []
         groups.reserveCapacity(meterCount)
         for m in 0..<meterCount where offsets[m + 1] > offsets[m] {

@@ -164,10 +164,15 @@ public struct DailyJob: Sendable {
                         }
                     }
                     if let c = acc.flush() { result.cells.append(c) }
-                    // Each meter's first and last input day: the ends of its time-ordered rows.
-                    for (m, rows) in part {
-                        guard let lo = rows.first, let hi = rows.last else { continue }
-                        result.span.append((m, CivilDate.floorDiv(batch.start[Int(lo)], 86_400), CivilDate.floorDiv(batch.start[Int(hi)], 86_400)))
+                    // Each meter's first and last input day, over every row it sent.
+                    for (m, rows) in part where !rows.isEmpty {
+                        var lo = Int64.max, hi = Int64.min
+                        for r in rows {
+                            let t = batch.start[Int(r)]
+                            lo = min(lo, t)
+                            hi = max(hi, t)
+                        }
+                        result.span.append((m, CivilDate.floorDiv(lo, 86_400), CivilDate.floorDiv(hi, 86_400)))
                     }
                     result.outcomes = sink.first
                     result.report = sink.second.report
