@@ -70,9 +70,10 @@ public struct MeterSeries {
         start.append(contentsOf: rows.lazy.map { input.start[Int($0)] })
         kwh.append(contentsOf: rows.lazy.map { input.kwh[Int($0)] })
         status.append(contentsOf: rows.lazy.map { input.status[Int($0)] })
-        quality.append(contentsOf: rows.lazy.map { input.quality[Int($0)] })
+        if input.quality.isEmpty { quality.append(contentsOf: repeatElement(.actual, count: rows.count)) }
+        else { quality.append(contentsOf: rows.lazy.map { input.quality[Int($0)] }) }
         alive.append(contentsOf: repeatElement(true, count: rows.count))
-        if input.rules.isEmpty {
+        if input.ruleIndex.isEmpty {
             rule.append(contentsOf: repeatElement(-1, count: rows.count))
         } else {
             let map = input.rules.map { ruleIndex($0) }

@@ -62,7 +62,7 @@ public struct RuleSet: Sendable {
                 }
                 let row = series.rows[i]
                 out.append(meter: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i], rule: rule,
-                           line: row >= 0 ? input.line[Int(row)] : 0)
+                           line: row >= 0 ? input.line(at: Int(row)) : 0)
             }
         }
         return Cleansed(batch: out, rejections: rejections)

@@ -20,6 +20,9 @@ public struct CSVReader: Sendable {
     public var chunkSize: Int
     /// Files smaller than this are read by one worker.
     public var parallelThreshold: Int64 = 16 << 20
+    /// Whether rows remember their line (for messages about them later); a job that reports no
+    /// rows can save the memory.
+    public var keepsLines = true
 
     public init(mapping: ColumnMapping = ColumnMapping(), time: TimeOptions = TimeOptions(), delimiter: UInt8? = nil,
                 decimalComma: Bool? = nil, meter: MeterID? = nil, chunkSize: Int = 4 << 20) {
@@ -171,6 +174,7 @@ public struct CSVReader: Sendable {
         DispatchQueue.concurrentPerform(iterations: parts) { k in
             var state = template
             state.result = IngestResult()
+            state.result.batch.keepsLines = keepsLines
             state.result.layout = template.result.layout
             state.decoder = RowDecoder(origin: path, time: time, defaultMeter: meter, decimalComma: template.decoder.decimalComma)
             state.line = 1
@@ -202,7 +206,7 @@ public struct CSVReader: Sendable {
         // Join in file order: lines continue, meters map into the first worker's table.
         var out = states[0].result
         var lineOffset = states[0].line - 1 + 1 // header line
-        for (i, _) in out.batch.line.enumerated() { out.batch.line[i] += 1 }
+        out.batch.shiftLines(by: 1)
         for i in out.problems.indices { out.problems[i].line += 1 }
         out.batch.reserve(states.reduce(0) { $0 + $1.result.batch.count })
         for s in states.dropFirst() {
@@ -283,6 +287,7 @@ public struct CSVReader: Sendable {
             self.reader = reader
             self.origin = origin
             decoder = RowDecoder(origin: origin, time: reader.time, defaultMeter: reader.meter)
+            result.batch.keepsLines = reader.keepsLines
         }
 
         /// Processes every complete record in `buf`; returns the bytes used.

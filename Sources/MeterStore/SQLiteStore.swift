@@ -144,10 +144,10 @@ public final class SQLiteStore: ReadingStore {
                     rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info)
                     seen[m] = true
                 }
-                let r = batch.ruleIndex[i]
+                let rule = batch.ruleName(at: i)
                 let before = db.totalChangesCount
-                try upsert.execute(arguments: [rowIDs[m], batch.start[i], batch.kwh[i], Int(batch.quality[i].rawValue),
-                                               r >= 0 ? batch.rules[Int(r)] : nil, summary.batch])
+                try upsert.execute(arguments: [rowIDs[m], batch.start[i], batch.kwh[i], Int(batch.quality(at: i).rawValue),
+                                               rule, summary.batch])
                 switch db.totalChangesCount - before {
                 case 0: summary.unchanged += 1
                 case 1: summary.inserted += 1

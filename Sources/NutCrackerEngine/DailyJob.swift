@@ -21,8 +21,11 @@ public struct DailyJob: Sendable {
     /// meter into partition files on disk and done one partition at a time.
     public var memoryLimit: Int
 
+    /// Half of the machine's memory.
+    public static var defaultMemoryLimit: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
+
     public init(maxKwh: Double = 100, maxGap: Int = 4, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
-                memoryLimit: Int = 2 << 30) {
+                memoryLimit: Int = DailyJob.defaultMemoryLimit) {
         self.maxKwh = maxKwh
         self.maxGap = maxGap
         self.parallelism = max(1, parallelism)
@@ -30,8 +33,8 @@ public struct DailyJob: Sendable {
     }
 
     /// Memory the job needs per input row held in memory: the row's columns, its place in the
-    /// per-meter order, its cleansed copy and working space.
-    static let bytesPerRow = 96
+    /// per-meter order and working space (measured: about 42 bytes a row at 38 million rows).
+    static let bytesPerRow = 64
 
     public static let header = "meter_id,date,total_kwh,n_actual,n_estimated,n_missing,n_invalid,n_duplicate,min_kwh,max_kwh"
 
@@ -50,7 +53,8 @@ public struct DailyJob: Sendable {
 
     /// Reads `input`, writes `output`. `progress` gets a short phrase per stage and read progress.
     public func run(input: String, output: String, progress: (@Sendable (String) -> Void)? = nil) async throws -> Summary {
-        let reader = CSVReader(mapping: ColumnMapping(meter: "meter_id", time: "timestamp", value: "kwh"))
+        var reader = CSVReader(mapping: ColumnMapping(meter: "meter_id", time: "timestamp", value: "kwh"))
+        reader.keepsLines = false
         let need = Self.estimatedRows(input) * Self.bytesPerRow
         if need > memoryLimit {
             let parts = Int((need + memoryLimit / 2 - 1) / (memoryLimit / 2))

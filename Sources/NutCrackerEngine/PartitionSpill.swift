@@ -17,7 +17,9 @@ struct PartitionSpill {
         self.directory = directory
         self.count = count
         handles = []
-        buffers = [ReadingBatch](repeating: ReadingBatch(), count: count)
+        var empty = ReadingBatch()
+        empty.keepsLines = false
+        buffers = [ReadingBatch](repeating: empty, count: count)
         for p in 0..<count {
             let path = Self.path(directory, p)
             guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
@@ -61,6 +63,7 @@ struct PartitionSpill {
     func load(_ p: Int) throws -> ReadingBatch {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.path(directory, p)))
         var out = ReadingBatch()
+        out.keepsLines = false
         try data.withUnsafeBytes { raw in
             var pos = 0
             func take<T>(_ n: Int, _ type: T.Type) throws -> UnsafeRawBufferPointer {

@@ -51,11 +51,11 @@ public actor Pipeline {
         let cleansed = rules.run(batch, sink: &sink, kind: { kindOf[$0] },
                                  anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
         // Quarantine entries for what VEE rejected, with the row's raw text.
-        let raw = rawText(cleansed.rejections.map { Int(batch.line[Int($0.row)]) })
+        let raw = rawText(cleansed.rejections.map { Int(batch.line(at: Int($0.row))) })
         var quarantine = problems
         for r in cleansed.rejections {
             let i = Int(r.row)
-            let line = Int(batch.line[i])
+            let line = Int(batch.line(at: i))
             let meter = batch.meters[Int(batch.meterIndex[i])]
             quarantine.append(QuarantineEntry(
                 origin: info.origin, line: line, field: r.field, reason: r.outcome.rule == DuplicateCheck.name ? "conflicting_duplicate" : r.outcome.name,
@@ -78,7 +78,7 @@ public actor Pipeline {
         s.corrected = written.corrected
         s.unchanged = written.unchanged
         s.stored = written.inserted + written.corrected
-        s.storedActual = cleansed.batch.quality.reduce(0) { $0 + ($1 == .actual ? 1 : 0) }
+        s.storedActual = (0..<cleansed.batch.count).reduce(0) { $0 + (cleansed.batch.quality(at: $1) == .actual ? 1 : 0) }
         s.duplicates = report.count(DuplicateCheck.exact) + report.count(DuplicateCheck.conflict)
         s.estimated = report.total(.estimated)
         s.missing = report.total(.missing)

@@ -15,11 +15,12 @@ struct Batch: AsyncParsableCommand {
         @Option(help: "Largest valid energy of one half hour (kWh).") var maxKwh: Double = 100
         @Option(help: "Longest run of empty slots to estimate.") var maxGap = 4
         @Option(help: "Worker threads (default: all cores).") var threads: Int?
-        @Option(help: "Peak memory to plan for, in MB; a larger input is split into partitions on disk.") var memoryLimit = 2048
+        @Option(help: "Peak memory to plan for, in MB (default: half of this machine's memory); a larger input is split into partitions on disk.")
+        var memoryLimit: Int?
 
         func run() async throws {
             let job = DailyJob(maxKwh: maxKwh, maxGap: maxGap, parallelism: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                               memoryLimit: memoryLimit << 20)
+                               memoryLimit: memoryLimit.map { $0 << 20 } ?? DailyJob.defaultMemoryLimit)
             let line = ProgressLine("daily")
             let summary = try await job.run(input: input, output: output) { line.say($0) }
             line.finish()
