@@ -14,6 +14,8 @@ public struct MeterSeries {
     public var rule: [Int16] = []
     /// Names behind `rule`; kept across `removeAll`, so indices stay valid for a whole run.
     public private(set) var ruleNames: [String] = []
+    /// First and last start among every row the series was loaded with, before any rule dropped one.
+    public private(set) var loadedSpan: ClosedRange<Int64>?
     /// Whether the row is still in the series (false once a rule dropped or quarantined it).
     public var alive: [Bool] = []
 
@@ -28,6 +30,7 @@ public struct MeterSeries {
     public func emptyCopy() -> MeterSeries {
         var s = MeterSeries(meter: meter, kind: kind)
         s.ruleNames = ruleNames
+        s.loadedSpan = loadedSpan
         return s
     }
 
@@ -69,6 +72,7 @@ public struct MeterSeries {
         self.rows.append(contentsOf: rows)
         start.append(contentsOf: rows.lazy.map { input.start[Int($0)] })
         kwh.append(contentsOf: rows.lazy.map { input.kwh[Int($0)] })
+        loadedSpan = start.isEmpty ? nil : start[0]...start[start.count - 1]
         status.append(contentsOf: rows.lazy.map { input.status[Int($0)] })
         if input.quality.isEmpty { quality.append(contentsOf: repeatElement(.actual, count: rows.count)) }
         else { quality.append(contentsOf: rows.lazy.map { input.quality[Int($0)] }) }

@@ -161,6 +161,11 @@ public struct DailyJob: Sendable {
                     var result = Cleansed()
                     var rejections: [Rejection] = []
                     rules.forEachSeries(batch, groups: part, sink: &sink, rejections: &rejections) { series in
+                        // Each meter's first and last input day, over every row it sent.
+                        if let span = series.loadedSpan {
+                            result.span.append((series.meter, CivilDate.floorDiv(span.lowerBound, 86_400),
+                                                CivilDate.floorDiv(span.upperBound, 86_400)))
+                        }
                         for i in 0..<series.count where series.alive[i] {
                             if let c = acc.add(key: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i]) {
                                 result.cells.append(c)
@@ -168,16 +173,6 @@ public struct DailyJob: Sendable {
                         }
                     }
                     if let c = acc.flush() { result.cells.append(c) }
-                    // Each meter's first and last input day, over every row it sent.
-                    for (m, rows) in part where !rows.isEmpty {
-                        var lo = Int64.max, hi = Int64.min
-                        for r in rows {
-                            let t = batch.start[Int(r)]
-                            lo = min(lo, t)
-                            hi = max(hi, t)
-                        }
-                        result.span.append((m, CivilDate.floorDiv(lo, 86_400), CivilDate.floorDiv(hi, 86_400)))
-                    }
                     result.outcomes = sink.first
                     result.report = sink.second.report
                     return (k, result)
