@@ -4,7 +4,16 @@ import Foundation
 /// point (or comma when allowed), an exponent. Correctly rounded: the fast path is exact for up to
 /// 15 significant digits and small exponents; anything else goes through `strtod`.
 public enum NumberParser {
-    private static let powersOf10: [Double] = (0...22).map { pow(10.0, Double($0)) }
+    /// 10^k for 0 <= k <= 22, all exact in a Double.
+    @inline(__always)
+    static func powerOf10(_ k: Int) -> Double {
+        switch k {
+        case 0: 1e0; case 1: 1e1; case 2: 1e2; case 3: 1e3; case 4: 1e4; case 5: 1e5; case 6: 1e6; case 7: 1e7
+        case 8: 1e8; case 9: 1e9; case 10: 1e10; case 11: 1e11; case 12: 1e12; case 13: 1e13; case 14: 1e14
+        case 15: 1e15; case 16: 1e16; case 17: 1e17; case 18: 1e18; case 19: 1e19; case 20: 1e20; case 21: 1e21
+        default: 1e22
+        }
+    }
 
     /// The value, or nil when the bytes are not one number (surrounding blanks are allowed).
     public static func parse(_ bytes: UnsafeRawBufferPointer, decimalComma: Bool = false) -> Double? {
@@ -51,7 +60,7 @@ public enum NumberParser {
         let e = scale + exponent
         if digits <= 15, e >= -22, e <= 22 {
             let m = Double(mantissa)
-            let v = e < 0 ? m / powersOf10[-e] : m * powersOf10[e]
+            let v = e < 0 ? m / powerOf10(-e) : m * powerOf10(e)
             return negative ? -v : v
         }
         return slowPath(bytes, lo, hi, decimalComma: decimalComma)
