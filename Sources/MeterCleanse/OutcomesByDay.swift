@@ -2,68 +2,85 @@ import MeterCore
 
 /// Counts outcomes per meter and UTC day (of the row's or slot's start): the per-day quality
 /// figures of the daily job, and of any report that shows quality over time.
+///
+/// Recording appends to one flat list (runs of the same meter, day and outcome fold into one
+/// entry), so a record costs an append, not a hash; `sorted()` orders the list by meter and day
+/// once, for reading back in that order.
 public struct OutcomesByDay: OutcomeSink, Sendable {
-    /// Outcomes in the order they were first seen; `counts` columns follow it.
+    /// One meter's count of one outcome on one day.
+    public struct Entry: Sendable, Hashable {
+        public var meter: Int32
+        public var day: Int32
+        /// Index into `outcomes`.
+        public var outcome: UInt8
+        public var count: Int32
+    }
+
+    /// Outcomes in the order they were first seen; entries point into it.
     public private(set) var outcomes: [Outcome] = []
-    private var outcomeIndex: [Outcome: Int] = [:]
-    /// `(meter << 32 | day)` to counts per outcome.
-    public private(set) var counts: [Int64: [Int]] = [:]
+    public private(set) var entries: [Entry] = []
+    private var last: (outcome: Outcome, index: UInt8)?
 
     public init() {}
 
-    @inline(__always)
-    public static func key(_ meter: Int32, _ day: Int64) -> Int64 { Int64(meter) << 32 | (day & 0xFFFF_FFFF) }
-
-    private mutating func column(_ o: Outcome) -> Int {
-        if let i = outcomeIndex[o] { return i }
-        outcomes.append(o)
-        outcomeIndex[o] = outcomes.count - 1
-        return outcomes.count - 1
+    private mutating func index(of o: Outcome) -> UInt8 {
+        if let last, last.outcome == o { return last.index }
+        let i: UInt8
+        if let k = outcomes.firstIndex(of: o) {
+            i = UInt8(truncatingIfNeeded: k)
+        } else {
+            outcomes.append(o)
+            i = UInt8(truncatingIfNeeded: outcomes.count - 1)
+        }
+        last = (o, i)
+        return i
     }
 
     public mutating func record(_ outcome: Outcome, meter: Int32, start: Int64, row: Int32) {
-        add(outcome, meter: meter, day: CivilDate.floorDiv(start, 86_400), count: 1)
+        add(index(of: outcome), meter: meter, day: CivilDate.floorDiv(start, 86_400), count: 1)
     }
 
     public mutating func recordRun(_ outcome: Outcome, meter: Int32, start: Int64, step: Int64, count: Int) {
+        let o = index(of: outcome)
         var s = start
         var left = count
         while left > 0 {
             let day = CivilDate.floorDiv(s, 86_400)
             let inDay = Int(min(Int64(left), ((day + 1) * 86_400 - s + step - 1) / step))
-            add(outcome, meter: meter, day: day, count: inDay)
+            add(o, meter: meter, day: day, count: inDay)
             left -= inDay
             s += Int64(inDay) * step
         }
     }
 
-    private mutating func add(_ outcome: Outcome, meter: Int32, day: Int64, count: Int) {
-        let c = column(outcome)
-        let k = Self.key(meter, day)
-        var row = counts[k] ?? []
-        if row.count < outcomes.count { row += [Int](repeating: 0, count: outcomes.count - row.count) }
-        row[c] += count
-        counts[k] = row
-    }
-
-    /// How many times `outcomes` matching `filter` happened to a meter on a day.
-    public func count(meter: Int32, day: Int64, where filter: (Outcome) -> Bool) -> Int {
-        guard let row = counts[Self.key(meter, day)] else { return 0 }
-        var n = 0
-        for (i, v) in row.enumerated() where filter(outcomes[i]) { n += v }
-        return n
-    }
-
-    /// Adds another counter's counts, whose meter indices are already this one's.
-    public mutating func merge(_ other: OutcomesByDay) {
-        for (k, row) in other.counts {
-            for (i, v) in row.enumerated() where v > 0 {
-                let c = column(other.outcomes[i])
-                var mine = counts[k] ?? []
-                if mine.count < outcomes.count { mine += [Int](repeating: 0, count: outcomes.count - mine.count) }
-                mine[c] += v
-                counts[k] = mine
-            }
+    @inline(__always)
+    private mutating func add(_ outcome: UInt8, meter: Int32, day: Int64, count: Int) {
+        let d = Int32(clamping: day)
+        if let e = entries.last, e.meter == meter, e.day == d, e.outcome == outcome {
+            entries[entries.count - 1].count += Int32(clamping: count)
+        } else {
+            entries.append(Entry(meter: meter, day: d, outcome: outcome, count: Int32(clamping: count)))
         }
+    }
+
+    /// Adds another counter's entries, whose meter indices are already this one's.
+    public mutating func merge(_ other: OutcomesByDay) {
+        let map = other.outcomes.map { index(of: $0) }
+        entries.reserveCapacity(entries.count + other.entries.count)
+        for var e in other.entries {
+            e.outcome = map[Int(e.outcome)]
+            entries.append(e)
+        }
+    }
+
+    /// The entries ordered by meter, then day.
+    public func sorted() -> [Entry] {
+        entries.sorted { ($0.meter, $0.day, $0.outcome) < ($1.meter, $1.day, $1.outcome) }
+    }
+
+    /// How many times outcomes matching `filter` happened to a meter on a day (a scan: for
+    /// tests and small reports; the daily job walks `sorted()` instead).
+    public func count(meter: Int32, day: Int64, where filter: (Outcome) -> Bool) -> Int {
+        entries.reduce(0) { $0 + ($1.meter == meter && Int64($1.day) == day && filter(outcomes[Int($1.outcome)]) ? Int($1.count) : 0) }
     }
 }

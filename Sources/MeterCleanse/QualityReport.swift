@@ -37,19 +37,42 @@ public struct QualityReport: Sendable, Codable, Equatable {
 }
 
 /// Collects outcomes into a `QualityReport`, resolving meter indices through the batch's table.
+///
+/// Counts are kept by small integers while recording (no strings built per outcome); `report`
+/// puts names on them.
 public struct QualityReportSink: OutcomeSink {
-    public var report = QualityReport()
     let meters: [MeterID]
+    private var outcomes: [Outcome] = []
+    private var last: (outcome: Outcome, index: Int)?
+    /// `meter << 8 | outcome index` to count.
+    private var counts: [Int64: Int] = [:]
 
     public init(meters: [MeterID]) { self.meters = meters }
 
+    private mutating func index(of o: Outcome) -> Int {
+        if let last, last.outcome == o { return last.index }
+        let i: Int
+        if let k = outcomes.firstIndex(of: o) { i = k } else { outcomes.append(o); i = outcomes.count - 1 }
+        last = (o, i)
+        return i
+    }
+
     public mutating func record(_ outcome: Outcome, meter: Int32, start: Int64, row: Int32) {
         guard meter >= 0, Int(meter) < meters.count else { return }
-        report.add(outcome, meter: meters[Int(meter)])
+        counts[Int64(meter) << 8 | Int64(index(of: outcome) & 0xFF), default: 0] += 1
     }
 
     public mutating func recordRun(_ outcome: Outcome, meter: Int32, start: Int64, step: Int64, count: Int) {
         guard meter >= 0, Int(meter) < meters.count, count > 0 else { return }
-        report.add(outcome, meter: meters[Int(meter)], count: count)
+        counts[Int64(meter) << 8 | Int64(index(of: outcome) & 0xFF), default: 0] += count
+    }
+
+    /// The counts with meter and outcome names.
+    public var report: QualityReport {
+        var r = QualityReport()
+        for (key, n) in counts {
+            r.add(outcomes[Int(key & 0xFF)], meter: meters[Int(key >> 8)], count: n)
+        }
+        return r
     }
 }

@@ -207,6 +207,16 @@ public struct DailyJob: Sendable {
             firstDay[Int(k)] = min(firstDay[Int(k)], lo)
             lastDay[Int(k)] = max(lastDay[Int(k)], hi)
         }
+        // Outcome entries per meter, in day order.
+        let entries = r.outcomes.sorted()
+        var entryRange = [Range<Int>](repeating: 0..<0, count: m)
+        var e0 = 0
+        while e0 < entries.count {
+            var e1 = e0 + 1
+            while e1 < entries.count, entries[e1].meter == entries[e0].meter { e1 += 1 }
+            if Int(entries[e0].meter) < m { entryRange[Int(entries[e0].meter)] = e0..<e1 }
+            e0 = e1
+        }
         // Cells per meter (they arrive grouped by meter, in day order).
         var cellRange = [Range<Int>](repeating: 0..<0, count: m)
         var lo = 0
@@ -231,15 +241,15 @@ public struct DailyJob: Sendable {
         let slices = max(1, min(parallelism, order.count))
         let texts = Mutex([[UInt8]](repeating: [], count: slices))
         let rows = Mutex(0)
-        let (first, last, ranges) = (firstDay, lastDay, cellRange)
+        let (first, last, ranges, eranges) = (firstDay, lastDay, cellRange, entryRange)
         DispatchQueue.concurrentPerform(iterations: slices) { part in
             let lo = order.count * part / slices, hi = order.count * (part + 1) / slices
             var text: [UInt8] = []
             text.reserveCapacity((hi - lo) * 100 * 64)
             var n = 0
             for k in order[lo..<hi] {
-                n += Self.format(meter: meters[k], k, days: first[k]...last[k], cells: r.cells, range: ranges[k],
-                                 outcomes: r.outcomes, kinds: kinds, into: &text)
+                n += Self.format(meter: meters[k], days: first[k]...last[k], cells: r.cells, range: ranges[k],
+                                 entries: entries, entryRange: eranges[k], kinds: kinds, into: &text)
             }
             texts.withLock { $0[part] = text }
             rows.withLock { $0 += n }
@@ -250,24 +260,26 @@ public struct DailyJob: Sendable {
     }
 
     /// Appends a meter's output lines, one per day; returns how many.
-    static func format(meter: MeterID, _ k: Int, days: ClosedRange<Int64>, cells: [RollupCell], range: Range<Int>,
-                       outcomes: OutcomesByDay, kinds: [Int], into text: inout [UInt8]) -> Int {
+    static func format(meter: MeterID, days: ClosedRange<Int64>, cells: [RollupCell], range: Range<Int>,
+                       entries: [OutcomesByDay.Entry], entryRange: Range<Int>, kinds: [Int], into text: inout [UInt8]) -> Int {
         let comma = UInt8(ascii: ",")
         let name = Array(meter.rawValue.utf8)
         var c = range.lowerBound
+        var e = entryRange.lowerBound
         for day in days {
             while c < range.upperBound, cells[c].start < day * 86_400 { c += 1 }
             let cell = c < range.upperBound && cells[c].start == day * 86_400 ? cells[c] : nil
             var counts = (missing: 0, invalid: 0, duplicate: 0)
-            if let row = outcomes.counts[OutcomesByDay.key(Int32(k), day)] {
-                for (i, v) in row.enumerated() {
-                    switch kinds[i] {
-                    case 0: counts.missing += v
-                    case 1: counts.invalid += v
-                    case 2: counts.duplicate += v
-                    default: break
-                    }
+            while e < entryRange.upperBound, Int64(entries[e].day) < day { e += 1 }
+            while e < entryRange.upperBound, Int64(entries[e].day) == day {
+                let v = Int(entries[e].count)
+                switch kinds[Int(entries[e].outcome)] {
+                case 0: counts.missing += v
+                case 1: counts.invalid += v
+                case 2: counts.duplicate += v
+                default: break
                 }
+                e += 1
             }
             text.append(contentsOf: name)
             text.append(comma)
