@@ -20,17 +20,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(name: "MeterCore"),
         .target(name: "MeterCleanse", dependencies: ["MeterCore"]),
         .target(name: "MeterAnalytics", dependencies: ["MeterCore"]),
-        .target(name: "MeterIngest", dependencies: ["MeterCore"]),
+        .target(name: "MeterIngest", dependencies: [
+            "MeterCore",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .target(name: "MeterStore", dependencies: [
             "MeterCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "MeterReports", dependencies: ["MeterCore", "MeterAnalytics"]),
+        .target(name: "MeterReports", dependencies: [
+            "MeterCore", "MeterAnalytics",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .target(name: "NutCrackerEngine", dependencies: [
             "MeterCore", "MeterCleanse", "MeterAnalytics", "MeterIngest", "MeterStore", "MeterReports",
             .product(name: "Logging", package: "swift-log"),

@@ -39,6 +39,9 @@ public enum AmbiguousTimePolicy: String, Sendable, CaseIterable {
     case earlier
     /// Take the second occurrence (standard time).
     case later
+    /// The first row of a meter that names the repeated time is the first occurrence (daylight
+    /// time), the second row is the second occurrence: how files written in time order repeat it.
+    case fileOrder = "file-order"
 }
 
 /// What to do with a wall-clock time that never occurs (the skipped hour when clocks go forward).
@@ -131,7 +134,7 @@ public struct LocalTimeResolver: Sendable {
             return .success(local - Int64(c.earlierOffset))
         case 2:
             switch ambiguous {
-            case .reject: return .failure(.ambiguous)
+            case .reject, .fileOrder: return .failure(.ambiguous)
             case .earlier: return .success(local - Int64(c.earlierOffset))
             case .later: return .success(local - Int64(c.laterOffset))
             }
@@ -141,6 +144,16 @@ public struct LocalTimeResolver: Sendable {
             case .shiftForward: return .success(local - Int64(c.earlierOffset))
             }
         }
+    }
+
+    /// Both instants a repeated wall-clock time names, earlier first; nil when it names one or none.
+    public mutating func instants(ofAmbiguous local: Int64) -> (earlier: Int64, later: Int64)? {
+        guard case .named = spec else { return nil }
+        let bucket = CivilDate.floorDiv(local, 900)
+        let c = cache[bucket] ?? candidates(local: local)
+        cache[bucket] = c
+        guard c.count == 2 else { return nil }
+        return (local - Int64(c.earlierOffset), local - Int64(c.laterOffset))
     }
 
     private func candidates(local: Int64) -> Candidates {

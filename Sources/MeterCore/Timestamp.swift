@@ -24,6 +24,16 @@ public enum TimestampError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Which of the first two numbers of a date like `03/04/2020` is the day.
+public enum DateOrder: String, Sendable, CaseIterable {
+    /// Decided by the value: `26/9/18` can only be day first; `3/4/20` is refused as ambiguous.
+    case auto
+    /// `dd/mm/yyyy` (Europe, Australia).
+    case dayFirst = "dmy"
+    /// `mm/dd/yyyy` (United States).
+    case monthFirst = "mdy"
+}
+
 /// How numbers in a time column are read.
 public enum NumericTimeFormat: String, Sendable, CaseIterable {
     /// Guess by magnitude: epoch milliseconds, epoch seconds, or an Excel serial date.
@@ -41,9 +51,9 @@ public enum NumericTimeFormat: String, Sendable, CaseIterable {
 ///
 /// Never traps on any input; the fraction of a second is dropped.
 public enum TimestampParser {
-    public static func parse(_ text: String, numeric: NumericTimeFormat = .auto) -> Result<ParsedTime, TimestampError> {
+    public static func parse(_ text: String, numeric: NumericTimeFormat = .auto, order: DateOrder = .auto) -> Result<ParsedTime, TimestampError> {
         var s = text
-        return s.withUTF8 { parse(UnsafeRawBufferPointer($0), numeric: numeric) }
+        return s.withUTF8 { parse(UnsafeRawBufferPointer($0), numeric: numeric, order: order) }
     }
 
     /// The last date a canonical timestamp named and its day number: rows of one day share it.
@@ -57,12 +67,14 @@ public enum TimestampParser {
     /// `parse`, remembering the last canonical date so a file of rows from the same day converts
     /// each date once.
     @inline(__always)
-    public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat, cache: inout DayCache) -> Result<ParsedTime, TimestampError> {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat, order: DateOrder = .auto,
+                             cache: inout DayCache) -> Result<ParsedTime, TimestampError> {
         if bytes.count == 20, let t = parseCanonicalUTC(bytes, 0, cache: &cache) { return .success(.instant(t)) }
-        return parse(bytes, numeric: numeric)
+        return parse(bytes, numeric: numeric, order: order)
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat = .auto) -> Result<ParsedTime, TimestampError> {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, numeric: NumericTimeFormat = .auto,
+                             order: DateOrder = .auto) -> Result<ParsedTime, TimestampError> {
         var lo = 0
         var hi = bytes.count
         while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
@@ -89,7 +101,7 @@ public enum TimestampParser {
            let mo = digits(5, 2), let d = digits(8, 2) {
             let date = CivilDate(year: y, month: mo, day: d)
             guard date.isValid else { return .failure(.outOfRange) }
-            var secs = date.daysSinceEpoch * 86_400
+            let secs = date.daysSinceEpoch * 86_400
             var i = 10
             if i == n { return .success(.naive(secs)) }
             guard at(i) == UInt8(ascii: "T") || at(i) == UInt8(ascii: " ") || at(i) == UInt8(ascii: "t") else {
@@ -97,6 +109,75 @@ public enum TimestampParser {
             }
             i += 1
             // hh:mm[:ss[.fff]] ; allow a single-digit hour.
+            return time(bytes, lo: lo, hi: hi, at: i, date: secs, allowOffset: true)
+        }
+        if let result = parseNumericDate(bytes, lo: lo, hi: hi, order: order) { return result }
+        return parseNumber(bytes, lo: lo, hi: hi, numeric: numeric)
+    }
+
+    /// `d/m/yy`, `dd-mm-yyyy hh:mm`, `m/d/yyyy h:mm:ss PM` and the like: a date whose first field
+    /// is the day or month (by `order`), then an optional time. Nil when the text is not of that shape.
+    static func parseNumericDate(_ bytes: UnsafeRawBufferPointer, lo: Int, hi: Int, order: DateOrder) -> Result<ParsedTime, TimestampError>? {
+        var i = lo
+        func number(maxDigits: Int) -> Int? {
+            var v = 0, k = 0
+            while i < hi, k < maxDigits, bytes[i] >= 0x30, bytes[i] <= 0x39 { v = v * 10 + Int(bytes[i] - 0x30); i += 1; k += 1 }
+            return k == 0 ? nil : v
+        }
+        guard let a = number(maxDigits: 2), i < hi else { return nil }
+        let sep = bytes[i]
+        guard sep == UInt8(ascii: "/") || sep == UInt8(ascii: "-") || sep == UInt8(ascii: ".") else { return nil }
+        i += 1
+        guard let b = number(maxDigits: 2), i < hi, bytes[i] == sep else { return nil }
+        i += 1
+        let yStart = i
+        guard var year = number(maxDigits: 4) else { return nil }
+        switch i - yStart {
+        case 2: year += year < 70 ? 2000 : 1900
+        case 4: break
+        default: return .failure(.unrecognised)
+        }
+        let day: Int, month: Int
+        switch order {
+        case .dayFirst: (day, month) = (a, b)
+        case .monthFirst: (day, month) = (b, a)
+        case .auto:
+            if a > 12 && b <= 12 { (day, month) = (a, b) }
+            else if b > 12 && a <= 12 { (day, month) = (b, a) }
+            else if a == b { (day, month) = (a, b) }
+            else { return .failure(a > 12 ? .outOfRange : .ambiguousDateOrder) }
+        }
+        let date = CivilDate(year: year, month: month, day: day)
+        guard date.isValid else { return .failure(.outOfRange) }
+        let secs = date.daysSinceEpoch * 86_400
+        if i == hi { return .success(.naive(secs)) }
+        guard bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "T") else { return .failure(.unrecognised) }
+        while i < hi, bytes[i] == UInt8(ascii: " ") { i += 1 }
+        if i < hi, bytes[i] == UInt8(ascii: "T") { i += 1 }
+        return time(bytes, lo: lo, hi: hi, at: i - lo, date: secs, allowOffset: false)
+    }
+
+    /// The time of day after a date: `h:mm`, `hh:mm:ss[.fff]`, an optional ` AM`/` PM`, then
+    /// (for ISO dates) `Z` or an offset. `at` is relative to `lo`.
+    private static func time(_ bytes: UnsafeRawBufferPointer, lo: Int, hi: Int, at start: Int, date secs0: Int64,
+                             allowOffset: Bool) -> Result<ParsedTime, TimestampError> {
+        var secs = secs0
+        let n = hi - lo
+        var i = start
+        @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi ? bytes[lo + i] : 0 }
+        @inline(__always) func digit(_ i: Int) -> Int? {
+            let b = at(i)
+            return b >= 0x30 && b <= 0x39 ? Int(b - 0x30) : nil
+        }
+        func digits(_ i: Int, _ count: Int) -> Int? {
+            var v = 0
+            for k in 0..<count {
+                guard let d = digit(i + k) else { return nil }
+                v = v * 10 + d
+            }
+            return v
+        }
+        do {
             var hour: Int
             if let h2 = digits(i, 2) { hour = h2; i += 2 } else if let h1 = digit(i) { hour = h1; i += 1 } else { return .failure(.unrecognised) }
             guard at(i) == UInt8(ascii: ":"), let minute = digits(i + 1, 2) else { return .failure(.unrecognised) }
@@ -113,10 +194,20 @@ public enum TimestampParser {
                     if i == f0 { return .failure(.unrecognised) }
                 }
             }
+            // 12-hour clock.
+            var j = i
+            while at(j) == UInt8(ascii: " ") { j += 1 }
+            let m0 = at(j) | 0x20, m1 = at(j + 1) | 0x20
+            if (m0 == UInt8(ascii: "a") || m0 == UInt8(ascii: "p")) && m1 == UInt8(ascii: "m") && j + 2 == n {
+                guard hour >= 1, hour <= 12 else { return .failure(.outOfRange) }
+                hour = hour % 12 + (m0 == UInt8(ascii: "p") ? 12 : 0)
+                i = n
+            }
             guard hour <= 24, minute <= 59, second <= 60 else { return .failure(.outOfRange) }
             if hour == 24 && (minute != 0 || second != 0) { return .failure(.outOfRange) }
             secs += Int64(hour * 3600 + minute * 60 + min(second, 59))
             if i == n { return .success(.naive(secs)) }
+            guard allowOffset else { return .failure(.unrecognised) }
             let z = at(i)
             if (z == UInt8(ascii: "Z") || z == UInt8(ascii: "z")) && i + 1 == n { return .success(.instant(secs)) }
             if z == UInt8(ascii: "+") || z == UInt8(ascii: "-") {
@@ -125,7 +216,6 @@ public enum TimestampParser {
             }
             return .failure(.unrecognised)
         }
-        return parseNumber(bytes, lo: lo, hi: hi, numeric: numeric)
     }
 
     /// `yyyy-mm-ddThh:mm:ssZ` exactly (what machines write), in one pass with no branching on

@@ -9,10 +9,13 @@ public struct ColumnMapping: Sendable, Hashable {
     public var source: String?
     public var quality: String?
     public var kind: String?
+    /// The interval's end, when the file gives start and end.
+    public var end: String?
 
     public init(meter: String? = nil, time: String? = nil, value: String? = nil, source: String? = nil, quality: String? = nil,
-                kind: String? = nil) {
+                kind: String? = nil, end: String? = nil) {
         self.kind = kind
+        self.end = end
         self.meter = meter
         self.time = time
         self.value = value
@@ -22,11 +25,12 @@ public struct ColumnMapping: Sendable, Hashable {
 
     /// Names tried, in order, when a role is not given.
     public static let meterNames = ["meter_id", "meter", "meterid", "customer_id", "nmi", "mpan", "mprn", "icp", "device_id", "serial", "id"]
-    public static let timeNames = ["start", "timestamp", "reading_datetime", "datetime", "date_time", "interval_start", "read_time", "time", "date"]
-    public static let valueNames = ["kwh", "value", "general_supply_kwh", "energy_kwh", "consumption", "energy", "reading", "usage", "import_kwh"]
+    public static let timeNames = ["start", "startdate", "start_time", "startdatetime", "interval_start_time", "from", "timestamp", "reading_datetime", "datetime", "date_time", "interval_start", "read_time", "time", "date"]
+    public static let valueNames = ["kwh", "value", "general_supply_kwh", "energy_kwh", "consumption", "energy", "reading", "usage", "import_kwh", "profilereadvalue", "read_value", "interval_value"]
     public static let sourceNames = ["source"]
     public static let qualityNames = ["quality", "quality_flag", "qualityflag"]
     public static let kindNames = ["kind", "meter_kind"]
+    public static let endNames = ["end", "enddate", "end_time", "enddatetime", "interval_end", "to"]
 
     /// Column indices found in a header.
     public struct Resolved: Sendable, Hashable {
@@ -36,13 +40,15 @@ public struct ColumnMapping: Sendable, Hashable {
         public var source: Int?
         public var quality: Int?
         public var kind: Int?
+        public var end: Int?
         public var names: [String]
 
         /// `meter_id=customer_id, start=reading_datetime, kwh=general_supply_kwh`: what was chosen.
         public var summary: String {
             func n(_ i: Int?) -> String { i.map { $0 < names.count ? names[$0] : "#\($0 + 1)" } ?? "-" }
             return "meter_id=\(n(meter)), start=\(n(time)), kwh=\(n(value))"
-                + (source.map { ", source=\(n($0))" } ?? "") + (quality.map { ", quality=\(n($0))" } ?? "")
+                + (end.map { ", end=\(n($0))" } ?? "")
+            + (source.map { ", source=\(n($0))" } ?? "") + (quality.map { ", quality=\(n($0))" } ?? "")
         }
     }
 
@@ -67,7 +73,8 @@ public struct ColumnMapping: Sendable, Hashable {
             let s = try find(source, Self.sourceNames, role: "source", required: false).get()
             let q = try find(quality, Self.qualityNames, role: "quality", required: false).get()
             let k = try find(kind, Self.kindNames, role: "kind", required: false).get()
-            return .success(Resolved(meter: m, time: t, value: v, source: s, quality: q, kind: k, names: header))
+            let e = try find(end, Self.endNames, role: "end", required: false).get()
+            return .success(Resolved(meter: m, time: t, value: v, source: s, quality: q, kind: k, end: e == t ? nil : e, names: header))
         } catch {
             return .failure(error)
         }

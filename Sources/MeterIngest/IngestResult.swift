@@ -13,6 +13,13 @@ public struct IngestResult: Sendable {
     public var kinds: [MeterID: MeterKind] = [:]
     /// How the input was read: layout, delimiter, columns.
     public var layout = ""
+    /// The interval length the input states or implies (a NEM12 200 record, 48 columns a day).
+    public var interval: IntervalLength?
+    /// The largest credible value of one interval for this kind of input, when it differs from a
+    /// household meter's (a grid operator's load); nil to keep the configured limit.
+    public var limitOverride: Double??
+    /// What a person should know about how the input was read (policies applied, units converted).
+    public var notes: [String] = []
 
     public init() {}
 }
@@ -24,9 +31,11 @@ public struct TimeOptions: Sendable, Hashable {
     public var ambiguous: AmbiguousTimePolicy = .reject
     public var nonexistent: NonexistentTimePolicy = .reject
     public var numeric: NumericTimeFormat = .auto
+    public var dateOrder: DateOrder = .auto
 
     public init(zone: TimeZoneSpec = .utc, ambiguous: AmbiguousTimePolicy = .reject,
-                nonexistent: NonexistentTimePolicy = .reject, numeric: NumericTimeFormat = .auto) {
+                nonexistent: NonexistentTimePolicy = .reject, numeric: NumericTimeFormat = .auto, dateOrder: DateOrder = .auto) {
+        self.dateOrder = dateOrder
         self.zone = zone
         self.ambiguous = ambiguous
         self.nonexistent = nonexistent

@@ -6,12 +6,26 @@ public struct RowDecoder: Sendable {
     public let origin: String
     public var defaultMeter: MeterID?
     public var decimalComma: Bool
+    /// Multiplies every value (a file in Wh or MWh read as kWh).
+    public var scale: Double = 1
+    /// Seconds added to every time (an hour-ending file gives interval ends: minus one interval).
+    public var timeShift: Int64 = 0
+    /// Repeated local times resolved by file order (first = daylight time, second = standard time).
+    public private(set) var repeatedTimesResolved = 0
     private var resolver: LocalTimeResolver
     private let numeric: NumericTimeFormat
+    private let order: DateOrder
+    private let fileOrder: Bool
+    private var seenRepeated: Set<RepeatedKey> = []
     /// Meter id bytes as they appeared in the input to the batch's meter index.
     private var interner = ByteInterner()
     private var internedToBatch: [Int32] = []
     private var dayCache = TimestampParser.DayCache()
+
+    private struct RepeatedKey: Hashable, Sendable {
+        var meter: Int32
+        var local: Int64
+    }
 
     public init(origin: String, time: TimeOptions, defaultMeter: MeterID? = nil, decimalComma: Bool = false) {
         self.origin = origin
@@ -19,9 +33,11 @@ public struct RowDecoder: Sendable {
         self.decimalComma = decimalComma
         resolver = LocalTimeResolver(time.zone, ambiguous: time.ambiguous, nonexistent: time.nonexistent)
         numeric = time.numeric
+        order = time.dateOrder
+        fileOrder = time.ambiguous == .fileOrder
     }
 
-    /// Decodes one row into `result`; `raw` is only called when the row is rejected.
+    /// Decodes one row of byte fields into `result`; `raw` is only called when the row is rejected.
     public mutating func decode(meter meterBytes: UnsafeRawBufferPointer?, time: UnsafeRawBufferPointer,
                                 value: UnsafeRawBufferPointer, quality: UnsafeRawBufferPointer?,
                                 line: Int, into result: inout IngestResult, raw: () -> String) {
@@ -32,43 +48,23 @@ public struct RowDecoder: Sendable {
             if let k = interner.find(meterBytes) {
                 meter = internedToBatch[Int(k)]
             } else {
-                let trimmed = String(decoding: meterBytes, as: UTF8.self).trimmingSpaces
-                guard let id = MeterID(trimmed) else {
-                    reject(&result, line: line, field: "meter_id", reason: "invalid_meter_id",
-                           detail: "'\(trimmed.prefix(80))' is not a meter id (1-64 of A-Z a-z 0-9 . _ : -)", raw: raw())
-                    return
-                }
-                meter = result.batch.intern(id)
+                guard let m = intern(String(decoding: meterBytes, as: UTF8.self), line: line, into: &result, raw: raw) else { return }
+                meter = m
                 _ = interner.insert(meterBytes)
                 internedToBatch.append(meter)
             }
-        } else if let d = defaultMeter {
-            meter = result.batch.intern(d)
         } else {
-            reject(&result, line: line, field: "meter_id", reason: "missing_meter_id", detail: "meter id is empty", raw: raw())
-            return
+            guard let m = intern(nil, line: line, into: &result, raw: raw) else { return }
+            meter = m
         }
-        // Time.
-        let start: Int64
-        switch TimestampParser.parse(time, numeric: numeric, cache: &dayCache) {
-        case .failure(let e):
-            reject(&result, line: line, field: "timestamp", reason: e == .empty ? "missing_timestamp" : "invalid_timestamp",
-                   detail: "\(e): '\(String(decoding: time, as: UTF8.self).prefix(80))'", raw: raw(), meter: result.batch.meters[Int(meter)])
-            return
-        case .success(let parsed):
-            switch resolver.resolve(parsed) {
-            case .success(let s): start = s
-            case .failure(let e):
-                reject(&result, line: line, field: "timestamp", reason: e.reason,
-                       detail: "\(e) (\(resolver.spec)): '\(String(decoding: time, as: UTF8.self))'", raw: raw(), meter: result.batch.meters[Int(meter)])
-                return
-            }
-        }
+        let parsed = TimestampParser.parse(time, numeric: numeric, order: order, cache: &dayCache)
+        guard let start = place(parsed, text: { String(decoding: time, as: UTF8.self) }, meter: meter, line: line,
+                                into: &result, raw: raw) else { return }
         // Value: a row with no number still goes to VEE, which quarantines it under its rule.
         var status = ValueStatus.number
         var kwh = Double.nan
         if let v = NumberParser.parse(value, decimalComma: decimalComma) {
-            kwh = v
+            kwh = v * scale
         } else {
             status = value.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) ? .empty : .notANumber
         }
@@ -77,6 +73,105 @@ public struct RowDecoder: Sendable {
             q = parsed
         }
         result.batch.append(meter: meter, start: start, kwh: kwh, status: status, quality: q, line: Int32(clamping: line))
+    }
+
+    /// Decodes one row of cells (a spreadsheet row, a layout's derived row) into `result`.
+    public mutating func decode(meter meterText: String?, time: Cell, value: Cell, quality: Quality = .actual,
+                                line: Int, into result: inout IngestResult, raw: () -> String) {
+        decode(meter: meterText, time: parseTime(time), timeText: { time.text }, value: value, quality: quality,
+               line: line, into: &result, raw: raw)
+    }
+
+    /// Reads a time cell: text by the parser, a date-formatted number as an Excel serial.
+    public mutating func parseTime(_ time: Cell) -> Result<ParsedTime, TimestampError> {
+        switch time {
+        case .date(let serial):
+            return Self.excelSerial(serial)
+        default:
+            var text = time.text
+            return text.withUTF8 { TimestampParser.parse(UnsafeRawBufferPointer($0), numeric: numeric, order: order, cache: &dayCache) }
+        }
+    }
+
+    /// Decodes one row whose time the caller has already read (a wide layout's day plus a column's offset).
+    public mutating func decode(meter meterText: String?, time parsed: Result<ParsedTime, TimestampError>, timeText: () -> String,
+                                value: Cell, quality: Quality = .actual, line: Int, into result: inout IngestResult, raw: () -> String) {
+        result.rowsRead += 1
+        guard let meter = intern(meterText, line: line, into: &result, raw: raw) else { return }
+        guard let start = place(parsed, text: timeText, meter: meter, line: line, into: &result, raw: raw) else { return }
+        var status = ValueStatus.number
+        var kwh = Double.nan
+        switch value {
+        case .number(let d), .date(let d):
+            if d.isFinite { kwh = d * scale } else { status = .notANumber }
+        case .empty:
+            status = .empty
+        case .bool:
+            status = .notANumber
+        case .text(var s):
+            if let v = s.withUTF8({ NumberParser.parse(UnsafeRawBufferPointer($0), decimalComma: decimalComma) }) {
+                kwh = v * scale
+            } else {
+                status = value.isEmpty ? .empty : .notANumber
+            }
+        }
+        result.batch.append(meter: meter, start: start, kwh: kwh, status: status, quality: quality, line: Int32(clamping: line))
+    }
+
+    /// A naive time from an Excel serial date (1900 date system).
+    public static func excelSerial(_ serial: Double) -> Result<ParsedTime, TimestampError> {
+        guard serial.isFinite, serial >= 0, serial < 2_958_466 else { return .failure(.outOfRange) }
+        let days = serial.rounded(.down)
+        let seconds = Int64(((serial - days) * 86_400).rounded())
+        return .success(.naive((Int64(days) - 25_569) * 86_400 + seconds))
+    }
+
+    /// The batch's index of a meter, or nil after quarantining the row.
+    private mutating func intern(_ text: String?, line: Int, into result: inout IngestResult, raw: () -> String) -> Int32? {
+        let trimmed = text?.trimmingSpaces ?? ""
+        if trimmed.isEmpty {
+            if let d = defaultMeter { return result.batch.intern(d) }
+            reject(&result, line: line, field: "meter_id", reason: "missing_meter_id", detail: "meter id is empty", raw: raw())
+            return nil
+        }
+        guard let id = MeterID(trimmed) else {
+            reject(&result, line: line, field: "meter_id", reason: "invalid_meter_id",
+                   detail: "'\(trimmed.prefix(80))' is not a meter id (1-64 of A-Z a-z 0-9 . _ : -)", raw: raw())
+            return nil
+        }
+        return result.batch.intern(id)
+    }
+
+    /// The UTC start of a row's interval, or nil after quarantining the row.
+    private mutating func place(_ parsed: Result<ParsedTime, TimestampError>, text: () -> String, meter: Int32, line: Int,
+                                into result: inout IngestResult, raw: () -> String) -> Int64? {
+        switch parsed {
+        case .failure(let e):
+            let hint = e == .ambiguousDateOrder ? "; give the date order (--date-order dmy or mdy)" : ""
+            reject(&result, line: line, field: "timestamp", reason: e == .empty ? "missing_timestamp" : "invalid_timestamp",
+                   detail: "\(e): '\(text().prefix(80))'\(hint)", raw: raw(), meter: result.batch.meters[Int(meter)])
+            return nil
+        case .success(let p):
+            var shifted = p
+            if timeShift != 0 {
+                switch p {
+                case .instant(let s): shifted = .instant(s + timeShift)
+                case .naive(let s): shifted = .naive(s + timeShift)
+                }
+            }
+            switch resolver.resolve(shifted) {
+            case .success(let s):
+                return s
+            case .failure(let e):
+                if e == .ambiguous, fileOrder, case .naive(let local) = shifted, let both = resolver.instants(ofAmbiguous: local) {
+                    repeatedTimesResolved += 1
+                    return seenRepeated.insert(RepeatedKey(meter: meter, local: local)).inserted ? both.earlier : both.later
+                }
+                reject(&result, line: line, field: "timestamp", reason: e.reason,
+                       detail: "\(e) (\(resolver.spec)): '\(text())'", raw: raw(), meter: result.batch.meters[Int(meter)])
+                return nil
+            }
+        }
     }
 
     public mutating func reject(_ result: inout IngestResult, line: Int, field: String?, reason: String, detail: String,

@@ -1,39 +1,52 @@
 import Foundation
+import MeterCleanse
 import MeterCore
 import MeterIngest
 import MeterStore
 
-/// Imports files into the store through the pipeline: picks the reader, reads, cleanses, stores,
-/// and reports progress while it reads.
+/// Imports files into the store through the pipeline: reads each file in the layout it is in
+/// (detected or as told), cleanses it with the pipeline's rules at the file's own interval, stores
+/// it, and reports progress while it reads.
 public struct FileImporter: Sendable {
-    public var csv: CSVReader
+    public var reading: FileReading
     public var source: SourceID
-    public var interval: IntervalLength
+    /// VEE settings (nil: the pipeline's); the interval is the file's own when the file states one
+    /// and none was given.
+    public var vee: VEEConfig?
+    public var intervalGiven: Bool
+    /// Whether the value limit was given (else a layout may lift it: a grid's load is not a household's).
+    public var limitGiven = false
 
-    public init(csv: CSVReader = CSVReader(), source: SourceID = .unassigned, interval: IntervalLength = .halfHour) {
-        self.csv = csv
+    public init(reading: FileReading = FileReading(), source: SourceID = .unassigned, vee: VEEConfig? = nil,
+                intervalGiven: Bool = false) {
+        self.reading = reading
         self.source = source
-        self.interval = interval
+        self.vee = vee
+        self.intervalGiven = intervalGiven
     }
 
     /// Imports one file. `progress` gets bytes read and total bytes.
     public func importFile(_ path: String, into pipeline: Pipeline,
                            progress: (@Sendable (Int64, Int64) -> Void)? = nil) async throws -> IngestSummary {
-        let result = try csv.read(path: path, workers: ProcessInfo.processInfo.activeProcessorCount, progress: progress)
-        let delimiter = csv.delimiter ?? Self.delimiter(ofFileAt: path)
-        let info = BatchInfo(origin: path, source: source, sources: result.sources, kinds: result.kinds, interval: interval)
-        var summary = try await pipeline.ingest(result.batch, problems: result.problems, info: info, layout: result.layout,
-                                                continueFromStore: true) { lines in
-            CSVReader.rawRecords(path: path, lines: Set(lines), delimiter: delimiter)
+        var r = reading
+        r.workers = max(r.workers, ProcessInfo.processInfo.activeProcessorCount)
+        let result = try r.read(path: path, progress: progress)
+        var config = vee ?? pipeline.rules.config
+        if !intervalGiven, let i = result.interval { config.interval = i }
+        if !limitGiven, let limit = result.limitOverride { config.maxKwh = limit }
+        let info = BatchInfo(origin: path, source: source, sources: result.sources, kinds: result.kinds, interval: config.interval)
+        let rawText: @Sendable ([Int]) -> [Int: String]
+        if FileReading.container(of: path) == .text {
+            let delimiter = reading.options.delimiter ?? CSVRecords.delimiter(path: path)
+            rawText = { lines in CSVReader.rawRecords(path: path, lines: Set(lines), delimiter: delimiter) }
+        } else {
+            rawText = { _ in [:] }
         }
+        var summary = try await pipeline.ingest(result.batch, problems: result.problems, info: info, layout: result.layout,
+                                                continueFromStore: true, rules: RuleSet(config), rawText: rawText)
         summary.rowsRead = result.rowsRead
+        summary.notes = result.notes
+        summary.intervalMinutes = config.interval.minutes
         return summary
-    }
-
-    static func delimiter(ofFileAt path: String) -> UInt8 {
-        guard let h = FileHandle(forReadingAtPath: path) else { return 0x2C }
-        defer { try? h.close() }
-        let head = (try? h.read(upToCount: 64 * 1024)) ?? Data()
-        return head.withUnsafeBytes { CSVScanner.guessDelimiter($0) }
     }
 }

@@ -24,6 +24,10 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var report = QualityReport()
     /// The first quarantined rows, for the terminal.
     public var examples: [QuarantineEntry] = []
+    /// How the input was read that a person should know (time zone, date order, repeated hours).
+    public var notes: [String] = []
+    /// Interval length the readings were checked against, in minutes.
+    public var intervalMinutes = 0
 
     public init(origin: String, layout: String = "") {
         self.origin = origin
@@ -38,6 +42,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
         report.merge(o.report)
         meters = report.perMeter.count
         if examples.count < 10 { examples += o.examples.prefix(10 - examples.count) }
+        notes += o.notes.filter { !notes.contains($0) }
     }
 
     /// The human summary printed at the end of an import.
@@ -53,6 +58,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
             "  quarantined        \(quarantined)",
             "  meters             \(meters)",
         ]
+        for n in notes { lines.append("  note: \(n)") }
         if !examples.isEmpty {
             lines.append("  first problems:")
             for e in examples.prefix(5) { lines.append("    \(e.message)") }

@@ -37,7 +37,7 @@ public actor Pipeline {
     ///   - rawText: the raw text of input rows by line, for rows VEE quarantines.
     ///   - continueFromStore: bridge gaps from each meter's latest stored reading (file imports).
     public func ingest(_ batch: ReadingBatch, problems: [QuarantineEntry] = [], info: BatchInfo, layout: String = "",
-                       continueFromStore: Bool = false,
+                       continueFromStore: Bool = false, rules override: RuleSet? = nil,
                        rawText: @Sendable ([Int]) -> [Int: String] = { _ in [:] }) async throws -> IngestSummary {
         for (id, k) in info.kinds { kinds[id] = k }
         if continueFromStore {
@@ -48,6 +48,7 @@ public actor Pipeline {
         }
         var sink = QualityReportSink(meters: batch.meters)
         let kindOf = self.kinds, intervalAnchors = self.anchors, registerAnchors = self.registerAnchors
+        let rules = override ?? self.rules
         let cleansed = rules.run(batch, sink: &sink, kind: { kindOf[$0] },
                                  anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
         // Quarantine entries for what VEE rejected, with the row's raw text.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeterCore
+import MeterIngest
 import MeterStore
 
 /// Options every command takes.
@@ -72,3 +73,5 @@ func printOut(_ s: String) {
 extension AmbiguousTimePolicy: ExpressibleByArgument {}
 extension NonexistentTimePolicy: ExpressibleByArgument {}
 extension NumericTimeFormat: ExpressibleByArgument {}
+extension DateOrder: ExpressibleByArgument {}
+extension LayoutKind: ExpressibleByArgument {}

@@ -11,8 +11,20 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Argument(help: "CSV files of readings (one reading per row).")
+    @Argument(help: "Files of readings: CSV or other delimited text, .xlsx workbooks, NEM12, JSON or NDJSON. The layout is detected and reported.")
     var files: [String]
+
+    @Option(help: "Layout of the files instead of detecting it: long, wide-day, grid-load or nem12.")
+    var layout: LayoutKind?
+
+    @Option(help: "A TOML file that describes a vendor layout (columns, zone, date order, unit).")
+    var mapping: String?
+
+    @Option(help: "Sheet of a workbook to read (name or #position); the first one whose layout is recognised when omitted.")
+    var sheet: String?
+
+    @Option(help: "Dates like 03/04/2020: dmy or mdy; detected from the file when omitted.")
+    var dateOrder: DateOrder = .auto
 
     @Option(help: "Source the meters belong to when the file has no source column.")
     var source = "default"
@@ -20,8 +32,8 @@ struct Import: AsyncParsableCommand {
     @Option(help: "Zone of times without an offset: UTC, an offset like +10:00, or an IANA name like Europe/London.")
     var timezone: String?
 
-    @Option(help: "Local times that occur twice (clocks going back): reject, earlier or later.")
-    var ambiguous: AmbiguousTimePolicy = .reject
+    @Option(help: "Local times that occur twice (clocks going back): reject, earlier, later or file-order (default: reject; file-order for grid-load files).")
+    var ambiguous: AmbiguousTimePolicy?
 
     @Option(help: "Local times that never occur (clocks going forward): reject or shift-forward.")
     var nonexistent: NonexistentTimePolicy = .reject
@@ -47,11 +59,11 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Read ',' as the decimal mark (detected for ';' and tab files).")
     var decimalComma = false
 
-    @Option(help: "Interval length in minutes: 1, 5, 15, 30 or 60.")
-    var interval = 30
+    @Option(help: "Interval length in minutes: 1, 5, 15, 30 or 60 (default: what the file states or implies, else 30).")
+    var interval: Int?
 
-    @Option(help: "Largest credible energy of one interval (kWh).")
-    var maxKwh: Double = 100
+    @Option(help: "Largest credible energy of one interval (kWh; default 100, no limit for grid-load files).")
+    var maxKwh: Double?
 
     @Option(help: "Longest run of empty slots to estimate by interpolation (0: no estimation).")
     var maxGap = 4
@@ -61,7 +73,10 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         guard let sourceID = SourceID(source) else { throw ValidationError("--source: '\(source)' is not a source id") }
-        guard let length = IntervalLength(minutes: interval) else { throw ValidationError("--interval must be 1, 5, 15, 30 or 60") }
+        let length = try interval.map { m -> IntervalLength in
+            guard let l = IntervalLength(minutes: m) else { throw ValidationError("--interval must be 1, 5, 15, 30 or 60") }
+            return l
+        }
         let meterID = try meter.map { m -> MeterID in
             guard let id = MeterID(m) else { throw ValidationError("--meter: '\(m)' is not a meter id") }
             return id
@@ -74,12 +89,27 @@ struct Import: AsyncParsableCommand {
             default: throw ValidationError("--delimiter must be ',', ';' or 'tab'")
             }
         }
-        let time = TimeOptions(zone: try parseZone(timezone), ambiguous: ambiguous, nonexistent: nonexistent, numeric: numericTime)
-        let reader = CSVReader(mapping: ColumnMapping(meter: meterColumn, time: timeColumn, value: valueColumn), time: time,
-                               delimiter: delim, decimalComma: decimalComma ? true : nil, meter: meterID)
+        var options = ReadOptions()
+        options.time = TimeOptions(zone: try parseZone(timezone), ambiguous: ambiguous ?? .reject, nonexistent: nonexistent,
+                                   numeric: numericTime, dateOrder: dateOrder)
+        options.zoneGiven = timezone != nil
+        options.ambiguousGiven = ambiguous != nil
+        options.mapping = ColumnMapping(meter: meterColumn, time: timeColumn, value: valueColumn)
+        options.meter = meterID
+        options.delimiter = delim
+        options.decimalComma = decimalComma ? true : nil
+        options.layout = layout
+        options.sheet = sheet
+        options.interval = length
+        if let mapping {
+            do { options = options.applying(try MappingFile.load(path: mapping)) } catch { throw ValidationError("--mapping: \(error)") }
+        }
+        let vee = VEEConfig(interval: length ?? options.interval ?? .halfHour, maxKwh: maxKwh ?? 100, maxGap: maxGap)
         let store = try await storeOptions.open()
-        let pipeline = Pipeline(store: store, rules: RuleSet(VEEConfig(interval: length, maxKwh: maxKwh, maxGap: maxGap)))
-        let importer = FileImporter(csv: reader, source: sourceID, interval: length)
+        let pipeline = Pipeline(store: store, rules: RuleSet(vee))
+        var importer = FileImporter(reading: FileReading(options: options), source: sourceID, vee: vee,
+                                    intervalGiven: length != nil || options.interval != nil)
+        importer.limitGiven = maxKwh != nil
         var total: IngestSummary?
         var summaries: [IngestSummary] = []
         for file in files {
