@@ -18,11 +18,12 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Roll up into: period (settlement), hour, day, week or month.") var rollup: RollupPeriod?
     @Option(help: "Calendar zone for days, weeks and months (default UTC).") var timezone: String?
     @Option(help: "Only these qualities, comma-separated (actual,estimated,edited,suspect).") var quality: String?
-    @Option(help: "Output format: csv.") var format = "csv"
+    @Option(help: "Output format: csv or xlsx (a workbook with the data and a quality sheet; needs --output).") var format = "csv"
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
 
     func run() async throws {
-        guard format == "csv" else { throw ValidationError("--format: only csv is supported by this build") }
+        guard format == "csv" || format == "xlsx" else { throw ValidationError("--format must be csv or xlsx") }
+        if format == "xlsx" && output == nil { throw ValidationError("--format xlsx writes a workbook: give --output FILE.xlsx") }
         var filter = ReadingFilter()
         if let meter {
             guard let id = MeterID(meter) else { throw ValidationError("--meter: '\(meter)' is not a meter id") }
@@ -41,6 +42,12 @@ struct Export: AsyncParsableCommand {
             })
         }
         let store = try await storeOptions.open()
+        if format == "xlsx", let output {
+            let exporter = Exporter(filter: filter, rollup: rollup, zone: try parseZone(timezone), qualities: qualities)
+            let rows = try await exporter.runXLSX(store: store, path: output)
+            FileHandle.standardError.write(Data("wrote \(rows) rows to \(output)\n".utf8))
+            return
+        }
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil), let h = FileHandle(forWritingAtPath: output) else {
