@@ -51,7 +51,9 @@ public struct FileReading: Sendable {
             var result = try reader.read(path: path, workers: workers, progress: progress)
             if let i = long.interval { result.layout += ", \(i.minutes)-minute intervals" }
             result.interval = options.interval ?? long.interval
-            result.notes += TableIngest.notes(kind: .long, time: time, options: options, repeated: 0)
+            var probe = RowDecoder(origin: path, time: time)
+            let naive = head.dropFirst().prefix(50).contains { if case .success(.naive) = probe.parseTime($0[c.time]) { true } else { false } }
+            result.notes += TableIngest.notes(kind: .long, time: time, options: options, repeated: 0, naive: naive)
             return result
         }
         var ingest = TableIngest(origin: path, options: options)

@@ -12,6 +12,8 @@ public struct RowDecoder: Sendable {
     public var timeShift: Int64 = 0
     /// Repeated local times resolved by file order (first = daylight time, second = standard time).
     public private(set) var repeatedTimesResolved = 0
+    /// Rows whose time had no offset (so the zone decided the instant).
+    public private(set) var naiveTimes = 0
     private var resolver: LocalTimeResolver
     private let numeric: NumericTimeFormat
     private let order: DateOrder
@@ -152,6 +154,7 @@ public struct RowDecoder: Sendable {
                    detail: "\(e): '\(text().prefix(80))'\(hint)", raw: raw(), meter: result.batch.meters[Int(meter)])
             return nil
         case .success(let p):
+            if case .naive = p { naiveTimes += 1 }
             var shifted = p
             if timeShift != 0 {
                 switch p {

@@ -1,3 +1,4 @@
+import Foundation
 import MeterCore
 
 /// A grid operator's load file: a time column and one column of average power per region or
@@ -21,7 +22,10 @@ public struct GridLoadLayout: TableLayout {
 
     static let timeNames = ["datetime", "timestamp", "time", "date", "hour", "datetimebeginningept", "interval_end", "period"]
 
-    static func detect(_ head: [TableRow], options: ReadOptions, decoder: inout RowDecoder) -> (GridLoadLayout, Int)? {
+    /// Column names that mean the whole system's load in MW when no unit is written.
+    static let bareLoadNames: Set<String> = ["demand", "load", "totalload", "systemload", "totaldemand", "operationaldemand"]
+
+    static func detect(_ head: [TableRow], options: ReadOptions, decoder: inout RowDecoder, origin: String) -> (GridLoadLayout, Int)? {
         for (k, row) in head.prefix(20).enumerated() {
             let names = row.cells.map { $0.text.trimmingSpaces }
             let keys = names.map(ColumnMapping.normalise)
@@ -34,8 +38,14 @@ public struct GridLoadLayout: TableLayout {
             if ColumnMapping.meterNames.contains(where: { keys.contains(ColumnMapping.normalise($0)) }) { continue }
             var loads: [(Int, String, String)] = []
             for (i, n) in names.enumerated() where i != time {
-                guard let (meter, unit) = loadColumn(n) else { continue }
-                loads.append((i, meter, unit))
+                if let (meter, unit) = loadColumn(n) {
+                    loads.append((i, meter, unit))
+                } else if bareLoadNames.contains(keys[i]) {
+                    // A bare "Demand": the region is the file's name.
+                    let stem = ((origin as NSString).lastPathComponent as NSString).deletingPathExtension
+                    let id = String(stem.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" ? $0 : "_" }.prefix(64))
+                    loads.append((i, MeterID(id) != nil ? id : "load", "MW"))
+                }
             }
             guard !loads.isEmpty else { continue }
             let body = head[(k + 1)...]

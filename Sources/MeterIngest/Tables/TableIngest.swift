@@ -34,7 +34,7 @@ public struct TableIngest: Sendable {
         if var d = decoder {
             layout?.finish(decoder: &d, into: &result)
             if let l = layout { result.layout = l.summary; result.interval = options.interval ?? l.interval }
-            result.notes += Self.notes(kind: layout?.kind ?? .long, time: time, options: options, repeated: d.repeatedTimesResolved)
+            result.notes += Self.notes(kind: layout?.kind ?? .long, time: time, options: options, repeated: d.repeatedTimesResolved, naive: d.naiveTimes > 0)
         }
         return result
     }
@@ -58,17 +58,17 @@ public struct TableIngest: Sendable {
     }
 
     /// What a person should know about how times were read.
-    static func notes(kind: LayoutKind, time: TimeOptions, options: ReadOptions, repeated: Int) -> [String] {
+    static func notes(kind: LayoutKind, time: TimeOptions, options: ReadOptions, repeated: Int, naive: Bool) -> [String] {
         var notes: [String] = []
         if kind == .nem12 && !options.zoneGiven {
             notes.append("times read in NEM time (\(time.zone)); give --timezone to read them otherwise")
-        } else if !options.zoneGiven {
+        } else if !options.zoneGiven && naive {
             notes.append("times without an offset read as \(time.zone); give --timezone if they are local")
         }
         if time.dateOrder != .auto && options.time.dateOrder == .auto {
             notes.append("dates read \(time.dateOrder == .dayFirst ? "day first (d/m/y)" : "month first (m/d/y)"), as the file's dates show")
         }
-        if time.ambiguous == .fileOrder {
+        if time.ambiguous == .fileOrder && repeated > 0 {
             notes.append("repeated local hour (clocks going back): policy file-order\(options.ambiguousGiven ? "" : ", the default for this layout"); "
                          + "\(repeated) rows placed, the first of each pair as daylight time, the second as standard time")
         }
@@ -94,7 +94,7 @@ public struct TableIngest: Sendable {
         }
         var probe = RowDecoder(origin: origin, time: time)
         if forced == nil || forced == .wide, let (l, k) = WideDayLayout.detect(head, options: options) { return (l, k, time) }
-        if forced == nil || forced == .gridLoad, let (l, k) = GridLoadLayout.detect(head, options: options, decoder: &probe) {
+        if forced == nil || forced == .gridLoad, let (l, k) = GridLoadLayout.detect(head, options: options, decoder: &probe, origin: origin) {
             if !options.ambiguousGiven { time.ambiguous = .fileOrder }
             return (l, k, time)
         }
