@@ -28,7 +28,7 @@ public struct ColumnMapping: Sendable, Hashable {
     public static let timeNames = ["start", "startdate", "start_time", "startdatetime", "interval_start_time", "from", "timestamp", "reading_datetime", "datetime", "date_time", "interval_start", "read_time", "time", "date"]
     public static let valueNames = ["kwh", "value", "general_supply_kwh", "energy_kwh", "consumption", "energy", "reading", "usage", "import_kwh", "profilereadvalue", "read_value", "interval_value"]
     public static let sourceNames = ["source"]
-    public static let qualityNames = ["quality", "quality_flag", "qualityflag"]
+    public static let qualityNames = ["quality", "quality_flag", "qualityflag", "estimated", "is_estimated"]
     public static let kindNames = ["kind", "meter_kind"]
     public static let endNames = ["end", "enddate", "end_time", "enddatetime", "interval_end", "to"]
 

@@ -71,7 +71,7 @@ public struct RowDecoder: Sendable {
             status = value.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) ? .empty : .notANumber
         }
         var q = Quality.actual
-        if let quality, quality.count > 0, let parsed = Quality(name: String(decoding: quality, as: UTF8.self).trimmingSpaces) {
+        if let quality, quality.count > 0, let parsed = QualityWords.quality(String(decoding: quality, as: UTF8.self)) {
             q = parsed
         }
         result.batch.append(meter: meter, start: start, kwh: kwh, status: status, quality: q, line: Int32(clamping: line))

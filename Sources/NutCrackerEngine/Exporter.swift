@@ -63,7 +63,7 @@ public struct Exporter: Sendable {
                 try w.beginSheet(name: "\(p.rawValue) rollups", header: ["meter_id", "period", "start (\(zoneName))", "kwh", "readings", "actual",
                                                                        "estimated", "min_kwh", "max_kwh"])
             } else {
-                try w.beginSheet(name: "readings", header: ["meter_id", "start (\(zoneName))", "start (UTC)", "minutes", "kwh", "quality", "rule"])
+                try w.beginSheet(name: "readings", header: ["meter_id", "start (\(zoneName))", "start_utc", "minutes", "kwh", "quality", "rule"])
             }
         }
         let state = ExportState(rollup: rollup, zone: zone, qualities: qualities, reading: { r in
