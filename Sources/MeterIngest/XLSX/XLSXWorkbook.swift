@@ -154,6 +154,23 @@ public struct XLSXWorkbook {
 
     private struct Stop: Error {}
 
+    /// The rows of a worksheet part given as bytes, fed to the parser `chunk` bytes at a time (for
+    /// tests and fuzzing: the same path a sheet inside a workbook takes).
+    public static func rows(ofSheetXML bytes: some Collection<UInt8>, chunk: Int = 1 << 16, shared: [String] = [],
+                            dateStyles: [Bool] = [], date1904: Bool = false) throws -> [TableRow] {
+        var parser = SheetParser(shared: shared, dateStyles: dateStyles, date1904: date1904)
+        var scanner = XMLPushScanner()
+        var rows: [TableRow] = []
+        let all = Array(bytes)
+        var i = 0
+        repeat {
+            let j = min(all.count, i + max(1, chunk))
+            try scanner.feed(all[i..<j], isFinal: j == all.count) { e in if let r = try parser.take(e) { rows.append(r) } }
+            i = j
+        } while i < all.count
+        return rows
+    }
+
     /// Calls `body` with each non-empty row of a sheet in order; `body` returns false to stop.
     /// `progress` gets compressed bytes read and the entry's compressed size.
     public func rows(sheet: Int, progress: ((Int64, Int64) -> Void)? = nil, _ body: (TableRow) throws -> Bool) throws {

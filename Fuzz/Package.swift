@@ -1,0 +1,15 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for the readers: build with scripts/fuzz, which passes -sanitize=fuzzer.
+import PackageDescription
+
+let targets = ["FuzzCSV", "FuzzNEM12", "FuzzXLSX", "FuzzJSON"]
+
+let package = Package(
+    name: "nutcracker-fuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(name: "nutcracker", path: "..")],
+    targets: targets.map {
+        .executableTarget(name: $0, dependencies: [.product(name: "MeterIngest", package: "nutcracker")])
+    },
+    swiftLanguageModes: [.v6]
+)
