@@ -172,14 +172,14 @@ public struct XLSXWorkbook {
     }
 
     /// Calls `body` with each non-empty row of a sheet in order; `body` returns false to stop.
-    /// `progress` gets compressed bytes read and the entry's compressed size.
+    /// `progress` gets the sheet's bytes inflated so far and its inflated size.
     public func rows(sheet: Int, progress: ((Int64, Int64) -> Void)? = nil, _ body: (TableRow) throws -> Bool) throws {
         let name = sheets[sheet].part
         guard let entry = archive[name] else { throw IngestError.unreadable(path: path, reason: "sheet '\(sheets[sheet].name)': no part \(name)") }
         var parser = SheetParser(shared: shared, dateStyles: dateStyles, date1904: date1904)
         var scanner = XMLPushScanner()
         var done: Int64 = 0
-        let total = Int64(entry.compressedSize)
+        let total = Int64(entry.uncompressedSize)
         func emit(_ e: XMLPushScanner.Event) throws {
             if let row = try parser.take(e), try !body(row) { throw Stop() }
         }
@@ -187,7 +187,7 @@ public struct XLSXWorkbook {
             _ = try archive.extract(entry, bufferSize: 1 << 16) { data in
                 try scanner.feed(data, emit)
                 done += Int64(data.count)
-                progress?(min(done / 4, total), total)
+                progress?(min(done, total), total)
             }
             try scanner.feed([], isFinal: true, emit)
         } catch is Stop {
