@@ -120,7 +120,7 @@ public struct FleetSimulator: Sendable {
         for (m, meter) in meters.enumerated() {
             var rng = SplitMix64(seed: config.seed, UInt64(m + 1), UInt64(bitPattern: slot))
             var kwh = max(0.001, expected(meter: m, at: start) * exp(0.25 * rng.normal() - 0.03))
-            if let t = tamper, t.meter == m { kwh = t.level * (1 + 0.005 * rng.normal()) }
+            if let t = tamper.first(where: { $0.meter == m }) { kwh = t.level * (1 + 0.005 * rng.normal()) }
             if shedding.contains(meter.source) { kwh = 0 }
             let roll = rng.unit()
             var isOutlier = false
@@ -140,6 +140,10 @@ public struct FleetSimulator: Sendable {
             let defect = rng.unit()
             if defect < config.missingRate {
                 injected.append(InjectedDefect(kind: .missing, meter: meter.id, start: start, end: start + step))
+                // A register still counts the energy of a read that never arrives: the outlier shows at the next read.
+                if isOutlier, meter.kind == .register {
+                    injected.append(InjectedDefect(kind: .outlier, meter: meter.id, start: start, end: start + step))
+                }
                 continue
             }
             if isOutlier { injected.append(InjectedDefect(kind: .outlier, meter: meter.id, start: start, end: start + step)) }
@@ -180,9 +184,11 @@ public struct FleetSimulator: Sendable {
         return out
     }
 
-    /// The meter held near a constant at an instant, if any, and the level it is held at.
-    private mutating func tampering(at start: Int64) -> (meter: Int, level: Double)? {
-        guard !meters.isEmpty else { return nil }
+    /// The meters held near a constant at an instant and the level each is held at (tamper windows
+    /// of consecutive weeks may overlap); records each window once, at its first slot.
+    private mutating func tampering(at start: Int64) -> [(meter: Int, level: Double)] {
+        guard !meters.isEmpty else { return [] }
+        var out: [(meter: Int, level: Double)] = []
         let week = CivilDate.floorDiv(start, 7 * 86_400)
         for w in [week - 1, week] {
             var rng = SplitMix64(seed: config.seed ^ 0x7A4B, UInt64(bitPattern: w))
@@ -190,14 +196,14 @@ public struct FleetSimulator: Sendable {
             let m = Int(rng.next() % UInt64(meters.count))
             let from = w * 7 * 86_400 + Int64(rng.next() % 336) * 1800
             let to = from + (72 + Int64(rng.next() % 49)) * 3600
-            if start >= from && start < to {
+            if start >= from && start < to, !out.contains(where: { $0.meter == m }) {
                 if start == from {
                     injected.append(InjectedDefect(kind: .tampering, meter: meters[m].id, start: from, end: to))
                 }
-                return (m, shape[m].base * 1.5)
+                out.append((m, shape[m].base * 1.5))
             }
         }
-        return nil
+        return out
     }
 
     /// Writes the fleet's rows from `from` for `slots` slots as CSV

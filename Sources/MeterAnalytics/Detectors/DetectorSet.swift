@@ -1,0 +1,238 @@
+import MeterCore
+
+/// Settings of every detector.
+public struct DetectorConfig: Sendable, Hashable {
+    public var spike = SpikeValleyDetector.Config()
+    public var flatline = FlatlineDetector.Config()
+    public var zeroRun = ZeroRunDetector.Config()
+    public var gap = CommunicationGapDetector.Config()
+    public var boundary = BoundaryDetector.Config()
+    public var levelShift = LevelShiftDetector.Config()
+    public var registerSize = 100_000.0
+    /// Share of a source's reporting meters at zero in one interval that makes an outage.
+    public var outageShare = 0.6
+    /// Fewest meters reporting for a source-level judgement.
+    public var outageMinMeters = 3
+    /// Zone of the meters' days (time of day and weekends).
+    public var zone: TimeZoneSpec = .utc
+    public init() {}
+}
+
+/// Every detector over a fleet, fed readings in time order: per-meter detectors with bounded
+/// state, and the source-level outage judgement across meters. It folds events together so an
+/// operator sees one thing per cause: meters at zero during their source's outage are the outage,
+/// not one alarm each; a flatline explains the valleys it contains. Returns each report as it
+/// happens (for live subscribers) and keeps the final version of every event.
+public struct DetectorSet: Sendable {
+    public let config: DetectorConfig
+
+    private struct PerMeter: Sendable {
+        var id: MeterID
+        var source: SourceID?
+        var spike: SpikeValleyDetector
+        var flatline: FlatlineDetector
+        var zeroRun: ZeroRunDetector
+        var gap: CommunicationGapDetector
+        var boundary: BoundaryDetector
+        var level: LevelShiftDetector
+        var register: RegisterDetector
+        /// Valleys held back until a flatline or outage could explain them.
+        var pending: [Anomaly] = []
+        /// Recent flatlines (start to end), by start.
+        var holds: [Int64: Int64] = [:]
+    }
+
+    private struct PerSource: Sendable {
+        var slot: Int64 = .min
+        var interval: Int64 = 1800
+        var reporting = 0
+        var zeros = 0
+        var open: Anomaly?
+        /// Recent outages (start, end), for folding meter events into them.
+        var past: [(Int64, Int64)] = []
+    }
+
+    private var meters: [MeterID: Int] = [:]
+    private var state: [PerMeter] = []
+    private var sources: [SourceID: PerSource] = [:]
+    private var events: [String: Anomaly] = [:]
+    private var order: [String] = []
+    private var folded: Set<String> = []
+    private var offsetHour: Int64 = .min
+    private var offset: Int64 = 0
+    private let resolver: LocalTimeResolver
+    /// Events reported, by kind (each event once, whatever its updates).
+    public private(set) var counts: [AnomalyKind: Int] = [:]
+
+    public init(config: DetectorConfig = DetectorConfig()) {
+        self.config = config
+        resolver = LocalTimeResolver(config.zone)
+    }
+
+    /// Every event so far, in the order they were first reported, each in its latest version.
+    public var anomalies: [Anomaly] { order.compactMap { events[$0] } }
+
+    private mutating func index(_ meter: MeterID, _ source: SourceID?) -> Int {
+        if let i = meters[meter] { return i }
+        let c = config
+        state.append(PerMeter(id: meter, source: source, spike: SpikeValleyDetector(config: c.spike), flatline: FlatlineDetector(config: c.flatline),
+                              zeroRun: ZeroRunDetector(config: c.zeroRun), gap: CommunicationGapDetector(config: c.gap),
+                              boundary: BoundaryDetector(config: c.boundary), level: LevelShiftDetector(config: c.levelShift),
+                              register: RegisterDetector(registerSize: c.registerSize)))
+        meters[meter] = state.count - 1
+        return state.count - 1
+    }
+
+    private mutating func localOffset(_ t: Int64) -> Int64 {
+        let hour = CivilDate.floorDiv(t, 3600)
+        if hour != offsetHour {
+            offsetHour = hour
+            offset = Int64(resolver.offset(atInstant: t))
+        }
+        return offset
+    }
+
+    /// One interval reading (measured, in kWh). Returns the reports it caused.
+    @discardableResult
+    public mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64) -> [Anomaly] {
+        var out: [Anomaly] = []
+        if let s = source { outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out) }
+        let i = index(meter, source)
+        let local = start + localOffset(start)
+        let day = CivilDate.floorDiv(local, 86_400)
+        let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval,
+                            slotOfDay: Int((local - day * 86_400) / max(60, interval)), weekend: CivilDate(epochSeconds: local).isoWeekday >= 6)
+        var raw: [Anomaly] = []
+        state[i].flatline.observe(o, into: &raw)
+        state[i].spike.learns = !state[i].flatline.isOpen
+        state[i].spike.observe(o, into: &raw)
+        state[i].zeroRun.observe(o, into: &raw)
+        state[i].gap.observe(o, into: &raw)
+        state[i].boundary.observe(o, into: &raw)
+        state[i].level.observe(o, into: &raw)
+        // Valleys wait a few flatline windows: a held meter shows low values before the hold is certain.
+        let hold = 3 * Int64(config.flatline.window) * interval
+        var due: [Anomaly] = []
+        state[i].pending.removeAll { a in
+            if a.start + hold <= start { due.append(a); return true }
+            return false
+        }
+        // A learned limit breached by a spike is the spike.
+        if raw.contains(where: { $0.kind == .spike }) { raw.removeAll { $0.kind == .boundary && $0.severity != .critical } }
+        for a in raw {
+            if a.kind == .valley { state[i].pending.append(a) } else { accept(a, meter: i, into: &out) }
+        }
+        for a in due { accept(a, meter: i, into: &out) }
+        return out
+    }
+
+    /// One cumulative register read of a register meter.
+    @discardableResult
+    public mutating func observeRegister(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64) -> [Anomaly] {
+        var out: [Anomaly] = []
+        let i = index(meter, source)
+        var raw: [Anomaly] = []
+        state[i].register.observe(meter: meter, source: source, start: start, interval: interval, register: value, into: &raw)
+        for a in raw { accept(a, meter: i, into: &out) }
+        return out
+    }
+
+    /// Closes every open event and releases held ones.
+    public mutating func finish() -> [Anomaly] {
+        var out: [Anomaly] = []
+        for (s, var st) in sources {
+            if var a = st.open {
+                a.open = false
+                st.past.append((a.start, a.end))
+                st.open = nil
+                sources[s] = st
+                record(a, into: &out)
+            }
+        }
+        for i in state.indices {
+            var raw: [Anomaly] = []
+            state[i].flatline.finish(into: &raw)
+            state[i].zeroRun.finish(into: &raw)
+            state[i].level.finish(into: &raw)
+            raw += state[i].pending
+            state[i].pending = []
+            for a in raw { accept(a, meter: i, into: &out) }
+        }
+        return out
+    }
+
+    /// Folds a meter's report into a cause already known, or records it.
+    private mutating func accept(_ a: Anomaly, meter i: Int, into out: inout [Anomaly]) {
+        if folded.contains(a.id) { return }
+        func overlaps(_ s: Int64, _ e: Int64) -> Bool { a.start < e && s < a.end }
+        if [.zeroRun, .valley, .levelShift, .flatline, .communicationGap].contains(a.kind), let src = state[i].source, let st = sources[src] {
+            let outages = st.past + (st.open.map { [($0.start, max($0.end, a.end))] } ?? [])
+            if outages.contains(where: { overlaps($0.0, $0.1) }) {
+                folded.insert(a.id)
+                if events.removeValue(forKey: a.id) != nil { counts[a.kind, default: 1] -= 1 }
+                return
+            }
+        }
+        if a.kind == .valley || a.kind == .levelShift {
+            let holding = state[i].flatline.openSince.map { a.end > $0 } ?? false
+            if holding || state[i].holds.contains(where: { overlaps($0.key, $0.value) }) { folded.insert(a.id); return }
+        }
+        record(a, into: &out)
+    }
+
+    private mutating func record(_ a: Anomaly, into out: inout [Anomaly]) {
+        if events[a.id] == nil {
+            order.append(a.id)
+            counts[a.kind, default: 0] += 1
+        }
+        events[a.id] = a
+        out.append(a)
+        if a.kind == .flatline, let m = a.meter, let i = meters[m] {
+            state[i].holds[a.start] = a.end
+            if state[i].holds.count > 8, let oldest = state[i].holds.keys.min() { state[i].holds.removeValue(forKey: oldest) }
+        }
+    }
+
+    /// The source-level judgement: when an interval closes, the share of the source's meters at zero.
+    private mutating func outageStep(_ s: SourceID, start: Int64, interval: Int64, zero: Bool, into out: inout [Anomaly]) {
+        var st = sources[s] ?? PerSource()
+        if start > st.slot {
+            if st.slot != .min {
+                let share = st.reporting > 0 ? Double(st.zeros) / Double(st.reporting) : 0
+                let isOut = st.reporting >= config.outageMinMeters && share >= config.outageShare
+                if isOut {
+                    if var a = st.open {
+                        a.end = st.slot + st.interval
+                        st.open = a
+                    } else {
+                        let a = Anomaly(kind: .outage, meter: nil, source: s, start: st.slot, end: st.slot + st.interval, detectedAt: start,
+                                        severity: .critical, score: share, expected: 0, observed: Double(st.zeros),
+                                        detail: "\(st.zeros) of \(st.reporting) meters of source \(s) at zero together", open: true)
+                        st.open = a
+                        sources[s] = st
+                        record(a, into: &out)
+                    }
+                } else if var a = st.open {
+                    a.open = false
+                    a.end = st.slot
+                    a.score = Double(a.end - a.start) / 3600
+                    a.detail = "source \(s) at zero for \(String(format: "%.1f", a.score)) h (up to \(Int(a.observed)) meters together)"
+                    st.past.append((a.start, a.end))
+                    if st.past.count > 16 { st.past.removeFirst() }
+                    st.open = nil
+                    sources[s] = st
+                    record(a, into: &out)
+                }
+            }
+            st.slot = start
+            st.interval = interval
+            st.reporting = 0
+            st.zeros = 0
+        }
+        if start == st.slot {
+            st.reporting += 1
+            if zero { st.zeros += 1 }
+        }
+        sources[s] = st
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import MeterCore
+
+/// Flatlines: the same or near-same value for longer than a household holds it, the blueprint's
+/// tamper signature (a meter held near a constant for days). A window of recent values whose
+/// spread is under a fraction of their mean opens the event; the first value away from the held
+/// level closes it.
+public struct FlatlineDetector: MeterDetector {
+    public struct Config: Sendable, Hashable {
+        /// Readings in the window that must be near-constant (16 half hours: 8 hours).
+        public var window = 16
+        /// Largest standard deviation over mean of a held window.
+        public var maxVariation = 0.02
+        /// A value further than this share from the held level ends the event.
+        public var tolerance = 0.05
+        /// Below this mean the window is zeros or near: the zero-run detector's matter.
+        public var minLevel = 0.01
+        public init() {}
+    }
+
+    public var config: Config
+    private var recent: RingBuffer
+    private var open: Anomaly?
+    private var level = 0.0
+    private var last: Int64 = 0
+    private var lastInterval: Int64 = 1800
+    /// Typical variation of this meter's windows (EWMA), for the message.
+    private var usual = 0.3
+    /// Values in a row away from the held level (one stray value does not end a hold).
+    private var breaks = 0
+    private var firstBreak: Int64 = 0
+
+    /// Whether a hold is in progress.
+    public var isOpen: Bool { open != nil }
+    /// Where the hold in progress began.
+    public var openSince: Int64? { open?.start }
+
+    public init(config: Config = Config()) {
+        self.config = config
+        recent = RingBuffer(capacity: config.window)
+    }
+
+    public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
+        guard o.value.isFinite else { return }
+        // A gap in the readings breaks a window.
+        if recent.count > 0, o.start - last > 2 * o.interval, open == nil { recent = RingBuffer(capacity: config.window) }
+        last = o.start
+        lastInterval = o.interval
+        if var a = open {
+            if abs(o.value - level) <= config.tolerance * max(level, config.minLevel) {
+                a.end = o.start + o.interval
+                open = a
+                breaks = 0
+                return
+            }
+            breaks += 1
+            if breaks == 1 { firstBreak = o.start; return }
+            close(at: firstBreak, into: &out)
+            breaks = 0
+        }
+        recent.append(o.value)
+        guard recent.count == config.window else { return }
+        let v = recent.values
+        let mean = v.reduce(0, +) / Double(v.count)
+        let sd = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)).squareRoot()
+        let variation = mean > 0 ? sd / mean : .infinity
+        if mean >= config.minLevel, variation <= config.maxVariation {
+            level = mean
+            let start = o.start - Int64(config.window - 1) * o.interval
+            let a = Anomaly(kind: .flatline, meter: o.meter, source: o.source, start: start, end: o.start + o.interval, detectedAt: o.start,
+                            severity: .warning, score: Double(config.window) * Double(o.interval) / 3600, expected: usual, observed: variation,
+                            detail: "", open: true)
+            open = a
+            out.append(described(a))
+        } else if variation.isFinite {
+            usual = 0.95 * usual + 0.05 * variation
+        }
+    }
+
+    private func described(_ a: Anomaly) -> Anomaly {
+        var a = a
+        let hours = Double(a.end - a.start) / 3600
+        a.score = hours
+        a.severity = hours >= 48 ? .critical : .warning
+        a.detail = String(format: "held at %.3f kWh (within %.1f%%) for %.1f h; this meter's readings usually vary by %.0f%%",
+                          level, a.observed * 100, hours, usual * 100)
+        return a
+    }
+
+    private mutating func close(at t: Int64, into out: inout [Anomaly]) {
+        guard var a = open else { return }
+        a.end = max(a.end, t)
+        a.open = false
+        out.append(described(a))
+        open = nil
+        recent = RingBuffer(capacity: config.window)
+    }
+
+    public mutating func finish(into out: inout [Anomaly]) {
+        if let a = open { close(at: a.end, into: &out) }
+    }
+}

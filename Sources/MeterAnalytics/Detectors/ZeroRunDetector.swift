@@ -1,0 +1,65 @@
+import MeterCore
+
+/// Zero runs: consumption at zero for several intervals on a meter that is rarely at zero. The
+/// event opens once the run is long enough and closes at the first non-zero value. A meter whose
+/// history is often zero (a vacant property, an export channel) does not alarm.
+public struct ZeroRunDetector: MeterDetector {
+    public struct Config: Sendable, Hashable {
+        /// Zero readings in a row that make a run (4 half hours: 2 hours).
+        public var minRun = 4
+        /// A meter zero more often than this share of the time is not expected to be non-zero.
+        public var maxZeroShare = 0.05
+        public init() {}
+    }
+
+    public var config: Config
+    private var runStart: Int64?
+    private var runLength = 0
+    private var open: Anomaly?
+    private var zeroShare = 0.0
+    private var seen = 0
+    private var typical = 0.0
+
+    public init(config: Config = Config()) { self.config = config }
+
+    public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
+        guard o.value.isFinite else { return }
+        let isZero = o.value <= 0
+        if isZero {
+            if runStart == nil { runStart = o.start; runLength = 0 }
+            runLength += 1
+            if let s = runStart, open == nil, runLength >= config.minRun, seen >= 48, zeroShare <= config.maxZeroShare {
+                let a = Anomaly(kind: .zeroRun, meter: o.meter, source: o.source, start: s, end: o.start + o.interval, detectedAt: o.start,
+                                severity: .warning, score: Double(runLength) * Double(o.interval) / 3600, expected: typical, observed: 0,
+                                detail: "zero for \(runLength) intervals on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time", open: true)
+                open = a
+                out.append(a)
+            } else if var a = open {
+                a.end = o.start + o.interval
+                open = a
+            }
+        } else {
+            if var a = open {
+                a.open = false
+                a.score = Double(a.end - a.start) / 3600
+                a.detail = "zero for \(String(format: "%.1f", a.score)) h on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time"
+                out.append(a)
+                open = nil
+            }
+            runStart = nil
+            runLength = 0
+            typical = seen == 0 ? o.value : 0.99 * typical + 0.01 * o.value
+        }
+        seen += 1
+        // The share excludes the current run so a long run does not excuse itself.
+        if !isZero || runLength <= 1 { zeroShare += ((isZero ? 1 : 0) - zeroShare) / Double(min(seen, 2000)) }
+    }
+
+    public mutating func finish(into out: inout [Anomaly]) {
+        if var a = open {
+            a.open = false
+            out.append(a)
+            open = nil
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import MeterAnalytics
+import MeterCore
+import NutCrackerEngine
+
+struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score the anomaly detectors against ground truth and print the table.")
+
+    @Option(help: "Days of the simulated fleet.") var days = 60
+    @Option(help: "Meters per source of the simulated fleet.") var metersPerSource = 10
+    @Option(help: "Seed of the fleet and of the injections.") var seed: UInt64 = 42
+
+    func run() async throws {
+        let t0 = Date()
+        let sim = AnomalyEvaluation.simulatedFleet(days: days, metersPerSource: metersPerSource, seed: seed)
+        printOut("simulated fleet, \(days) days, \(3 * metersPerSource) meters, seed \(seed) (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s)\n")
+        printOut(EvaluationTable.markdown(sim.scores, others: sim.anomalies) + "\n")
+        if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
+            for a in sim.anomalies where a.kind != .outage {
+                let hit = sim.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
+                printOut("\(hit ? "TP" : "FP") \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n")
+            }
+            for t in sim.truth where t.kind == .spike || t.kind == .flatline {
+                if !sim.anomalies.contains(where: { $0.meter == t.meter && $0.start < t.end && t.start < $0.end }) {
+                    printOut("MISS \(t.kind) \(t.meter?.rawValue ?? "-") \(ISO8601.format(t.start))\n")
+                }
+            }
+        }
+    }
+}
+
+/// The scores as a Markdown table.
+enum EvaluationTable {
+    static func markdown(_ scores: [KindScore], others: [Anomaly] = []) -> String {
+        func f(_ d: Double) -> String { d.isNaN ? "-" : String(format: "%.3f", d) }
+        func h(_ s: Int64) -> String { String(format: "%.1f h", Double(s) / 3600) }
+        var lines = ["| kind | truth | found | detections | correct | recall | precision | F1 | median delay | max delay |",
+                     "|---|---|---|---|---|---|---|---|---|---|"]
+        for s in scores {
+            lines.append("| \(s.kind.rawValue) | \(s.truth) | \(s.found) | \(s.detections) | \(s.correct) | \(f(s.recall)) | \(f(s.precision)) | \(f(s.f1)) | \(h(s.medianDelay)) | \(h(s.maxDelay)) |")
+        }
+        let scored = Set(scores.map(\.kind))
+        var rest: [AnomalyKind: Int] = [:]
+        for a in others where !scored.contains(a.kind) { rest[a.kind, default: 0] += 1 }
+        if !rest.isEmpty {
+            lines.append("")
+            lines.append("Other events reported (no truth of that kind): " + rest.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
