@@ -11,12 +11,28 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Days of the simulated fleet.") var days = 60
     @Option(help: "Meters per source of the simulated fleet.") var metersPerSource = 10
     @Option(help: "Seed of the fleet and of the injections.") var seed: UInt64 = 42
+    @Option(help: "The SGSC households file to inject anomalies into (skipped when omitted).") var households: String?
 
     func run() async throws {
         let t0 = Date()
         let sim = AnomalyEvaluation.simulatedFleet(days: days, metersPerSource: metersPerSource, seed: seed)
         printOut("simulated fleet, \(days) days, \(3 * metersPerSource) meters, seed \(seed) (\(String(format: "%.1f", Date().timeIntervalSince(t0))) s)\n")
         printOut(EvaluationTable.markdown(sim.scores, others: sim.anomalies) + "\n")
+        if let households {
+            let t1 = Date()
+            let h = try AnomalyEvaluation.injectedHouseholds(path: households, seed: seed)
+            printOut("\ninjected households (\(households), seed \(seed); \(String(format: "%.1f", Date().timeIntervalSince(t1))) s)\n")
+            printOut(EvaluationTable.markdown(h.scores, others: h.anomalies) + "\n")
+            if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
+                for a in h.anomalies {
+                    let hit = h.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
+                    if !hit { printOut("FP \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n") }
+                }
+                for t in h.truth where !h.anomalies.contains(where: { $0.meter == t.meter && $0.start < t.end && t.start < $0.end }) {
+                    printOut("MISS \(t.kind) \(t.meter?.rawValue ?? "-") \(ISO8601.format(t.start))\n")
+                }
+            }
+        }
         if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
             for a in sim.anomalies where a.kind != .outage {
                 let hit = sim.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }

@@ -70,6 +70,13 @@ struct XLSXReaderTests {
         }
     }
 
+    @Test func aNegativeStyleIndexIsNotADateAndNotACrash() throws {
+        // Found by the fuzzer: a style index of -1 read outside the styles table.
+        let xml = #"<worksheet><sheetData><row r="1"><c r="A1" s="-1"><v>45000.5</v></c><c r="B1" s="1"><v>45000.5</v></c></row></sheetData></worksheet>"#
+        let rows = try XLSXWorkbook.rows(ofSheetXML: Array(xml.utf8), chunk: 5, dateStyles: [false, true])
+        #expect(rows.first?.cells == [.number(45000.5), .date(45000.5)])
+    }
+
     @Test func aCellPastTheLastColumnIsAnError() throws {
         var p = SheetParser(shared: [], dateStyles: [], date1904: false)
         #expect(throws: (any Error).self) {

@@ -10,6 +10,8 @@ public struct BoundaryDetector: MeterDetector {
         public var minKwh: Double?
         /// The learned limit is this many times the largest daily peak of the last days.
         public var learnedFactor = 4.0
+        /// Smallest learned limit (kWh per interval): a meter at zero all week has learned nothing.
+        public var learnedFloor = 1.0
         /// Days of peaks remembered (and needed before the learned limit applies).
         public var days = 7
         public init() {}
@@ -29,11 +31,11 @@ public struct BoundaryDetector: MeterDetector {
         guard o.value.isFinite else { return }
         let d = CivilDate.floorDiv(o.start, 86_400)
         if d != day {
-            if day != .min { peaks.append(dayPeak) }
+            if day != .min, dayPeak > 0 { peaks.append(dayPeak) }
             day = d
             dayPeak = 0
         }
-        let learned = peaks.count >= config.days ? (peaks.values.max() ?? 0) * config.learnedFactor : nil
+        let learned = peaks.count >= config.days ? max(config.learnedFloor, (peaks.values.max() ?? 0) * config.learnedFactor) : nil
         let limit = [config.maxKwh, learned].compactMap { $0 }.min()
         if let limit, o.value > limit {
             out.append(Anomaly(kind: .boundary, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval, detectedAt: o.start,

@@ -151,6 +151,7 @@ public struct DetectorSet: Sendable {
         }
         for i in state.indices {
             var raw: [Anomaly] = []
+            state[i].spike.finish(into: &raw)
             state[i].flatline.finish(into: &raw)
             state[i].zeroRun.finish(into: &raw)
             state[i].level.finish(into: &raw)

@@ -2,19 +2,24 @@ import Foundation
 import MeterCore
 
 /// Spikes and valleys: a value far above or below what this meter does at this time of day on
-/// this kind of day. The baseline is robust and local: per slot of the day and per weekday or
-/// weekend, the median of the last few values in log space and their median absolute deviation,
-/// so the daily and weekly cycle is the norm and a global threshold is never used. Values it flags
-/// are not learned. Zeros are left to the zero-run and outage detectors.
+/// this kind of day, and outside the meter's own envelope. The time-of-day baseline is robust and
+/// local (per slot of the day and per weekday or weekend, the median of the last few values in log
+/// space and their median absolute deviation), so the daily and weekly cycle is the norm and no
+/// global threshold is used; the envelope is the meter's 99th (or 1st) percentile over the last
+/// months. A candidate is confirmed by the next reading returning towards normal, so a spike is
+/// reported one interval after it happens and a household's hour-long heater run is not one.
+/// Values it flags are not learned; zeros are left to the zero-run and outage detectors.
 public struct SpikeValleyDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
-        /// Robust z (log units over scaled MAD) beyond which a value is anomalous.
+        /// Robust z (log units over scaled MAD) beyond which a value is a candidate.
         public var threshold = 5.0
         /// A spike is also at least this many times the expected value...
         public var spikeRatio = 3.0
-        /// ...and a valley at most this share of it.
-        public var valleyRatio = 0.3
-        /// And at least this far from it in kWh, so tiny values do not alarm.
+        /// ...and at least this many times the meter's 99th percentile.
+        public var envelopeRatio = 1.2
+        /// A valley is at most this share of the expected value and below the meter's 5th percentile.
+        public var valleyRatio = 0.2
+        /// And at least this far from expected in kWh, so tiny values do not alarm.
         public var minDifference = 0.05
         /// Lowest spread assumed (log units): a handful of similar values is not certainty.
         public var sigmaFloor = 0.15
@@ -22,6 +27,8 @@ public struct SpikeValleyDetector: MeterDetector {
         public var memory = 8
         /// Added before taking logs.
         public var epsilon = 0.02
+        /// Values seen before the envelope is trusted.
+        public var envelopeWarmup = 96
         public init() {}
     }
 
@@ -31,6 +38,10 @@ public struct SpikeValleyDetector: MeterDetector {
     private var byDayType: [RingBuffer] = []
     private var bySlot: [RingBuffer] = []
     private var slots = 0
+    private var envelope = QuantileSketch()
+    /// A candidate waiting for the next reading, and the value before it.
+    private var candidate: Anomaly?
+    private var previous: Double?
 
     public init(config: Config = Config()) { self.config = config }
 
@@ -52,27 +63,52 @@ public struct SpikeValleyDetector: MeterDetector {
             bySlot = Array(repeating: RingBuffer(capacity: config.memory + 2), count: perDay)
         }
         guard o.value.isFinite, o.slotOfDay >= 0, o.slotOfDay < slots else { return }
-        let x = log(max(0, o.value) + config.epsilon)
-        var flagged = false
-        if o.value > 0, let (m, sigma) = baseline(slot: o.slotOfDay, weekend: o.weekend) {
-            let z = (x - m) / sigma
-            let expected = max(0, exp(m) - config.epsilon)
-            if z > config.threshold, o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference {
-                flagged = true
-                out.append(Anomaly(kind: .spike, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
-                                   detectedAt: o.start, severity: z > 2 * config.threshold ? .critical : .warning, score: z,
-                                   expected: expected, observed: o.value,
-                                   detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx, z %.1f)", o.value, expected, o.value / max(expected, 1e-9), z)))
-            } else if z < -config.threshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference {
-                flagged = true
-                out.append(Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
-                                   detectedAt: o.start, severity: .warning, score: z, expected: expected, observed: o.value,
-                                   detail: String(format: "%.3f kWh where this slot usually has %.3f (z %.1f)", o.value, expected, z)))
+        // The candidate stands if this reading is back towards normal (and follows it directly).
+        if var c = candidate {
+            candidate = nil
+            let adjacent = o.start - c.start <= o.interval
+            let recovered = c.kind == .spike ? o.value <= 0.5 * c.observed : o.value >= 3 * max(c.observed, 0.001)
+            if adjacent && recovered {
+                c.detectedAt = o.start
+                out.append(c)
             }
         }
-        if !flagged && o.value > 0 && learns {
-            byDayType[o.slotOfDay + (o.weekend ? slots : 0)].append(x)
-            bySlot[o.slotOfDay].append(x)
+        let x = log(max(0, o.value) + config.epsilon)
+        var flagged = false
+        let trusted = envelope.seen >= config.envelopeWarmup
+        if o.value > 0, trusted, let (m, sigma) = baseline(slot: o.slotOfDay, weekend: o.weekend) {
+            let z = (x - m) / sigma
+            let expected = max(0, exp(m) - config.epsilon)
+            let p99 = envelope.quantile(0.99) ?? .infinity, p5 = envelope.quantile(0.05) ?? 0
+            if z > config.threshold, o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
+               o.value >= config.envelopeRatio * p99 {
+                flagged = true
+                candidate = Anomaly(kind: .spike, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
+                                    detectedAt: o.start, severity: o.value > 3 * p99 ? .critical : .warning, score: z,
+                                    expected: expected, observed: o.value,
+                                    detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx; the meter's 99th percentile is %.3f)",
+                                                   o.value, expected, o.value / max(expected, 1e-9), p99))
+            } else if z < -config.threshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference,
+                      o.value < p5, (previous ?? 0) >= 3 * o.value {
+                flagged = true
+                candidate = Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
+                                    detectedAt: o.start, severity: .warning, score: z, expected: expected, observed: o.value,
+                                    detail: String(format: "%.3f kWh where this slot usually has %.3f (the meter's 5th percentile is %.3f)",
+                                                   o.value, expected, p5))
+            }
         }
+        if !flagged && learns {
+            envelope.add(o.value)
+            if o.value > 0 {
+                byDayType[o.slotOfDay + (o.weekend ? slots : 0)].append(x)
+                bySlot[o.slotOfDay].append(x)
+            }
+        }
+        previous = o.value
+    }
+
+    public mutating func finish(into out: inout [Anomaly]) {
+        if let c = candidate { out.append(c) }
+        candidate = nil
     }
 }

@@ -240,7 +240,7 @@ struct SheetParser {
                 for a in attrs {
                     switch a.name {
                     case "t": type = a.value
-                    case "s": style = Int(a.value) ?? 0
+                    case "s": style = max(0, Int(a.value) ?? 0)
                     case "r":
                         guard let c = Self.column(of: a.value) else {
                             throw BadCell(description: "cell reference '\(a.value.prefix(20))' (row \(rowNumber)) is beyond column XFD, the last a sheet can have")
@@ -296,7 +296,7 @@ struct SheetParser {
         default:
             guard !value.isEmpty else { return .empty }
             guard let d = Double(value.trimmingCharacters(in: .whitespaces)) else { return .text(value) }
-            if style < dateStyles.count, dateStyles[style] { return .date(date1904 ? d + 1462 : d) }
+            if style >= 0, style < dateStyles.count, dateStyles[style] { return .date(date1904 ? d + 1462 : d) }
             return .number(d)
         }
     }
