@@ -64,10 +64,10 @@ extension FleetConfig {
 }
 
 extension AnomalyEvaluation {
-    /// Real households with anomalies injected at random places (seeded): spikes (1.5 to 3 times the
+    /// Real households with anomalies injected at random places (seeded): spikes (2 to 3.5 times the
     /// meter's 99th percentile added to the value), dips (a value in the meter's top quarter cut to
-    /// under half its 5th percentile of non-zero values), flatlines (72 to 120 hours held at the
-    /// meter's median, within 0.3%) and zero runs (4 to 12 hours). Natural anomalies the households
+    /// 40% of its 1st percentile of non-zero values, on meters whose floor leaves room for that), flatlines (72 to 120 hours held at the
+    /// meter's median, within 0.3%) and zero runs (4 to 12 hours, on meters under 1% zeros). Natural anomalies the households
     /// really had count against precision.
     public static func injectedHouseholds(path: String, seed: UInt64 = 42, perMeter: (spikes: Int, dips: Int, flatlines: Int, zeroRuns: Int) = (12, 12, 2, 3))
         throws -> (scores: [KindScore], anomalies: [Anomaly], truth: [TruthEvent]) {
@@ -88,7 +88,7 @@ extension AnomalyEvaluation {
             let sortedValues = s.map(\.1).sorted()
             let median = sortedValues[n / 2], upper = sortedValues[n * 3 / 4], p99 = sortedValues[n * 99 / 100]
             let positive = sortedValues.filter { $0 > 0 }
-            let p5 = positive.isEmpty ? 0 : positive[positive.count / 20]
+            let p1 = positive.isEmpty ? 0 : positive[positive.count / 100]
             var used = [Bool](repeating: false, count: n)
             let firstAllowed = min(n - 1, 48 * 28) // after four weeks of learning
             func place(_ length: Int, _ accept: (Int) -> Bool = { _ in true }) -> Int? {
@@ -108,7 +108,9 @@ extension AnomalyEvaluation {
                 for k in at..<(at + length) { s[k].1 = (median * (1 + 0.003 * rng.normal()) * 1000).rounded() / 1000 }
                 truth.append(TruthEvent(kind: .flatline, meter: id, source: nil, start: s[at].0, end: s[at + length - 1].0 + 1800))
             }
-            for _ in 0..<perMeter.zeroRuns {
+            // A zero run only where zeros are not the meter's habit (under 1% of its values).
+            let zeroShare = Double(n - positive.count) / Double(n)
+            for _ in 0..<(zeroShare < 0.01 ? perMeter.zeroRuns : 0) {
                 let length = 8 + Int(rng.next() % 17)
                 guard let at = place(length) else { continue }
                 for k in at..<(at + length) { s[k].1 = 0 }
@@ -116,12 +118,13 @@ extension AnomalyEvaluation {
             }
             for _ in 0..<perMeter.spikes {
                 guard let at = place(1) else { continue }
-                s[at].1 = ((s[at].1 + p99 * (1.5 + 1.5 * rng.unit())) * 1000).rounded() / 1000
+                s[at].1 = ((s[at].1 + p99 * (2 + 1.5 * rng.unit())) * 1000).rounded() / 1000
                 truth.append(TruthEvent(kind: .spike, meter: id, source: nil, start: s[at].0, end: s[at].0 + 1800))
             }
-            for _ in 0..<perMeter.dips {
-                guard let at = place(1, { s[$0].1 >= upper && s[$0].1 >= 4 * p5 && s[$0].1 > 0.1 }) else { continue }
-                s[at].1 = max(0.001, (min(s[at].1 * 0.05, p5 * 0.5) * 1000).rounded() / 1000)
+            // A dip needs room below the meter's own floor: none on a meter whose values reach 0.002 kWh.
+            for _ in 0..<(p1 >= 0.004 ? perMeter.dips : 0) {
+                guard let at = place(1, { s[$0].1 >= upper && s[$0].1 > 0.1 }) else { continue }
+                s[at].1 = max(0.001, (p1 * 0.4 * 1000).rounded(.down) / 1000)
                 truth.append(TruthEvent(kind: .valley, meter: id, source: nil, start: s[at].0, end: s[at].0 + 1800))
             }
             streams.append((id, s))

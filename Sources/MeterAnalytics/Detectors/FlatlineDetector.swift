@@ -7,10 +7,11 @@ import MeterCore
 /// level closes it.
 public struct FlatlineDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
-        /// Readings in the window that must be near-constant (16 half hours: 8 hours).
-        public var window = 16
+        /// Readings in the window that must be near-constant (24 half hours: 12 hours; a quiet
+        /// household's base load can sit within a percent for most of a night).
+        public var window = 24
         /// Largest standard deviation over mean of a held window.
-        public var maxVariation = 0.02
+        public var maxVariation = 0.008
         /// A value further than this share from the held level ends the event.
         public var tolerance = 0.05
         /// Below this mean the window is zeros or near: the zero-run detector's matter.

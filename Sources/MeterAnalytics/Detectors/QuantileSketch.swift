@@ -1,7 +1,7 @@
 import Foundation
 
 /// A meter's value distribution in bounded memory: counts in log-spaced bins from 0.001 to 1000
-/// (4% wide), decayed a little with every value so the last few months weigh most. Gives the
+/// (4% wide), decayed a little with every value so the last few weeks weigh most. Gives the
 /// upper and lower envelope of what a meter does (its 1st and 99th percentiles) to within a bin.
 public struct QuantileSketch: Sendable {
     static let bins = 360
@@ -9,8 +9,8 @@ public struct QuantileSketch: Sendable {
     private var counts = [Double](repeating: 0, count: QuantileSketch.bins)
     private var total = 0.0
     private var zeros = 0.0
-    /// Weight kept per value added (half-life of about 20,000 values: some 14 months of half hours).
-    public var decay = 0.99997
+    /// Weight kept per value added (half-life of about 1,400 values: four weeks of half hours).
+    public var decay = 0.9995
     public private(set) var seen = 0
 
     public init() {}
@@ -45,5 +45,45 @@ public struct QuantileSketch: Sendable {
             if acc >= target { return pow(10, Self.low + Double(i + 1) / Double(Self.bins) * (Self.high - Self.low)) }
         }
         return pow(10, Self.high)
+    }
+}
+
+/// The distribution of a meter's residuals against its own profile (log of value over expected), in
+/// bounded memory: 0.05-wide bins from -6 to 6, decayed like `QuantileSketch`. Its upper tail says how
+/// far above its usual a meter naturally goes, so a spike threshold fits a quiet meter and a lively
+/// household alike.
+public struct ResidualSketch: Sendable {
+    static let bins = 240
+    static let low = -6.0, high = 6.0
+    private var counts = [Double](repeating: 0, count: ResidualSketch.bins)
+    private var total = 0.0
+    public var decay = 0.9995
+    public private(set) var seen = 0
+
+    public init() {}
+
+    public mutating func add(_ r: Double) {
+        guard r.isFinite else { return }
+        seen += 1
+        if seen % 256 == 0 {
+            let f = pow(decay, 256)
+            for i in counts.indices { counts[i] *= f }
+            total *= f
+        }
+        total += 1
+        let x = (r - Self.low) / (Self.high - Self.low) * Double(Self.bins)
+        counts[Swift.min(Self.bins - 1, Swift.max(0, Int(x)))] += 1
+    }
+
+    /// The residual below which a share `q` fall (upper edge of its bin).
+    public func quantile(_ q: Double) -> Double? {
+        guard total > 0 else { return nil }
+        var acc = 0.0
+        let target = q * total
+        for (i, c) in counts.enumerated() {
+            acc += c
+            if acc >= target { return Self.low + Double(i + 1) / Double(Self.bins) * (Self.high - Self.low) }
+        }
+        return Self.high
     }
 }

@@ -6,19 +6,27 @@ import MeterCore
 /// local (per slot of the day and per weekday or weekend, the median of the last few values in log
 /// space and their median absolute deviation), so the daily and weekly cycle is the norm and no
 /// global threshold is used; the envelope is the meter's 99th (or 1st) percentile over the last
-/// months. A candidate is confirmed by the next reading returning towards normal, so a spike is
+/// few weeks. A candidate is confirmed by the next reading returning towards normal, so a spike is
 /// reported one interval after it happens and a household's hour-long heater run is not one.
 /// Values it flags are not learned; zeros are left to the zero-run and outage detectors.
 public struct SpikeValleyDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
-        /// Robust z (log units over scaled MAD) beyond which a value is a candidate.
-        public var threshold = 5.0
+        /// Robust z (log units over scaled MAD) beyond which a value is a spike candidate...
+        public var threshold = 3.0
+        /// ...and below which a valley candidate (lower: the envelope test is the stronger one for valleys).
+        public var valleyThreshold = 3.0
         /// A spike is also at least this many times the expected value...
         public var spikeRatio = 3.0
-        /// ...and at least this many times the meter's 99th percentile.
-        public var envelopeRatio = 1.2
-        /// A valley is at most this share of the expected value and below the meter's 5th percentile.
+        /// ...and this many times further above expected than the meter's own 99.9th percentile of
+        /// how far above expected it goes...
+        public var tailMargin = 1.0
+        /// ...and at least this many times the largest value remembered at this time of day (this
+        /// slot and its neighbours, same kind of day).
+        public var neighbourhoodRatio = 1.5
+        /// A valley is at most this share of the expected value and below this share of the
+        /// meter's 1st percentile of non-zero values.
         public var valleyRatio = 0.2
+        public var floorRatio = 0.7
         /// And at least this far from expected in kWh, so tiny values do not alarm.
         public var minDifference = 0.05
         /// Lowest spread assumed (log units): a handful of similar values is not certainty.
@@ -39,6 +47,7 @@ public struct SpikeValleyDetector: MeterDetector {
     private var bySlot: [RingBuffer] = []
     private var slots = 0
     private var envelope = QuantileSketch()
+    private var residuals = ResidualSketch()
     /// A candidate waiting for the next reading, and the value before it.
     private var candidate: Anomaly?
     private var previous: Double?
@@ -53,6 +62,17 @@ public struct SpikeValleyDetector: MeterDetector {
         guard ref.count >= 3 else { return nil }
         let (m, mad) = ref.medianAndMAD()
         return (m, max(1.4826 * mad, config.sigmaFloor))
+    }
+
+    /// The largest value remembered at this slot and the two beside it, on the same kind of day.
+    func neighbourhoodMax(slot: Int, weekend: Bool) -> Double {
+        var m = -Double.infinity
+        for d in -1...1 {
+            let k = (slot + d + slots) % slots + (weekend ? slots : 0)
+            let ring = byDayType[k].count >= 3 ? byDayType[k] : bySlot[(slot + d + slots) % slots]
+            m = max(m, ring.values.max() ?? -.infinity)
+        }
+        return m.isFinite ? exp(m) - config.epsilon : .infinity
     }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
@@ -79,26 +99,28 @@ public struct SpikeValleyDetector: MeterDetector {
         if o.value > 0, trusted, let (m, sigma) = baseline(slot: o.slotOfDay, weekend: o.weekend) {
             let z = (x - m) / sigma
             let expected = max(0, exp(m) - config.epsilon)
-            let p99 = envelope.quantile(0.99) ?? .infinity, p5 = envelope.quantile(0.05) ?? 0
+            let p99 = envelope.quantile(0.99) ?? .infinity, p1 = envelope.quantile(0.01) ?? 0
             if z > config.threshold, o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
-               o.value >= config.envelopeRatio * p99 {
+               x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin), o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
                 flagged = true
                 candidate = Anomaly(kind: .spike, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: o.value > 3 * p99 ? .critical : .warning, score: z,
                                     expected: expected, observed: o.value,
                                     detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx; the meter's 99th percentile is %.3f)",
                                                    o.value, expected, o.value / max(expected, 1e-9), p99))
-            } else if z < -config.threshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference,
-                      o.value < p5, (previous ?? 0) >= 3 * o.value {
+            } else if z < -config.valleyThreshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference,
+                      o.value < config.floorRatio * p1, (previous ?? 0) >= 3 * o.value {
                 flagged = true
                 candidate = Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: .warning, score: z, expected: expected, observed: o.value,
-                                    detail: String(format: "%.3f kWh where this slot usually has %.3f (the meter's 5th percentile is %.3f)",
-                                                   o.value, expected, p5))
+                                    detail: String(format: "%.3f kWh where this slot usually has %.3f (the meter's 1st percentile is %.3f)",
+                                                   o.value, expected, p1))
             }
         }
-        if !flagged && learns {
+        _ = flagged
+        if learns {
             envelope.add(o.value)
+            if o.value > 0, let (m, _) = baseline(slot: o.slotOfDay, weekend: o.weekend) { residuals.add(x - m) }
             if o.value > 0 {
                 byDayType[o.slotOfDay + (o.weekend ? slots : 0)].append(x)
                 bySlot[o.slotOfDay].append(x)
