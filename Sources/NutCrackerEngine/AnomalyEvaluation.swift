@@ -143,3 +143,96 @@ extension AnomalyEvaluation {
         return (DetectionScoring.score(truth: truth, detections: anomalies, kinds: [.spike, .valley, .flatline, .zeroRun], from: from), anomalies, truth)
     }
 }
+
+/// One NAB series scored for the detectors and for the windowed Gaussian baseline.
+public struct NABFileScore: Sendable, Codable {
+    public var file: String
+    public var points: Int
+    public var windows: Int
+    public var detections: Int
+    public var raw: Double
+    public var normalised: Double?
+    public var baselineDetections: Int
+    public var baselineRaw: Double
+    public var baselineNormalised: Double?
+}
+
+extension AnomalyEvaluation {
+    /// The NAB series of a folder (`*.csv` with `timestamp,value`, windows in `combined_windows.json`),
+    /// scored with NAB's standard profile for the detector set and for NAB's windowed Gaussian
+    /// baseline at the threshold that suits it best over the whole folder. Returns the per-file
+    /// scores and the folder's normalised totals.
+    public static func nab(folder: String) throws -> (files: [NABFileScore], total: Double, baselineTotal: Double, baselineThreshold: Double) {
+        let fm = FileManager.default
+        guard let windowsData = fm.contents(atPath: folder + "/combined_windows.json"),
+              let windowsJSON = try JSONSerialization.jsonObject(with: windowsData) as? [String: [[String]]] else {
+            throw IngestError.unreadable(path: folder + "/combined_windows.json", reason: "no NAB windows file")
+        }
+        let files = try fm.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".csv") }.sorted()
+        let scorer = NABScorer()
+        struct Series { var name: String; var times: [Int64]; var values: [Double]; var windows: [ClosedRange<Int>] }
+        var all: [Series] = []
+        for f in files {
+            guard let key = windowsJSON.keys.first(where: { $0.hasSuffix("/" + f) }) else { continue }
+            var times: [Int64] = [], values: [Double] = []
+            try CSVRecords.forEach(path: folder + "/" + f, delimiter: 0x2C) { row in
+                if case .success(let t) = TimestampParser.parse(row[0].text), let v = Double(row[1].text.trimmingCharacters(in: .whitespaces)) {
+                    switch t { case .instant(let s), .naive(let s): times.append(s) }
+                    values.append(v)
+                }
+                return true
+            }
+            let windows = (windowsJSON[key] ?? []).compactMap { pair -> ClosedRange<Int>? in
+                guard pair.count == 2, case .success(let a) = TimestampParser.parse(pair[0]), case .success(let b) = TimestampParser.parse(pair[1]) else { return nil }
+                let (s, e): (Int64, Int64) = { switch (a, b) { case (.instant(let x), .instant(let y)), (.naive(let x), .naive(let y)), (.instant(let x), .naive(let y)), (.naive(let x), .instant(let y)): (x, y) } }()
+                guard let lo = times.firstIndex(where: { $0 >= s }), let hi = times.lastIndex(where: { $0 <= e }), lo <= hi else { return nil }
+                return lo...hi
+            }
+            all.append(Series(name: f, times: times, values: values, windows: windows))
+        }
+        // The detectors: every event's detection time is one detection.
+        var ours: [Set<Int>] = []
+        for s in all {
+            var steps: [Int64: Int] = [:]
+            for (a, b) in zip(s.times, s.times.dropFirst()) where b > a { steps[b - a, default: 0] += 1 }
+            let interval = steps.max { $0.value < $1.value }?.key ?? 300
+            var set = DetectorSet()
+            let meter = MeterID("nab") ?? MeterID.unknown
+            for (t, v) in zip(s.times, s.values) { set.observe(meter: meter, source: nil, start: t, value: v, interval: interval) }
+            _ = set.finish()
+            var index: [Int64: Int] = [:]
+            for (i, t) in s.times.enumerated() { index[t] = i }
+            ours.append(Set(set.anomalies.filter { $0.kind != .communicationGap }.compactMap { a in
+                index[a.detectedAt] ?? s.times.firstIndex { $0 >= a.detectedAt }
+            }))
+        }
+        // The baseline at each threshold; the best for the folder as a whole.
+        let gaussian = all.map { WindowedGaussian().scores($0.values) }
+        let thresholds = [0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999, 0.9999999, 0.99999999]
+        var best = (threshold: 0.5, total: -Double.infinity)
+        for thr in thresholds {
+            var total = 0.0
+            for (k, s) in all.enumerated() {
+                let d = Set(gaussian[k].indices.filter { gaussian[k][$0] >= thr })
+                total += scorer.rawScore(count: s.values.count, windows: s.windows, detections: d)
+            }
+            if total > best.total { best = (thr, total) }
+        }
+        var out: [NABFileScore] = []
+        var sums = (raw: 0.0, baseline: 0.0, null: 0.0, perfect: 0.0)
+        for (k, s) in all.enumerated() {
+            let n = s.values.count
+            let (null, perfect) = scorer.bounds(count: n, windows: s.windows)
+            let raw = scorer.rawScore(count: n, windows: s.windows, detections: ours[k])
+            let bd = Set(gaussian[k].indices.filter { gaussian[k][$0] >= best.threshold })
+            let braw = scorer.rawScore(count: n, windows: s.windows, detections: bd)
+            sums.raw += raw; sums.baseline += braw; sums.null += null; sums.perfect += perfect
+            out.append(NABFileScore(file: s.name, points: n, windows: s.windows.count, detections: ours[k].count, raw: raw,
+                                    normalised: NABScorer.normalised(raw: raw, null: null, perfect: perfect),
+                                    baselineDetections: bd.count, baselineRaw: braw,
+                                    baselineNormalised: NABScorer.normalised(raw: braw, null: null, perfect: perfect)))
+        }
+        return (out, NABScorer.normalised(raw: sums.raw, null: sums.null, perfect: sums.perfect) ?? 0,
+                NABScorer.normalised(raw: sums.baseline, null: sums.null, perfect: sums.perfect) ?? 0, best.threshold)
+    }
+}

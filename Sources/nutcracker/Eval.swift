@@ -12,6 +12,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Meters per source of the simulated fleet.") var metersPerSource = 10
     @Option(help: "Seed of the fleet and of the injections.") var seed: UInt64 = 42
     @Option(help: "The SGSC households file to inject anomalies into (skipped when omitted).") var households: String?
+    @Option(help: "A folder of NAB series with combined_windows.json (skipped when omitted).") var nab: String?
 
     func run() async throws {
         let t0 = Date()
@@ -33,6 +34,11 @@ struct Eval: AsyncParsableCommand {
                 }
             }
         }
+        if let nab {
+            let r = try AnomalyEvaluation.nab(folder: nab)
+            printOut("\nNAB standard profile (\(nab)); windowed Gaussian at its best threshold for the folder, \(r.baselineThreshold)\n")
+            printOut(EvaluationTable.nab(r.files, total: r.total, baselineTotal: r.baselineTotal) + "\n")
+        }
         if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
             for a in sim.anomalies where a.kind != .outage {
                 let hit = sim.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
@@ -49,6 +55,17 @@ struct Eval: AsyncParsableCommand {
 
 /// The scores as a Markdown table.
 enum EvaluationTable {
+    static func nab(_ files: [NABFileScore], total: Double, baselineTotal: Double) -> String {
+        func f(_ d: Double?) -> String { d.map { String(format: "%.1f", $0) } ?? "-" }
+        var lines = ["| series | points | windows | detections | score | raw | Gaussian detections | Gaussian score | Gaussian raw |",
+                     "|---|---|---|---|---|---|---|---|---|"]
+        for s in files {
+            lines.append("| \(s.file) | \(s.points) | \(s.windows) | \(s.detections) | \(f(s.normalised)) | \(String(format: "%.2f", s.raw)) | \(s.baselineDetections) | \(f(s.baselineNormalised)) | \(String(format: "%.2f", s.baselineRaw)) |")
+        }
+        lines.append("| **folder** | | | | **\(f(total))** | | | **\(f(baselineTotal))** | |")
+        return lines.joined(separator: "\n")
+    }
+
     static func markdown(_ scores: [KindScore], others: [Anomaly] = []) -> String {
         func f(_ d: Double) -> String { d.isNaN ? "-" : String(format: "%.3f", d) }
         func h(_ s: Int64) -> String { String(format: "%.1f h", Double(s) / 3600) }
