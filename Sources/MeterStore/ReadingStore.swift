@@ -25,6 +25,30 @@ public protocol ReadingStore: Sendable {
     func quarantine(limit: Int) async throws -> [QuarantineEntry]
     /// Each meter's latest stored reading: where the next batch continues from.
     func latest(meters: [MeterID]) async throws -> [MeterID: Reading]
+    /// Stores anomalies; a report of an event already stored (same id) replaces it.
+    func write(anomalies: [Anomaly]) async throws
+    /// Anomalies that match, newest start first.
+    func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly]
+}
+
+/// Which anomalies a query returns: any of the kinds, of a meter or a source, overlapping a time range.
+public struct AnomalyFilter: Sendable, Hashable {
+    public var kinds: Set<AnomalyKind>?
+    public var meter: MeterID?
+    public var source: SourceID?
+    public var from: Int64?
+    public var to: Int64?
+    public var openOnly = false
+
+    public init(kinds: Set<AnomalyKind>? = nil, meter: MeterID? = nil, source: SourceID? = nil, from: Int64? = nil, to: Int64? = nil,
+                openOnly: Bool = false) {
+        self.kinds = kinds
+        self.meter = meter
+        self.source = source
+        self.from = from
+        self.to = to
+        self.openOnly = openOnly
+    }
 }
 
 /// Which readings a scan visits.

@@ -90,7 +90,69 @@ public final class SQLiteStore: ReadingStore {
                 CREATE INDEX quarantine_reason ON quarantine(reason);
                 """)
         }
+        m.registerMigration("v2-anomalies") { db in
+            try db.execute(sql: """
+                CREATE TABLE anomalies (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    meter TEXT,
+                    source TEXT,
+                    start INTEGER NOT NULL,
+                    "end" INTEGER NOT NULL,
+                    detected_at INTEGER NOT NULL,
+                    severity TEXT NOT NULL,
+                    score REAL NOT NULL,
+                    expected REAL NOT NULL,
+                    observed REAL NOT NULL,
+                    detail TEXT NOT NULL,
+                    open INTEGER NOT NULL
+                );
+                CREATE INDEX anomalies_start ON anomalies(start);
+                CREATE INDEX anomalies_meter ON anomalies(meter, start);
+                """)
+        }
         return m
+    }
+
+    public func write(anomalies: [Anomaly]) async throws {
+        guard !anomalies.isEmpty else { return }
+        try await pool.write { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO anomalies(id, kind, meter, source, start, "end", detected_at, severity, score, expected, observed, detail, open)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET "end" = excluded."end", severity = excluded.severity, score = excluded.score,
+                    observed = excluded.observed, detail = excluded.detail, open = excluded.open
+                """)
+            for a in anomalies {
+                try stmt.execute(arguments: [a.id, a.kind.rawValue, a.meter?.rawValue, a.source?.rawValue, a.start, a.end, a.detectedAt,
+                                             a.severity.rawValue, a.score.isFinite ? a.score : 0, a.expected.isFinite ? a.expected : 0,
+                                             a.observed.isFinite ? a.observed : 0, a.detail, a.open])
+            }
+        }
+    }
+
+    public func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly] {
+        try await pool.read { db in
+            var sql = "SELECT kind, meter, source, start, \"end\", detected_at, severity, score, expected, observed, detail, open FROM anomalies WHERE 1"
+            var args: [any DatabaseValueConvertible] = []
+            if let k = filter.kinds, !k.isEmpty {
+                sql += " AND kind IN (" + k.map { _ in "?" }.joined(separator: ",") + ")"
+                args += k.map(\.rawValue).sorted()
+            }
+            if let m = filter.meter { sql += " AND meter = ?"; args.append(m.rawValue) }
+            if let s = filter.source { sql += " AND (source = ? OR meter IN (SELECT name FROM meters WHERE source = ?))"; args += [s.rawValue, s.rawValue] }
+            if let f = filter.from { sql += " AND \"end\" > ?"; args.append(f) }
+            if let t = filter.to { sql += " AND start < ?"; args.append(t) }
+            if filter.openOnly { sql += " AND open = 1" }
+            sql += " ORDER BY start DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).compactMap { r -> Anomaly? in
+                guard let kind = AnomalyKind(rawValue: r[0]), let severity = Severity(rawValue: r[6]) else { return nil }
+                return Anomaly(kind: kind, meter: (r[1] as String?).flatMap { MeterID($0) }, source: (r[2] as String?).flatMap { SourceID($0) },
+                               start: r[3], end: r[4], detectedAt: r[5], severity: severity, score: r[7], expected: r[8], observed: r[9],
+                               detail: r[10], open: r[11])
+            }
+        }
     }
 
     public func register(_ meters: [Meter]) async throws {

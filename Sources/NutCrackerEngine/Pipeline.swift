@@ -1,4 +1,5 @@
 import Logging
+import MeterAnalytics
 import MeterCleanse
 import MeterCore
 import MeterStore
@@ -6,7 +7,8 @@ import MeterStore
 /// The one path into the store: a batch read from anywhere goes through the VEE rule set and is
 /// written, with its quarantined rows, in one transaction. Keeps each meter's last value so the
 /// next batch continues its series (gap estimation, register differences), and a running quality
-/// report of everything it has seen.
+/// report of everything it has seen. With detectors, every stored batch's measured readings also go
+/// through the anomaly detectors, whose reports are stored and offered to subscribers as they happen.
 public actor Pipeline {
     public let store: any ReadingStore
     public let rules: RuleSet
@@ -17,11 +19,50 @@ public actor Pipeline {
     public private(set) var report = QualityReport()
     public private(set) var readingsStored = 0
     private let logger: Logger
+    private var detectors: DetectorSet?
+    private var subscribers: [Int: AsyncStream<Anomaly>.Continuation] = [:]
+    private var nextSubscriber = 0
+    /// Anomaly reports stored so far (opened, updated and closed events).
+    public private(set) var anomalyReports = 0
 
-    public init(store: any ReadingStore, rules: RuleSet = RuleSet(), logger: Logger = Logger(label: "nutcracker.pipeline")) {
+    public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
+                logger: Logger = Logger(label: "nutcracker.pipeline")) {
         self.store = store
         self.rules = rules
+        self.detectors = detectors.map { DetectorSet(config: $0) }
         self.logger = logger
+    }
+
+    /// Anomaly reports as they happen (each event when it opens, changes and closes).
+    public func anomalies() -> AsyncStream<Anomaly> {
+        let (stream, continuation) = AsyncStream<Anomaly>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
+        return stream
+    }
+
+    private func unsubscribe(_ id: Int) { subscribers[id] = nil }
+
+    /// Feeds a stored batch's measured interval readings to the detectors, in time order.
+    private func detect(_ batch: ReadingBatch, info: BatchInfo) async throws {
+        guard var set = detectors, batch.count > 0 else { return }
+        let order = (0..<batch.count).filter { batch.quality(at: $0) == .actual && batch.status[$0] == .number }
+            .sorted { batch.start[$0] != batch.start[$1] ? batch.start[$0] < batch.start[$1] : batch.meterIndex[$0] < batch.meterIndex[$1] }
+        var reports: [Anomaly] = []
+        let interval = info.interval.seconds
+        for i in order {
+            // Register meters arrive here as interval energy (VEE took the differences).
+            let meter = batch.meters[Int(batch.meterIndex[i])]
+            reports += set.observe(meter: meter, source: info.sources[meter] ?? info.source, start: batch.start[i], value: batch.kwh[i],
+                                   interval: interval)
+        }
+        detectors = set
+        guard !reports.isEmpty else { return }
+        try await store.write(anomalies: reports)
+        anomalyReports += reports.count
+        for r in reports { for c in subscribers.values { c.yield(r) } }
     }
 
     /// Registers meters so the pipeline knows their kinds.
@@ -66,6 +107,7 @@ public actor Pipeline {
         }
         let written = try await store.write(cleansed.batch, quarantine: quarantine, info: info)
         updateAnchors(batch, cleansed.batch)
+        try await detect(cleansed.batch, info: info)
         var report = sink.report
         for p in problems {
             report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined), meter: p.meter ?? MeterID.unknown)

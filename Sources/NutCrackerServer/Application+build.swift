@@ -14,6 +14,7 @@ public func buildRouter(_ deps: ServerDependencies) -> Router<BasicRequestContex
     let router = Router()
     HealthRoutes(deps: deps).add(to: router)
     MeterRoutes(deps: deps).add(to: router)
+    AnomalyRoutes(deps: deps).add(to: router)
     DashboardRoutes().add(to: router)
     return router
 }

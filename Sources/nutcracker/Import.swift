@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import MeterAnalytics
 import MeterCleanse
 import MeterCore
 import MeterIngest
+import MeterStore
 import NutCrackerEngine
 
 struct Import: AsyncParsableCommand {
@@ -71,6 +73,9 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
+    @Flag(help: "Run the anomaly detectors over the imported readings and store what they find.")
+    var detect = false
+
     func run() async throws {
         guard let sourceID = SourceID(source) else { throw ValidationError("--source: '\(source)' is not a source id") }
         let length = try interval.map { m -> IntervalLength in
@@ -106,7 +111,13 @@ struct Import: AsyncParsableCommand {
         }
         let vee = VEEConfig(interval: length ?? options.interval ?? .halfHour, maxKwh: maxKwh ?? 100, maxGap: maxGap)
         let store = try await storeOptions.open()
-        let pipeline = Pipeline(store: store, rules: RuleSet(vee))
+        var detectors: DetectorConfig?
+        if detect {
+            var c = DetectorConfig()
+            c.zone = options.time.zone
+            detectors = c
+        }
+        let pipeline = Pipeline(store: store, rules: RuleSet(vee), detectors: detectors)
         var importer = FileImporter(reading: FileReading(options: options), source: sourceID, vee: vee,
                                     intervalGiven: length != nil || options.interval != nil)
         importer.limitGiven = maxKwh != nil
@@ -125,6 +136,12 @@ struct Import: AsyncParsableCommand {
             summaries.append(s)
             if total == nil { total = s } else { total?.merge(s) }
             if !json { printOut(s.text + "\n") }
+        }
+        if detect, !json {
+            let found = try await store.anomalies(AnomalyFilter(), limit: 100_000)
+            var byKind: [AnomalyKind: Int] = [:]
+            for a in found { byKind[a.kind, default: 0] += 1 }
+            printOut("anomalies stored: \(found.count)" + (byKind.isEmpty ? "" : " (" + byKind.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")") + "\n")
         }
         if json, let t = total {
             let enc = JSONEncoder()

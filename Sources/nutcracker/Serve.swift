@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import MeterAnalytics
 import MeterCore
 import MeterIngest
 import NutCrackerEngine
@@ -16,7 +17,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await storeOptions.open()
-        let deps = ServerDependencies(store: store, pipeline: Pipeline(store: store))
+        let deps = ServerDependencies(store: store, pipeline: Pipeline(store: store, detectors: DetectorConfig()))
         printOut("Nut Cracker serving \(storeOptions.store) on http://\(host):\(port)/\n")
         try await buildApplication(deps, host: host, port: port).runService()
     }
@@ -36,7 +37,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let sqlite = try await StoreOptions.open(path: store)
-        let pipeline = Pipeline(store: sqlite)
+        let pipeline = Pipeline(store: sqlite, detectors: DetectorConfig())
         var config = FleetConfig()
         config.seed = seed
         config.metersPerSource = metersPerSource
@@ -49,7 +50,7 @@ struct Demo: AsyncParsableCommand {
         printOut("""
             Nut Cracker demo: \(config.sources.count * metersPerSource) simulated meters streaming into \(store) \
             (a half hour of fleet time every \(String(format: "%.1f", 1800 / speedup)) s)
-            open http://\(host):\(port)/   (JSON: http://\(host):\(port)/api/v1/meters)
+            open http://\(host):\(port)/   (JSON: http://\(host):\(port)/api/v1/meters, anomalies: /api/v1/anomalies)
 
             """)
         try await buildApplication(deps, host: host, port: port).runService()

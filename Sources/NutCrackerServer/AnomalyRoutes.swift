@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import MeterCore
+import MeterStore
+
+/// Anomalies the detectors found: `GET /api/v1/anomalies?kind=spike,flatline&meter=&source=&from=&to=&open=true&limit=`.
+struct AnomalyRoutes {
+    let deps: ServerDependencies
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.group("/api/v1").get("anomalies") { request, _ -> AnomalyList in
+            let q = request.uri.queryParameters
+            var filter = AnomalyFilter()
+            if let kinds = q.get("kind") {
+                filter.kinds = Set(try kinds.split(separator: ",").map { k in
+                    guard let kind = AnomalyKind(rawValue: String(k)) else {
+                        throw HTTPError(.badRequest, message: "kind: '\(k.prefix(40))' is not one of \(AnomalyKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return kind
+                })
+            }
+            if let m = q.get("meter") {
+                guard let id = MeterID(m) else { throw HTTPError(.badRequest, message: "meter: not a meter id: \(m.prefix(80))") }
+                filter.meter = id
+            }
+            if let s = q.get("source") {
+                guard let id = SourceID(s) else { throw HTTPError(.badRequest, message: "source: not a source id: \(s.prefix(80))") }
+                filter.source = id
+            }
+            filter.from = try q.get("from").map { try MeterRoutes.time($0, "from") }
+            filter.to = try q.get("to").map { try MeterRoutes.time($0, "to") }
+            filter.openOnly = q.get("open") == "true"
+            let limit = min(max(q.get("limit").flatMap { Int($0) } ?? 500, 1), 10_000)
+            return AnomalyList(anomalies: try await deps.store.anomalies(filter, limit: limit).map(AnomalyDTO.init))
+        }
+    }
+}
+
+struct AnomalyDTO: Codable, Sendable {
+    var id: String
+    var kind: String
+    var meter_id: String?
+    var source: String?
+    var start: String
+    var end: String
+    var detected_at: String
+    var severity: String
+    var score: Double
+    var expected: Double
+    var observed: Double
+    var detail: String
+    var open: Bool
+
+    init(_ a: Anomaly) {
+        id = a.id
+        kind = a.kind.rawValue
+        meter_id = a.meter?.rawValue
+        source = a.source?.rawValue
+        start = ISO8601.format(a.start)
+        end = ISO8601.format(a.end)
+        detected_at = ISO8601.format(a.detectedAt)
+        severity = a.severity.rawValue
+        score = a.score.isFinite ? a.score : 0
+        expected = a.expected.isFinite ? a.expected : 0
+        observed = a.observed.isFinite ? a.observed : 0
+        detail = a.detail
+        open = a.open
+    }
+}
+
+struct AnomalyList: ResponseEncodable, Codable, Sendable {
+    var anomalies: [AnomalyDTO]
+}
