@@ -2,12 +2,19 @@ import Foundation
 import Hummingbird
 import MeterCore
 import MeterStore
+import NutCrackerEngine
 
 /// Anomalies the detectors found: `GET /api/v1/anomalies?kind=spike,flatline&meter=&source=&from=&to=&open=true&limit=`.
 struct AnomalyRoutes {
     let deps: ServerDependencies
 
     func add(to router: Router<BasicRequestContext>) {
+        // Meters most likely to need a visit, worst first, with their reasons.
+        router.group("/api/v1").get("health/meters") { request, _ -> HealthList in
+            let limit = min(max(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50, 1), 10_000)
+            let list = try await HealthReport.compute(store: deps.store).prefix(limit)
+            return HealthList(meters: list.map { HealthDTO(meter_id: $0.meter.rawValue, source: $0.source?.rawValue, score: $0.score, reasons: $0.reasons) })
+        }
         router.group("/api/v1").get("anomalies") { request, _ -> AnomalyList in
             let q = request.uri.queryParameters
             var filter = AnomalyFilter()
@@ -66,6 +73,17 @@ struct AnomalyDTO: Codable, Sendable {
         detail = a.detail
         open = a.open
     }
+}
+
+struct HealthDTO: Codable, Sendable {
+    var meter_id: String
+    var source: String?
+    var score: Double
+    var reasons: [String]
+}
+
+struct HealthList: ResponseEncodable, Codable, Sendable {
+    var meters: [HealthDTO]
 }
 
 struct AnomalyList: ResponseEncodable, Codable, Sendable {
