@@ -3,8 +3,8 @@ import MeterCore
 
 /// Flatlines: the same or near-same value for longer than a household holds it, the blueprint's
 /// tamper signature (a meter held near a constant for days). A window of recent values whose
-/// spread is under a fraction of their mean opens the event; the first value away from the held
-/// level closes it.
+/// spread is under a fraction of their mean, above the meter's own floor, opens the event; the
+/// second value in a row away from the held level closes it.
 public struct FlatlineDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
         /// Readings in the window that must be near-constant (24 half hours: 12 hours; a quiet
@@ -16,6 +16,9 @@ public struct FlatlineDetector: MeterDetector {
         public var tolerance = 0.05
         /// Below this mean the window is zeros or near: the zero-run detector's matter.
         public var minLevel = 0.01
+        /// A hold must sit at least this many times above the meter's 5th percentile: a quiet home's
+        /// steady base load at night is not a tamper.
+        public var aboveFloor = 1.3
         public init() {}
     }
 
@@ -33,6 +36,8 @@ public struct FlatlineDetector: MeterDetector {
 
     /// Whether a hold is in progress.
     public var isOpen: Bool { open != nil }
+    private var envelope = QuantileSketch()
+
     /// Where the hold in progress began.
     public var openSince: Int64? { open?.start }
 
@@ -60,12 +65,18 @@ public struct FlatlineDetector: MeterDetector {
             breaks = 0
         }
         recent.append(o.value)
+        envelope.add(o.value)
         guard recent.count == config.window else { return }
-        let v = recent.values
+        // One stray value (a spike, a single zero) does not hide a hold: the value farthest from the
+        // window's median is left out.
+        var v = recent.values
+        let median = RingBuffer.median(v)
+        if let far = v.indices.max(by: { abs(v[$0] - median) < abs(v[$1] - median) }) { v.remove(at: far) }
         let mean = v.reduce(0, +) / Double(v.count)
         let sd = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)).squareRoot()
         let variation = mean > 0 ? sd / mean : .infinity
-        if mean >= config.minLevel, variation <= config.maxVariation {
+        let floor = envelope.seen >= 96 ? (envelope.quantile(0.05) ?? 0) : 0
+        if mean >= config.minLevel, variation <= config.maxVariation, mean >= config.aboveFloor * floor {
             level = mean
             let start = o.start - Int64(config.window - 1) * o.interval
             let a = Anomaly(kind: .flatline, meter: o.meter, source: o.source, start: start, end: o.start + o.interval, detectedAt: o.start,

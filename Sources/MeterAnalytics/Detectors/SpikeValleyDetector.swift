@@ -50,6 +50,7 @@ public struct SpikeValleyDetector: MeterDetector {
     private var residuals = ResidualSketch()
     /// A candidate waiting for the next reading, and the value before it.
     private var candidate: Anomaly?
+    private var candidateObservation: Observation?
     private var previous: Double?
 
     public init(config: Config = Config()) { self.config = config }
@@ -91,7 +92,10 @@ public struct SpikeValleyDetector: MeterDetector {
             if adjacent && recovered {
                 c.detectedAt = o.start
                 out.append(c)
+            } else if let held = candidateObservation {
+                learn(held)
             }
+            candidateObservation = nil
         }
         let x = log(max(0, o.value) + config.epsilon)
         var flagged = false
@@ -117,16 +121,18 @@ public struct SpikeValleyDetector: MeterDetector {
                                                    o.value, expected, p1))
             }
         }
-        _ = flagged
-        if learns {
-            envelope.add(o.value)
-            if o.value > 0, let (m, _) = baseline(slot: o.slotOfDay, weekend: o.weekend) { residuals.add(x - m) }
-            if o.value > 0 {
-                byDayType[o.slotOfDay + (o.weekend ? slots : 0)].append(x)
-                bySlot[o.slotOfDay].append(x)
-            }
-        }
+        if flagged { candidateObservation = o } else { learn(o) }
         previous = o.value
+    }
+
+    private mutating func learn(_ o: Observation) {
+        guard learns else { return }
+        let x = log(max(0, o.value) + config.epsilon)
+        envelope.add(o.value)
+        guard o.value > 0 else { return }
+        if let (m, _) = baseline(slot: o.slotOfDay, weekend: o.weekend) { residuals.add(x - m) }
+        byDayType[o.slotOfDay + (o.weekend ? slots : 0)].append(x)
+        bySlot[o.slotOfDay].append(x)
     }
 
     public mutating func finish(into out: inout [Anomaly]) {
