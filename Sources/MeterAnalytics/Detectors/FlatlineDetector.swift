@@ -78,7 +78,10 @@ public struct FlatlineDetector: MeterDetector {
         let floor = envelope.seen >= 96 ? (envelope.quantile(0.05) ?? 0) : 0
         if mean >= config.minLevel, variation <= config.maxVariation, mean >= config.aboveFloor * floor {
             level = mean
-            let start = o.start - Int64(config.window - 1) * o.interval
+            // The hold starts at the window's first value near the level (a stray first value is not part of it).
+            let ordered = recent.ordered
+            let firstHeld = ordered.firstIndex { abs($0 - mean) <= config.tolerance * mean } ?? 0
+            let start = o.start - Int64(config.window - 1 - firstHeld) * o.interval
             let a = Anomaly(kind: .flatline, meter: o.meter, source: o.source, start: start, end: o.start + o.interval, detectedAt: o.start,
                             severity: .warning, score: Double(config.window) * Double(o.interval) / 3600, expected: usual, observed: variation,
                             detail: "", open: true)

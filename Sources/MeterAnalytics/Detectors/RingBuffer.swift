@@ -11,6 +11,9 @@ public struct RingBuffer: Sendable {
 
     public var count: Int { values.count }
 
+    /// The values held, oldest first.
+    public var ordered: [Double] { values.count < capacity ? values : Array(values[next...] + values[..<next]) }
+
     public mutating func append(_ v: Double) {
         if values.count < capacity { values.append(v) } else { values[next] = v }
         next = (next + 1) % capacity

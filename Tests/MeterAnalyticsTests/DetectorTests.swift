@@ -1,0 +1,135 @@
+import Foundation
+import MeterCore
+@testable import MeterAnalytics
+import Testing
+
+/// Each detector on small series written here, and the scoring rules.
+struct DetectorTests {
+    let meter = MeterID("M1") ?? MeterID.unknown
+    let source = SourceID("A")
+
+    /// Four weeks of a smooth daily profile (night 0.2, day 0.6, evening 1.2 kWh) with mild noise.
+    func profile(days: Int, start: Int64 = 1_767_225_600, seed: UInt64 = 1) -> [(Int64, Double)] {
+        var state = seed
+        func noise() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53) - 0.5
+        }
+        return (0..<(days * 48)).map { k in
+            let slot = k % 48
+            let base = slot < 14 ? 0.2 : slot < 34 ? 0.6 : slot < 44 ? 1.2 : 0.4
+            return (start + Int64(k) * 1800, (base * (1 + 0.2 * noise()) * 1000).rounded() / 1000)
+        }
+    }
+
+    func run(_ series: [(Int64, Double)], config: DetectorConfig = DetectorConfig()) -> [Anomaly] {
+        var set = DetectorSet(config: config)
+        for (t, v) in series { set.observe(meter: meter, source: source, start: t, value: v, interval: 1800) }
+        _ = set.finish()
+        return set.anomalies
+    }
+
+    @Test func aSpikeIsReportedOneIntervalLaterWithWhatWasExpected() {
+        var s = profile(days: 21)
+        let k = 20 * 48 + 4 // 02:00 on day 21, a night slot
+        s[k].1 = 3.0
+        let found = run(s).filter { $0.kind == .spike }
+        #expect(found.count == 1)
+        let a = found[0]
+        #expect(a.start == s[k].0 && a.detectedAt == s[k + 1].0)
+        #expect(a.observed == 3.0 && a.expected > 0.15 && a.expected < 0.25)
+        #expect(a.detail.contains("usually has"))
+    }
+
+    @Test func aLastingRiseIsNotASpike() {
+        var s = profile(days: 21)
+        for k in (20 * 48 + 4)..<(20 * 48 + 10) { s[k].1 = 3.0 } // three hours of heater
+        #expect(run(s).filter { $0.kind == .spike }.isEmpty)
+    }
+
+    @Test func aHoldOpensWithinTwelveHoursAndClosesWhenTheMeterMovesAgain() {
+        var s = profile(days: 21)
+        let from = 14 * 48, to = from + 4 * 48
+        for k in from..<to { s[k].1 = 0.5 }
+        let holds = run(s).filter { $0.kind == .flatline }
+        #expect(holds.count == 1)
+        let h = holds[0]
+        #expect(h.start == s[from].0)
+        #expect(h.detectedAt - h.start <= 12 * 3600)
+        #expect(abs(Double(h.end - s[to].0)) <= 3600)
+        #expect(h.severity == .critical && !h.open)
+    }
+
+    @Test func aQuietNightAtTheFloorIsNotAHold() {
+        var s = profile(days: 21)
+        for k in (14 * 48)..<(14 * 48 + 30) { s[k].1 = 0.2 }
+        #expect(run(s).filter { $0.kind == .flatline }.isEmpty)
+    }
+
+    @Test func zerosOnOneMeterAreAZeroRunAndOnASourceAreOneOutage() {
+        var single = profile(days: 10)
+        for k in (8 * 48)..<(8 * 48 + 10) { single[k].1 = 0 }
+        let runs = run(single).filter { $0.kind == .zeroRun }
+        #expect(runs.count == 1 && runs[0].start == single[8 * 48].0 && runs[0].end == single[8 * 48 + 10].0)
+        // Five meters of one source at zero together: one outage, no zero runs.
+        var set = DetectorSet()
+        let meters = (1...5).compactMap { MeterID("S\($0)") }
+        for (k, (t, v)) in profile(days: 10).enumerated() {
+            for m in meters {
+                let shed = k >= 8 * 48 && k < 8 * 48 + 12
+                set.observe(meter: m, source: source, start: t, value: shed ? 0 : v, interval: 1800)
+            }
+        }
+        _ = set.finish()
+        let events = set.anomalies
+        #expect(events.filter { $0.kind == .outage }.count == 1)
+        #expect(events.filter { $0.kind == .zeroRun }.isEmpty)
+        let outage = events.first { $0.kind == .outage }
+        #expect(outage?.source == source && outage?.meter == nil && outage?.end == 1_767_225_600 + Int64(8 * 48 + 12) * 1800)
+    }
+
+    @Test func gapsLevelShiftsAndRegisters() {
+        var s = profile(days: 40)
+        s.removeSubrange((10 * 48)..<(10 * 48 + 8))
+        for k in (30 * 48 - 8)..<s.count { s[k].1 *= 3 }
+        let events = run(s)
+        let gap = events.first { $0.kind == .communicationGap }
+        #expect(gap?.observed == 8)
+        #expect(events.contains { $0.kind == .levelShift && $0.observed > 2 * $0.expected })
+        var set = DetectorSet()
+        set.observeRegister(meter: meter, source: source, start: 0, value: 500, interval: 1800)
+        set.observeRegister(meter: meter, source: source, start: 1800, value: 480, interval: 1800)
+        set.observeRegister(meter: meter, source: source, start: 3600, value: 0.2, interval: 1800)
+        set.observeRegister(meter: meter, source: source, start: 5400, value: 99_999, interval: 1800)
+        set.observeRegister(meter: meter, source: source, start: 7200, value: 3, interval: 1800) // rollover: no event
+        #expect(set.anomalies.map(\.kind) == [.registerReversal, .registerReset])
+    }
+
+    @Test func scoringMatchesTruthPerKind() {
+        let truth = [TruthEvent(kind: .spike, meter: meter, source: nil, start: 0, end: 1800),
+                     TruthEvent(kind: .spike, meter: meter, source: nil, start: 3600, end: 5400)]
+        let found = Anomaly(kind: .spike, meter: meter, source: nil, start: 0, end: 1800, detectedAt: 1800, severity: .warning,
+                            score: 9, expected: 1, observed: 9, detail: "")
+        var wrong = found
+        wrong.start = 9000
+        wrong.end = 10_800
+        let s = DetectionScoring.score(truth: truth, detections: [found, wrong], kinds: [.spike])[0]
+        #expect(s.recall == 0.5 && s.precision == 0.5 && s.medianDelay == 1800)
+    }
+
+    @Test func nabRulesStandardProfile() {
+        let nab = NABScorer()
+        let w = [1000...1099]
+        // Nothing detected: minus one per window; the window's first point: plus one.
+        #expect(nab.rawScore(count: 5000, windows: w, detections: []) == -1)
+        #expect(abs(nab.rawScore(count: 5000, windows: w, detections: [1000]) - 1) < 1e-9)
+        // The window's last point scores nothing; a detection before any window costs the full 0.11.
+        #expect(abs(nab.rawScore(count: 5000, windows: w, detections: [1099])) < 0.03)
+        #expect(abs(nab.rawScore(count: 5000, windows: w, detections: [800, 1000]) - 0.89) < 1e-9)
+        // The probationary first 15% (at most 750 points) is not scored.
+        #expect(abs(nab.rawScore(count: 5000, windows: w, detections: [10, 1000]) - 1) < 1e-9)
+        let (null, perfect) = nab.bounds(count: 5000, windows: w)
+        #expect(NABScorer.normalised(raw: 1, null: null, perfect: perfect) == 100)
+        #expect(NABScorer.normalised(raw: -1, null: null, perfect: perfect) == 0)
+    }
+}

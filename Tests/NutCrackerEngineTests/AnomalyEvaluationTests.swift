@@ -1,0 +1,30 @@
+import Foundation
+import MeterAnalytics
+import MeterCore
+import NutCrackerEngine
+import TestSupport
+import Testing
+
+/// The evaluation harness at a reduced size, with the targets asserted where they are met.
+struct AnomalyEvaluationTests {
+    @Test(arguments: [42, 7] as [UInt64])
+    func simulatedFleetMeetsRecallPrecisionAndDelay(_ seed: UInt64) {
+        let r = AnomalyEvaluation.simulatedFleet(days: 75, metersPerSource: 10, seed: seed)
+        for s in r.scores where s.truth > 0 {
+            #expect(s.recall >= 0.95, "\(s.kind.rawValue) recall \(s.recall)")
+            #expect(s.precision >= 0.90, "\(s.kind.rawValue) precision \(s.precision)")
+        }
+        let spike = r.scores.first { $0.kind == .spike }
+        let flat = r.scores.first { $0.kind == .flatline }
+        #expect((spike?.truth ?? 0) > 50 && (spike?.maxDelay ?? .max) <= 1800, "spikes within one interval")
+        #expect((flat?.maxDelay ?? .max) <= 12 * 3600, "flatlines within 12 hours")
+    }
+
+    @Test(.enabled(if: SharedData.shouldRun, "../shared/data is absent: NAB scoring skipped"))
+    func nabFolderIsScoredForBothDetectors() throws {
+        let r = try AnomalyEvaluation.nab(folder: try SharedData.path("real/nab"))
+        #expect(r.files.count >= 9)
+        #expect(r.files.contains { $0.file == "nyc_taxi.csv" && $0.windows == 5 })
+        #expect(r.total.isFinite && r.baselineTotal.isFinite)
+    }
+}

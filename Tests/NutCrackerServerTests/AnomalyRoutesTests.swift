@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MeterAnalytics
+import MeterCore
+import MeterIngest
+import MeterStore
+import NutCrackerEngine
+import NutCrackerServer
+import TestSupport
+import Testing
+
+/// The simulated fleet streams through a pipeline with detectors: what they find is stored, pushed
+/// to subscribers, and served by `/api/v1/anomalies` (with filters) and `/api/v1/health/meters`.
+@Suite struct AnomalyRoutesTests {
+    let dir = TemporaryDirectory()
+
+    struct List: Decodable { var anomalies: [A] }
+    struct A: Decodable { var id: String; var kind: String; var meter_id: String?; var source: String?; var start: String; var detail: String; var open: Bool }
+    struct Health: Decodable { var meters: [H] }
+    struct H: Decodable { var meter_id: String; var score: Double; var reasons: [String] }
+
+    @Test func detectedLiveStoredAndServed() async throws {
+        let store = try SQLiteStore(path: dir.path("a.sqlite"))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig())
+        let live = await pipeline.anomalies()
+        var config = FleetConfig()
+        config.tamperingRate = 1 // a meter held at a constant every week
+        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+        try await feed.backfill(slots: 21 * 48)
+        let reports = await pipeline.anomalyReports
+        #expect(reports > 0)
+        // The first report reached a subscriber.
+        var iterator = live.makeAsyncIterator()
+        let first = await iterator.next()
+        #expect(first != nil)
+
+        let app = Application(router: buildRouter(ServerDependencies(store: store, pipeline: pipeline)))
+        try await app.test(.router) { client in
+            let all = try await client.execute(uri: "/api/v1/anomalies?limit=10000", method: .get) { res in
+                #expect(res.status == .ok)
+                return try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
+            }
+            #expect(all.anomalies.contains { $0.kind == "flatline" })
+            #expect(all.anomalies.contains { $0.kind == "spike" })
+            let flat = try await client.execute(uri: "/api/v1/anomalies?kind=flatline", method: .get) { res in
+                try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
+            }
+            #expect(!flat.anomalies.isEmpty && flat.anomalies.allSatisfy { $0.kind == "flatline" && $0.detail.contains("held at") })
+            let m = try #require(flat.anomalies.first?.meter_id)
+            let one = try await client.execute(uri: "/api/v1/anomalies?meter=\(m)&from=2026-01-01T00:00:00Z", method: .get) { res in
+                try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
+            }
+            #expect(one.anomalies.allSatisfy { $0.meter_id == m })
+            try await client.execute(uri: "/api/v1/anomalies?kind=wobble", method: .get) { res in
+                #expect(res.status == .badRequest)
+                #expect(String(buffer: res.body).contains("flatline"))
+            }
+            let health = try await client.execute(uri: "/api/v1/health/meters?limit=3", method: .get) { res in
+                try JSONDecoder().decode(Health.self, from: Data(buffer: res.body))
+            }
+            #expect(health.meters.count == 3)
+            #expect(health.meters[0].score < 100 && !health.meters[0].reasons.isEmpty)
+            #expect(health.meters[0].score <= health.meters[2].score)
+        }
+    }
+}
