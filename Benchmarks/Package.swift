@@ -8,6 +8,9 @@ let package = Package(
     dependencies: [.package(name: "nutcracker", path: "..")],
     targets: [
         .executableTarget(name: "bench-readers", dependencies: [.product(name: "MeterIngest", package: "nutcracker")]),
+        .executableTarget(name: "bench-detectors", dependencies: [
+            .product(name: "MeterIngest", package: "nutcracker"), .product(name: "MeterAnalytics", package: "nutcracker"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -162,21 +162,36 @@ public struct DetectorSet: Sendable {
         return out
     }
 
+    /// Kinds a source's outage explains when they fall inside it.
+    private static let explainedByOutage: Set<AnomalyKind> = [.zeroRun, .valley, .levelShift, .flatline, .communicationGap]
+
+    /// Whether an event of a meter falls inside an outage of its source.
+    private func inOutage(_ a: Anomaly, meter i: Int) -> Bool {
+        guard let src = state[i].source, let st = sources[src] else { return false }
+        for (s, e) in st.past where a.start < e && s < a.end { return true }
+        if let o = st.open, a.start < max(o.end, a.end), o.start < a.end { return true }
+        return false
+    }
+
+    /// Whether an event of a meter falls inside a hold of that meter.
+    private func inHold(_ a: Anomaly, meter i: Int) -> Bool {
+        if let since = state[i].flatline.openSince, a.end > since { return true }
+        for (s, e) in state[i].holds where a.start < e && s < a.end { return true }
+        return false
+    }
+
     /// Folds a meter's report into a cause already known, or records it.
     private mutating func accept(_ a: Anomaly, meter i: Int, into out: inout [Anomaly]) {
-        if folded.contains(a.id) { return }
-        func overlaps(_ s: Int64, _ e: Int64) -> Bool { a.start < e && s < a.end }
-        if [.zeroRun, .valley, .levelShift, .flatline, .communicationGap].contains(a.kind), let src = state[i].source, let st = sources[src] {
-            let outages = st.past + (st.open.map { [($0.start, max($0.end, a.end))] } ?? [])
-            if outages.contains(where: { overlaps($0.0, $0.1) }) {
-                folded.insert(a.id)
-                if events.removeValue(forKey: a.id) != nil { counts[a.kind, default: 1] -= 1 }
-                return
-            }
+        let id = a.id
+        if folded.contains(id) { return }
+        if Self.explainedByOutage.contains(a.kind) && inOutage(a, meter: i) {
+            folded.insert(id)
+            if events.removeValue(forKey: id) != nil { counts[a.kind, default: 1] -= 1 }
+            return
         }
-        if a.kind == .valley || a.kind == .levelShift {
-            let holding = state[i].flatline.openSince.map { a.end > $0 } ?? false
-            if holding || state[i].holds.contains(where: { overlaps($0.key, $0.value) }) { folded.insert(a.id); return }
+        if (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) {
+            folded.insert(id)
+            return
         }
         record(a, into: &out)
     }

@@ -67,9 +67,19 @@ public struct FlatlineDetector: MeterDetector {
         recent.append(o.value)
         envelope.add(o.value)
         guard recent.count == config.window else { return }
+        // Quick test: a window whose second-largest and second-smallest values are far apart is not held.
+        var v = recent.values
+        var lo1 = Double.infinity, lo2 = Double.infinity, hi1 = -Double.infinity, hi2 = -Double.infinity
+        for x in v {
+            if x < lo1 { lo2 = lo1; lo1 = x } else if x < lo2 { lo2 = x }
+            if x > hi1 { hi2 = hi1; hi1 = x } else if x > hi2 { hi2 = x }
+        }
+        if hi2 - lo2 > 8 * config.maxVariation * max(hi2, config.minLevel) {
+            usual = 0.95 * usual + 0.05 * min(1, (hi2 - lo2) / max(hi2, 1e-9))
+            return
+        }
         // One stray value (a spike, a single zero) does not hide a hold: the value farthest from the
         // window's median is left out.
-        var v = recent.values
         let median = RingBuffer.median(v)
         if let far = v.indices.max(by: { abs(v[$0] - median) < abs(v[$1] - median) }) { v.remove(at: far) }
         let mean = v.reduce(0, +) / Double(v.count)

@@ -103,9 +103,11 @@ public struct SpikeValleyDetector: MeterDetector {
         if o.value > 0, trusted, let (m, sigma) = baseline(slot: o.slotOfDay, weekend: o.weekend) {
             let z = (x - m) / sigma
             let expected = max(0, exp(m) - config.epsilon)
-            let p99 = envelope.quantile(0.99) ?? .infinity, p1 = envelope.quantile(0.01) ?? 0
+            // Cheap tests first; the envelope and tail quantiles only for a value already far from its slot.
             if z > config.threshold, o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
-               x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin), o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
+               x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin),
+               o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
+                let p99 = envelope.quantile(0.99) ?? .infinity
                 flagged = true
                 candidate = Anomaly(kind: .spike, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: o.value > 3 * p99 ? .critical : .warning, score: z,
@@ -113,7 +115,7 @@ public struct SpikeValleyDetector: MeterDetector {
                                     detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx; the meter's 99th percentile is %.3f)",
                                                    o.value, expected, o.value / max(expected, 1e-9), p99))
             } else if z < -config.valleyThreshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference,
-                      o.value < config.floorRatio * p1, (previous ?? 0) >= 3 * o.value {
+                      (previous ?? 0) >= 3 * o.value, let p1 = envelope.quantile(0.01), o.value < config.floorRatio * p1 {
                 flagged = true
                 candidate = Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: .warning, score: z, expected: expected, observed: o.value,

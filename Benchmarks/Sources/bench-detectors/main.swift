@@ -1,0 +1,69 @@
+import Foundation
+import MeterAnalytics
+import MeterCore
+import MeterIngest
+
+// Streaming cost of the detectors: the simulated fleet's readings, one at a time in time order,
+// through each detector alone and through the whole detector set. Prints nanoseconds per reading.
+//   bench-detectors [DAYS, default 365] [METERS PER SOURCE, default 10]
+let args = CommandLine.arguments
+let days = args.count > 1 ? Int(args[1]) ?? 365 : 365
+let perSource = args.count > 2 ? Int(args[2]) ?? 10 : 10
+var config = FleetConfig()
+config.metersPerSource = perSource
+config.registerShare = 0
+func simulate(_ config: FleetConfig, days: Int) -> ([(meter: Int, start: Int64, value: Double)], [Meter]) {
+    var fleet = FleetSimulator(config)
+    var out: [(meter: Int, start: Int64, value: Double)] = []
+    let index = Dictionary(fleet.meters.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+    for k in 0..<(days * 48) {
+        let t: Int64 = 1_767_225_600 + Int64(k) * 1800
+        var seen = Set<Int>()
+        for r in fleet.rows(forSlotStarting: t) {
+            guard let v = r.value, let m = index[r.meter.id], seen.insert(m).inserted else { continue }
+            out.append((m, t, v))
+        }
+    }
+    return (out, fleet.meters)
+}
+let (readings, meters) = simulate(config, days: days)
+let ids = meters.map(\.id)
+let sources = meters.map(\.source)
+let observations = readings.map { r -> Observation in
+    let day = CivilDate.floorDiv(r.start, 86_400)
+    return Observation(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800,
+                       slotOfDay: Int((r.start - day * 86_400) / 1800), weekend: CivilDate(epochSeconds: r.start).isoWeekday >= 6)
+}
+
+func time(_ name: String, runs: Int = 3, _ body: () -> Int) {
+    var best = Double.infinity
+    var events = 0
+    for _ in 0..<runs {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        events = body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0))
+    }
+    print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.0f ns/reading  (%d events)", best / Double(observations.count), events))
+}
+
+func perMeter<D: MeterDetector>(_ make: () -> D) -> Int {
+    var ds = ids.map { _ in make() }
+    var out: [Anomaly] = []
+    for (k, o) in observations.enumerated() { ds[readings[k].meter].observe(o, into: &out) }
+    for i in ds.indices { ds[i].finish(into: &out) }
+    return out.count
+}
+
+print("\(observations.count) readings: \(ids.count) meters x \(days) days, release build")
+time("SpikeValleyDetector") { perMeter { SpikeValleyDetector() } }
+time("FlatlineDetector") { perMeter { FlatlineDetector() } }
+time("ZeroRunDetector") { perMeter { ZeroRunDetector() } }
+time("CommunicationGapDetector") { perMeter { CommunicationGapDetector() } }
+time("BoundaryDetector") { perMeter { BoundaryDetector() } }
+time("LevelShiftDetector") { perMeter { LevelShiftDetector() } }
+time("DetectorSet (all, folded)") {
+    var set = DetectorSet()
+    for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
+    _ = set.finish()
+    return set.anomalies.count
+}
