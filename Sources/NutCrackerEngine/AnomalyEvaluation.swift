@@ -202,6 +202,11 @@ extension AnomalyEvaluation {
             _ = set.finish()
             var index: [Int64: Int] = [:]
             for (i, t) in s.times.enumerated() { index[t] = i }
+            if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
+                var k: [String: Int] = [:]
+                for a in set.anomalies { k[a.kind.rawValue, default: 0] += 1 }
+                print("NAB \(s.name) interval \(interval): \(k)")
+            }
             ours.append(Set(set.anomalies.filter { $0.kind != .communicationGap }.compactMap { a in
                 index[a.detectedAt] ?? s.times.firstIndex { $0 >= a.detectedAt }
             }))

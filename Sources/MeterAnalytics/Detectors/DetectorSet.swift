@@ -8,6 +8,7 @@ public struct DetectorConfig: Sendable, Hashable {
     public var gap = CommunicationGapDetector.Config()
     public var boundary = BoundaryDetector.Config()
     public var levelShift = LevelShiftDetector.Config()
+    public var deviation = ProfileDeviationDetector.Config()
     public var registerSize = 100_000.0
     /// Share of a source's reporting meters at zero in one interval that makes an outage.
     public var outageShare = 0.6
@@ -35,6 +36,7 @@ public struct DetectorSet: Sendable {
         var gap: CommunicationGapDetector
         var boundary: BoundaryDetector
         var level: LevelShiftDetector
+        var deviation: ProfileDeviationDetector
         var register: RegisterDetector
         /// Valleys held back until a flatline or outage could explain them.
         var pending: [Anomaly] = []
@@ -78,6 +80,7 @@ public struct DetectorSet: Sendable {
         state.append(PerMeter(id: meter, source: source, spike: SpikeValleyDetector(config: c.spike), flatline: FlatlineDetector(config: c.flatline),
                               zeroRun: ZeroRunDetector(config: c.zeroRun), gap: CommunicationGapDetector(config: c.gap),
                               boundary: BoundaryDetector(config: c.boundary), level: LevelShiftDetector(config: c.levelShift),
+                              deviation: ProfileDeviationDetector(config: c.deviation),
                               register: RegisterDetector(registerSize: c.registerSize)))
         meters[meter] = state.count - 1
         return state.count - 1
@@ -110,6 +113,7 @@ public struct DetectorSet: Sendable {
         state[i].gap.observe(o, into: &raw)
         state[i].boundary.observe(o, into: &raw)
         state[i].level.observe(o, into: &raw)
+        state[i].deviation.observe(o, into: &raw)
         // Valleys wait a few flatline windows: a held meter shows low values before the hold is certain.
         let hold = 3 * Int64(config.flatline.window) * interval
         var due: [Anomaly] = []
@@ -155,6 +159,7 @@ public struct DetectorSet: Sendable {
             state[i].flatline.finish(into: &raw)
             state[i].zeroRun.finish(into: &raw)
             state[i].level.finish(into: &raw)
+            state[i].deviation.finish(into: &raw)
             raw += state[i].pending
             state[i].pending = []
             for a in raw { accept(a, meter: i, into: &out) }

@@ -7,9 +7,11 @@ import MeterCore
 /// second value in a row away from the held level closes it.
 public struct FlatlineDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
-        /// Readings in the window that must be near-constant (24 half hours: 12 hours; a quiet
-        /// household's base load can sit within a percent for most of a night).
-        public var window = 24
+        /// How long values must stay near-constant, seconds (12 hours: a quiet household's base
+        /// load can sit within a percent for most of a night).
+        public var duration: Int64 = 12 * 3600
+        /// Readings in the window at half-hourly intervals (the window is sized from `duration` and the interval).
+        public var window: Int { Int(duration / 1800) }
         /// Largest standard deviation over mean of a held window.
         public var maxVariation = 0.008
         /// A value further than this share from the held level ends the event.
@@ -41,15 +43,20 @@ public struct FlatlineDetector: MeterDetector {
     /// Where the hold in progress began.
     public var openSince: Int64? { open?.start }
 
+    private var size: Int
+
     public init(config: Config = Config()) {
         self.config = config
-        recent = RingBuffer(capacity: config.window)
+        size = config.window
+        recent = RingBuffer(capacity: size)
     }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         guard o.value.isFinite else { return }
+        let wanted = max(4, min(1440, Int(config.duration / max(60, o.interval))))
+        if wanted != size { size = wanted; recent = RingBuffer(capacity: size) }
         // A gap in the readings breaks a window.
-        if recent.count > 0, o.start - last > 2 * o.interval, open == nil { recent = RingBuffer(capacity: config.window) }
+        if recent.count > 0, o.start - last > 2 * o.interval, open == nil { recent = RingBuffer(capacity: size) }
         last = o.start
         lastInterval = o.interval
         if var a = open {
@@ -66,7 +73,7 @@ public struct FlatlineDetector: MeterDetector {
         }
         recent.append(o.value)
         envelope.add(o.value)
-        guard recent.count == config.window else { return }
+        guard recent.count == size else { return }
         // Quick test: a window whose second-largest and second-smallest values are far apart is not held.
         var v = recent.values
         var lo1 = Double.infinity, lo2 = Double.infinity, hi1 = -Double.infinity, hi2 = -Double.infinity
@@ -91,9 +98,9 @@ public struct FlatlineDetector: MeterDetector {
             // The hold starts at the window's first value near the level (a stray first value is not part of it).
             let ordered = recent.ordered
             let firstHeld = ordered.firstIndex { abs($0 - mean) <= config.tolerance * mean } ?? 0
-            let start = o.start - Int64(config.window - 1 - firstHeld) * o.interval
+            let start = o.start - Int64(size - 1 - firstHeld) * o.interval
             let a = Anomaly(kind: .flatline, meter: o.meter, source: o.source, start: start, end: o.start + o.interval, detectedAt: o.start,
-                            severity: .warning, score: Double(config.window) * Double(o.interval) / 3600, expected: usual, observed: variation,
+                            severity: .warning, score: Double(size) * Double(o.interval) / 3600, expected: usual, observed: variation,
                             detail: "", open: true)
             open = a
             out.append(described(a))
@@ -118,7 +125,7 @@ public struct FlatlineDetector: MeterDetector {
         a.open = false
         out.append(described(a))
         open = nil
-        recent = RingBuffer(capacity: config.window)
+        recent = RingBuffer(capacity: size)
     }
 
     public mutating func finish(into out: inout [Anomaly]) {

@@ -43,9 +43,7 @@ public struct SpikeValleyDetector: MeterDetector {
     public var config: Config
     /// Whether values are learned into the baseline (off while the meter is held at a constant).
     public var learns = true
-    private var byDayType: [RingBuffer] = []
-    private var bySlot: [RingBuffer] = []
-    private var slots = 0
+    private var profile: SlotProfile
     private var envelope = QuantileSketch()
     private var residuals = ResidualSketch()
     /// A candidate waiting for the next reading, and the value before it.
@@ -53,37 +51,17 @@ public struct SpikeValleyDetector: MeterDetector {
     private var candidateObservation: Observation?
     private var previous: Double?
 
-    public init(config: Config = Config()) { self.config = config }
-
-    /// The expected value and robust spread at a slot, when enough history is held.
-    func baseline(slot: Int, weekend: Bool) -> (median: Double, sigma: Double)? {
-        guard slots > 0, slot >= 0, slot < slots else { return nil }
-        let k = slot + (weekend ? slots : 0)
-        let ref = byDayType[k].count >= 3 ? byDayType[k] : bySlot[slot]
-        guard ref.count >= 3 else { return nil }
-        let (m, mad) = ref.medianAndMAD()
-        return (m, max(1.4826 * mad, config.sigmaFloor))
+    public init(config: Config = Config()) {
+        self.config = config
+        profile = SlotProfile(memory: config.memory, epsilon: config.epsilon, sigmaFloor: config.sigmaFloor)
     }
 
-    /// The largest value remembered at this slot and the two beside it, on the same kind of day.
-    func neighbourhoodMax(slot: Int, weekend: Bool) -> Double {
-        var m = -Double.infinity
-        for d in -1...1 {
-            let k = (slot + d + slots) % slots + (weekend ? slots : 0)
-            let ring = byDayType[k].count >= 3 ? byDayType[k] : bySlot[(slot + d + slots) % slots]
-            m = max(m, ring.values.max() ?? -.infinity)
-        }
-        return m.isFinite ? exp(m) - config.epsilon : .infinity
-    }
+    func baseline(slot: Int, weekend: Bool) -> (median: Double, sigma: Double)? { profile.baseline(slot: slot, weekend: weekend) }
+    func neighbourhoodMax(slot: Int, weekend: Bool) -> Double { profile.neighbourhoodMax(slot: slot, weekend: weekend) }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
-        let perDay = Int(86_400 / max(60, o.interval))
-        if slots != perDay {
-            slots = perDay
-            byDayType = Array(repeating: RingBuffer(capacity: config.memory), count: 2 * perDay)
-            bySlot = Array(repeating: RingBuffer(capacity: config.memory + 2), count: perDay)
-        }
-        guard o.value.isFinite, o.slotOfDay >= 0, o.slotOfDay < slots else { return }
+        profile.prepare(interval: o.interval)
+        guard o.value.isFinite, o.slotOfDay >= 0, o.slotOfDay < profile.slots else { return }
         // The candidate stands if this reading is back towards normal (and follows it directly).
         if var c = candidate {
             candidate = nil
@@ -133,8 +111,7 @@ public struct SpikeValleyDetector: MeterDetector {
         envelope.add(o.value)
         guard o.value > 0 else { return }
         if let (m, _) = baseline(slot: o.slotOfDay, weekend: o.weekend) { residuals.add(x - m) }
-        byDayType[o.slotOfDay + (o.weekend ? slots : 0)].append(x)
-        bySlot[o.slotOfDay].append(x)
+        profile.learn(logValue: x, slot: o.slotOfDay, weekend: o.weekend)
     }
 
     public mutating func finish(into out: inout [Anomaly]) {
