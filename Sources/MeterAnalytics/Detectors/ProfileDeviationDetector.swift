@@ -12,9 +12,9 @@ public struct ProfileDeviationDetector: MeterDetector {
         /// Smoothing time constant, seconds.
         public var smoothing: Int64 = 3600
         /// How far beyond the smoothed residual's own 0.1% tails (as a multiple) counts as a deviation.
-        public var tailMargin = 1.5
+        public var tailMargin = 1.3
         /// How long the deviation must last before it is reported, seconds.
-        public var minDuration: Int64 = 3600
+        public var minDuration: Int64 = 1800
         /// Lowest residual spread assumed (log units).
         public var spreadFloor = 0.05
         public init() {}
