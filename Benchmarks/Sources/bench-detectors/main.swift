@@ -61,6 +61,7 @@ time("ZeroRunDetector") { perMeter { ZeroRunDetector() } }
 time("CommunicationGapDetector") { perMeter { CommunicationGapDetector() } }
 time("BoundaryDetector") { perMeter { BoundaryDetector() } }
 time("LevelShiftDetector") { perMeter { LevelShiftDetector() } }
+time("ProfileDeviationDetector") { perMeter { ProfileDeviationDetector() } }
 time("DetectorSet (all, folded)") {
     var set = DetectorSet()
     for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
