@@ -8,8 +8,8 @@ let package = Package(
     name: "nutcracker-fuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "nutcracker", path: "..")],
-    targets: targets.map {
-        .executableTarget(name: $0, dependencies: [.product(name: "MeterIngest", package: "nutcracker")])
+    targets: [.target(name: "FuzzDriver")] + targets.map {
+        .executableTarget(name: $0, dependencies: ["FuzzDriver", .product(name: "MeterIngest", package: "nutcracker")])
     },
     swiftLanguageModes: [.v6]
 )

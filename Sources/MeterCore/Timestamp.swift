@@ -83,19 +83,10 @@ public enum TimestampParser {
         let n = hi - lo
         var cache = DayCache()
         if n == 20, let fast = parseCanonicalUTC(bytes, lo, cache: &cache) { return .success(.instant(fast)) }
-        @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi ? bytes[lo + i] : 0 }
-        @inline(__always) func digit(_ i: Int) -> Int? {
-            let b = at(i)
-            return b >= 0x30 && b <= 0x39 ? Int(b - 0x30) : nil
-        }
-        func digits(_ i: Int, _ count: Int) -> Int? {
-            var v = 0
-            for k in 0..<count {
-                guard let d = digit(i + k) else { return nil }
-                v = v * 10 + d
-            }
-            return v
-        }
+        let field = DigitField(bytes: bytes, lo: lo, hi: hi)
+        @inline(__always) func at(_ i: Int) -> UInt8 { field.at(i) }
+        @inline(__always) func digit(_ i: Int) -> Int? { field.digit(i) }
+        @inline(__always) func digits(_ i: Int, _ count: Int) -> Int? { field.digits(i, count) }
         // ISO date: yyyy-mm-dd or yyyy/mm/dd.
         if n >= 10, let y = digits(0, 4), at(4) == UInt8(ascii: "-") || at(4) == UInt8(ascii: "/"), at(7) == at(4),
            let mo = digits(5, 2), let d = digits(8, 2) {
@@ -164,19 +155,10 @@ public enum TimestampParser {
         var secs = secs0
         let n = hi - lo
         var i = start
-        @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi ? bytes[lo + i] : 0 }
-        @inline(__always) func digit(_ i: Int) -> Int? {
-            let b = at(i)
-            return b >= 0x30 && b <= 0x39 ? Int(b - 0x30) : nil
-        }
-        func digits(_ i: Int, _ count: Int) -> Int? {
-            var v = 0
-            for k in 0..<count {
-                guard let d = digit(i + k) else { return nil }
-                v = v * 10 + d
-            }
-            return v
-        }
+        let field = DigitField(bytes: bytes, lo: lo, hi: hi)
+        @inline(__always) func at(_ i: Int) -> UInt8 { field.at(i) }
+        @inline(__always) func digit(_ i: Int) -> Int? { field.digit(i) }
+        @inline(__always) func digits(_ i: Int, _ count: Int) -> Int? { field.digits(i, count) }
         do {
             var hour: Int
             if let h2 = digits(i, 2) { hour = h2; i += 2 } else if let h1 = digit(i) { hour = h1; i += 1 } else { return .failure(.unrecognised) }
@@ -324,5 +306,29 @@ public enum TimestampParser {
         case .auto:
             return .failure(.unrecognised)
         }
+    }
+}
+
+/// The bytes of one field from `lo` to `hi`, read by position relative to `lo`; past the end reads 0.
+struct DigitField {
+    let bytes: UnsafeRawBufferPointer
+    let lo: Int
+    let hi: Int
+
+    @inline(__always) func at(_ i: Int) -> UInt8 { lo + i < hi && lo + i >= 0 ? bytes[lo + i] : 0 }
+
+    @inline(__always) func digit(_ i: Int) -> Int? {
+        let b = at(i)
+        return b >= 0x30 && b <= 0x39 ? Int(b - 0x30) : nil
+    }
+
+    /// `count` digits from `i` as a number, or nil if any is not a digit.
+    func digits(_ i: Int, _ count: Int) -> Int? {
+        var v = 0
+        for k in 0..<count {
+            guard let d = digit(i + k) else { return nil }
+            v = v * 10 + d
+        }
+        return v
     }
 }

@@ -294,9 +294,9 @@ public struct CSVReader: Sendable {
         mutating func consume(_ buf: UnsafeRawBufferPointer, isFinal: Bool) throws -> Int {
             var pos = 0
             if !sawBOMCheck {
-                if buf.count < 3 && !isFinal { return 0 }
+                guard let bom = CSVScanner.byteOrderMark(buf, isFinal: isFinal) else { return 0 }
                 sawBOMCheck = true
-                if buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { pos = 3 }
+                pos = bom
             }
             if scanner == nil {
                 // The header: the first line; detect the delimiter from it.

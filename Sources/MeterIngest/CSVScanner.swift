@@ -90,6 +90,13 @@ public struct CSVScanner: Sendable {
         return UnsafeRawBufferPointer(rebasing: buf[f.start..<f.end])
     }
 
+    /// The length of a UTF-8 byte-order mark at the start of `buf` (0 or 3), or nil when fewer than
+    /// three bytes are in and more may come.
+    public static func byteOrderMark(_ buf: UnsafeRawBufferPointer, isFinal: Bool) -> Int? {
+        if buf.count < 3 && !isFinal { return nil }
+        return buf.count >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0
+    }
+
     /// Picks the delimiter (`,`, `;` or tab) that splits a header line into the most fields.
     public static func guessDelimiter(_ line: UnsafeRawBufferPointer) -> UInt8 {
         var counts: [UInt8: Int] = [0x2C: 0, 0x3B: 0, 0x09: 0]

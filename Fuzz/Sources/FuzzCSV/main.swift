@@ -1,4 +1,5 @@
 import Foundation
+import FuzzDriver
 import MeterIngest
 
 /// Any bytes as a delimited file: the long layout's byte-level path, then detection and every
@@ -18,10 +19,4 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzz($0, $1) })
+runFuzzer { fuzz($0, $1) }

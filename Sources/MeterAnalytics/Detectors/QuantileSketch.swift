@@ -1,89 +1,87 @@
 import Foundation
 
-/// A meter's value distribution in bounded memory: counts in log-spaced bins from 0.001 to 1000
-/// (4% wide), decayed a little with every value so the last few weeks weigh most. Gives the
-/// upper and lower envelope of what a meter does (its 1st and 99th percentiles) to within a bin.
-public struct QuantileSketch: Sendable {
-    static let bins = 360
-    static let low = -3.0, high = 3.0
-    private var counts = [Double](repeating: 0, count: QuantileSketch.bins)
-    private var total = 0.0
-    private var zeros = 0.0
-    /// Weight kept per value added (half-life of about 1,400 values: four weeks of half hours).
+/// Counts in equal bins over a fixed range, decayed a little with every value so the last few weeks
+/// weigh most (half-life about 1,400 values: four weeks of half hours). The bounded memory behind
+/// the quantile sketches.
+public struct DecayedHistogram: Sendable {
+    public let low: Double, high: Double
+    private var counts: [Double]
+    /// Decayed weight of every value added, and of those counted in a bin.
+    public private(set) var total = 0.0
+    public private(set) var weight = 0.0
     public var decay = 0.9995
     public private(set) var seen = 0
 
-    public init() {}
+    public init(low: Double, high: Double, bins: Int) {
+        self.low = low
+        self.high = high
+        counts = [Double](repeating: 0, count: max(1, bins))
+    }
 
-    public mutating func add(_ v: Double) {
-        guard v.isFinite else { return }
+    /// Adds a value (outside the range, to the end bin); `counted` false only ages the others.
+    public mutating func add(_ x: Double, counted: Bool = true) {
         seen += 1
         if seen % 256 == 0 {
             let f = pow(decay, 256)
             for i in counts.indices { counts[i] *= f }
             total *= f
-            zeros *= f
+            weight *= f
         }
         total += 1
-        if v <= 0 { zeros += 1; return }
-        counts[Self.bin(v)] += 1
+        guard counted else { return }
+        weight += 1
+        let k = (x - low) / (high - low) * Double(counts.count)
+        counts[Swift.min(counts.count - 1, Swift.max(0, Int(k)))] += 1
     }
 
-    static func bin(_ v: Double) -> Int {
-        let x = (log10(v) - low) / (high - low) * Double(bins)
-        return Swift.min(bins - 1, Swift.max(0, Int(x)))
-    }
-
-    /// The value below which a share `q` of the positive values fall (upper edge of its bin).
-    public func quantile(_ q: Double) -> Double? {
-        let positive = total - zeros
-        guard positive > 0 else { return nil }
+    /// The upper edge of the bin holding the `target`-th counted weight.
+    public func value(atWeight target: Double) -> Double? {
+        guard weight > 0 else { return nil }
         var acc = 0.0
-        let target = q * positive
         for (i, c) in counts.enumerated() {
             acc += c
-            if acc >= target { return pow(10, Self.low + Double(i + 1) / Double(Self.bins) * (Self.high - Self.low)) }
+            if acc >= target { return low + Double(i + 1) / Double(counts.count) * (high - low) }
         }
-        return pow(10, Self.high)
+        return high
+    }
+}
+
+/// A meter's value distribution: log-spaced 4%-wide bins from 0.001 to 1000 over the last few weeks,
+/// zeros kept apart. Gives the upper and lower envelope of what a meter does (its 1st and 99th
+/// percentiles of non-zero values) to within a bin.
+public struct QuantileSketch: Sendable {
+    private var histogram = DecayedHistogram(low: -3, high: 3, bins: 360)
+
+    public init() {}
+
+    public var seen: Int { histogram.seen }
+
+    public mutating func add(_ v: Double) {
+        guard v.isFinite else { return }
+        histogram.add(v > 0 ? log10(v) : 0, counted: v > 0)
+    }
+
+    /// The value below which a share `q` of the positive values fall.
+    public func quantile(_ q: Double) -> Double? {
+        histogram.value(atWeight: q * histogram.weight).map { pow(10, $0) }
     }
 }
 
 /// The distribution of a meter's residuals against its own profile (log of value over expected), in
-/// bounded memory: 0.05-wide bins from -6 to 6, decayed like `QuantileSketch`. Its upper tail says how
-/// far above its usual a meter naturally goes, so a spike threshold fits a quiet meter and a lively
-/// household alike.
+/// 0.05-wide bins from -6 to 6 over the last few weeks. Its tails say how far from its usual a meter
+/// naturally goes, so a threshold fits a quiet meter and a lively household alike.
 public struct ResidualSketch: Sendable {
-    static let bins = 240
-    static let low = -6.0, high = 6.0
-    private var counts = [Double](repeating: 0, count: ResidualSketch.bins)
-    private var total = 0.0
-    public var decay = 0.9995
-    public private(set) var seen = 0
+    private var histogram = DecayedHistogram(low: -6, high: 6, bins: 240)
 
     public init() {}
 
+    public var seen: Int { histogram.seen }
+
     public mutating func add(_ r: Double) {
         guard r.isFinite else { return }
-        seen += 1
-        if seen % 256 == 0 {
-            let f = pow(decay, 256)
-            for i in counts.indices { counts[i] *= f }
-            total *= f
-        }
-        total += 1
-        let x = (r - Self.low) / (Self.high - Self.low) * Double(Self.bins)
-        counts[Swift.min(Self.bins - 1, Swift.max(0, Int(x)))] += 1
+        histogram.add(r)
     }
 
-    /// The residual below which a share `q` fall (upper edge of its bin).
-    public func quantile(_ q: Double) -> Double? {
-        guard total > 0 else { return nil }
-        var acc = 0.0
-        let target = q * total
-        for (i, c) in counts.enumerated() {
-            acc += c
-            if acc >= target { return Self.low + Double(i + 1) / Double(Self.bins) * (Self.high - Self.low) }
-        }
-        return Self.high
-    }
+    /// The residual below which a share `q` fall.
+    public func quantile(_ q: Double) -> Double? { histogram.value(atWeight: q * histogram.weight) }
 }

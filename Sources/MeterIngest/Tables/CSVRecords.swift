@@ -63,9 +63,9 @@ public enum CSVRecords {
         mutating func consume(_ buf: UnsafeRawBufferPointer, isFinal: Bool, _ body: (TableRow) throws -> Bool) throws -> Int {
             var pos = 0
             if !bomChecked {
-                if buf.count < 3 && !isFinal { return 0 }
+                guard let bom = CSVScanner.byteOrderMark(buf, isFinal: isFinal) else { return 0 }
                 bomChecked = true
-                if buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { pos = 3 }
+                pos = bom
             }
             if scanner == nil {
                 // The delimiter from the first line that holds anything.
