@@ -15,6 +15,7 @@ public actor Pipeline {
     private var anchors: [MeterID: SeriesAnchor] = [:]
     private var registerAnchors: [MeterID: SeriesAnchor] = [:]
     private var kinds: [MeterID: MeterKind] = [:]
+    private var sources: [MeterID: SourceID] = [:]
     /// Every outcome since the pipeline started.
     public private(set) var report = QualityReport()
     public private(set) var readingsStored = 0
@@ -55,7 +56,7 @@ public actor Pipeline {
         for i in order {
             // Register meters arrive here as interval energy (VEE took the differences).
             let meter = batch.meters[Int(batch.meterIndex[i])]
-            reports += set.observe(meter: meter, source: info.sources[meter] ?? info.source, start: batch.start[i], value: batch.kwh[i],
+            reports += set.observe(meter: meter, source: info.sources[meter] ?? sources[meter] ?? info.source, start: batch.start[i], value: batch.kwh[i],
                                    interval: interval)
         }
         detectors = set
@@ -67,7 +68,10 @@ public actor Pipeline {
 
     /// Registers meters so the pipeline knows their kinds.
     public func register(_ meters: [Meter]) async throws {
-        for m in meters { kinds[m.id] = m.kind }
+        for m in meters {
+            kinds[m.id] = m.kind
+            sources[m.id] = m.source
+        }
         try await store.register(meters)
     }
 

@@ -48,6 +48,8 @@ import Testing
                 try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
             }
             #expect(!flat.anomalies.isEmpty && flat.anomalies.allSatisfy { $0.kind == "flatline" && $0.detail.contains("held at") })
+            // Events carry the meter's registered source.
+            #expect(all.anomalies.allSatisfy { ["A", "B", "C"].contains($0.source ?? "") })
             let m = try #require(flat.anomalies.first?.meter_id)
             let one = try await client.execute(uri: "/api/v1/anomalies?meter=\(m)&from=2026-01-01T00:00:00Z", method: .get) { res in
                 try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
