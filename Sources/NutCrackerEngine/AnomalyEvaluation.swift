@@ -55,7 +55,8 @@ public enum AnomalyEvaluation {
         let anomalies = detectors.anomalies
         let scores = DetectionScoring.score(truth: truth, detections: anomalies, kinds: [.spike, .flatline, .outage],
                                             from: start + Int64(learningDays) * 86_400)
-        return (scores, anomalies.filter { $0.start >= start + Int64(learningDays) * 86_400 }, truth)
+        let from = start + Int64(learningDays) * 86_400
+        return (scores, anomalies.filter { $0.start >= from }, truth.filter { $0.start >= from })
     }
 }
 
@@ -140,7 +141,8 @@ extension AnomalyEvaluation {
         _ = detectors.finish()
         let from = (merged.first?.0 ?? 0) + 28 * 86_400
         let anomalies = detectors.anomalies.filter { $0.start >= from }
-        return (DetectionScoring.score(truth: truth, detections: anomalies, kinds: [.spike, .valley, .flatline, .zeroRun], from: from), anomalies, truth)
+        return (DetectionScoring.score(truth: truth, detections: anomalies, kinds: [.spike, .valley, .flatline, .zeroRun], from: from), anomalies,
+                truth.filter { $0.start >= from })
     }
 }
 
@@ -202,11 +204,6 @@ extension AnomalyEvaluation {
             _ = set.finish()
             var index: [Int64: Int] = [:]
             for (i, t) in s.times.enumerated() { index[t] = i }
-            if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
-                var k: [String: Int] = [:]
-                for a in set.anomalies { k[a.kind.rawValue, default: 0] += 1 }
-                print("NAB \(s.name) interval \(interval): \(k)")
-            }
             ours.append(Set(set.anomalies.filter { $0.kind != .communicationGap }.compactMap { a in
                 index[a.detectedAt] ?? s.times.firstIndex { $0 >= a.detectedAt }
             }))

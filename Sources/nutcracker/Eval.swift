@@ -13,6 +13,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Seed of the fleet and of the injections.") var seed: UInt64 = 42
     @Option(help: "The SGSC households file to inject anomalies into (skipped when omitted).") var households: String?
     @Option(help: "A folder of NAB series with combined_windows.json (skipped when omitted).") var nab: String?
+    @Flag(help: "Also list each false positive and each missed event.") var listErrors = false
 
     func run() async throws {
         let t0 = Date()
@@ -24,7 +25,7 @@ struct Eval: AsyncParsableCommand {
             let h = try AnomalyEvaluation.injectedHouseholds(path: households, seed: seed)
             printOut("\ninjected households (\(households), seed \(seed); \(String(format: "%.1f", Date().timeIntervalSince(t1))) s)\n")
             printOut(EvaluationTable.markdown(h.scores, others: h.anomalies) + "\n")
-            if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
+            if listErrors {
                 for a in h.anomalies {
                     let hit = h.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
                     if !hit { printOut("FP \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n") }
@@ -39,7 +40,7 @@ struct Eval: AsyncParsableCommand {
             printOut("\nNAB standard profile (\(nab)); windowed Gaussian at its best threshold for the folder, \(r.baselineThreshold)\n")
             printOut(EvaluationTable.nab(r.files, total: r.total, baselineTotal: r.baselineTotal) + "\n")
         }
-        if ProcessInfo.processInfo.environment["NUTCRACKER_EVAL_DEBUG"] != nil {
+        if listErrors {
             for a in sim.anomalies where a.kind != .outage {
                 let hit = sim.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
                 printOut("\(hit ? "TP" : "FP") \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n")
