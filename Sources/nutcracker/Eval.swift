@@ -43,7 +43,7 @@ struct Eval: AsyncParsableCommand {
         if listErrors {
             for a in sim.anomalies where a.kind != .outage {
                 let hit = sim.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
-                printOut("\(hit ? "TP" : "FP") \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n")
+                if !hit { printOut("FP \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n") }
             }
             for t in sim.truth where t.kind == .spike || t.kind == .flatline {
                 if !sim.anomalies.contains(where: { $0.meter == t.meter && $0.start < t.end && t.start < $0.end }) {
