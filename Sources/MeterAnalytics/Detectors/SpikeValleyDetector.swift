@@ -14,12 +14,17 @@ public struct SpikeValleyDetector: MeterDetector {
         /// Robust z (log units over scaled MAD) beyond which a value is a spike candidate...
         public var threshold = 3.0
         /// ...and below which a valley candidate (lower: the envelope test is the stronger one for valleys).
-        public var valleyThreshold = 3.0
+        public var valleyThreshold = 2.0
         /// A spike is also at least this many times the expected value...
         public var spikeRatio = 3.0
         /// ...and this many times further above expected than the meter's own 99.9th percentile of
         /// how far above expected it goes...
         public var tailMargin = 1.0
+        /// ...and, on a meter whose values scatter widely around its profile (spread of residuals above
+        /// `noisySpread`, log units), at least this many times its 99th percentile: a lively household's
+        /// own extremes are not spikes.
+        public var noisySpread = 0.45
+        public var noisyEnvelope = 2.0
         /// ...and at least this many times the largest value remembered at this time of day (this
         /// slot and its neighbours, same kind of day).
         public var neighbourhoodRatio = 1.5
@@ -82,9 +87,12 @@ public struct SpikeValleyDetector: MeterDetector {
             let z = (x - m) / sigma
             let expected = max(0, exp(m) - config.epsilon)
             // Cheap tests first; the envelope and tail quantiles only for a value already far from its slot.
+            // A regular meter's spike stands out from its own residual tail and from what it did at this
+            // time of day; a lively household's must stand above everything it usually does.
             if z > config.threshold, o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
-               x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin),
-               o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
+               isNoisy ? o.value >= config.noisyEnvelope * (envelope.quantile(0.99) ?? .infinity)
+                     : x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin)
+                       && o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
                 let p99 = envelope.quantile(0.99) ?? .infinity
                 flagged = true
                 candidate = Anomaly(kind: .spike, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
@@ -103,6 +111,11 @@ public struct SpikeValleyDetector: MeterDetector {
         }
         if flagged { candidateObservation = o } else { learn(o) }
         previous = o.value
+    }
+
+    /// Whether the meter's values scatter widely around its profile (a lively household).
+    var isNoisy: Bool {
+        ((residuals.quantile(0.84) ?? 0) - (residuals.quantile(0.16) ?? 0)) / 2 > config.noisySpread
     }
 
     private mutating func learn(_ o: Observation) {
