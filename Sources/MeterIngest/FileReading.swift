@@ -44,10 +44,9 @@ public struct FileReading: Sendable {
         if let long = layout as? LongLayout, headerIndex == 0, head[0].line == 1, (options.mappingFile?.scale ?? 1) == 1 {
             let c = long.columns
             func pos(_ i: Int?) -> String? { i.map { "#\($0 + 1)" } }
-            var reader = CSVReader(mapping: ColumnMapping(meter: pos(c.meter), time: pos(c.time), value: pos(c.value), source: pos(c.source),
+            let reader = CSVReader(mapping: ColumnMapping(meter: pos(c.meter), time: pos(c.time), value: pos(c.value), source: pos(c.source),
                                                           quality: pos(c.quality), kind: pos(c.kind)),
                                    time: time, delimiter: delimiter, decimalComma: options.decimalComma, meter: options.meter)
-            reader.keepsLines = true
             var result = try reader.read(path: path, workers: workers, progress: progress)
             if let i = long.interval { result.layout += ", \(i.minutes)-minute intervals" }
             result.interval = options.interval ?? long.interval
