@@ -46,12 +46,20 @@ public actor Pipeline {
 
     private func unsubscribe(_ id: Int) { subscribers[id] = nil }
 
-    /// Feeds a stored batch's measured interval readings to the detectors, in time order.
-    private func detect(_ batch: ReadingBatch, info: BatchInfo) async throws {
-        guard var set = detectors, batch.count > 0 else { return }
+    /// Feeds a stored batch's measured interval readings to the detectors, in time order, and the
+    /// raw reads of register meters (before VEE took their differences) to the register detector.
+    private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
+        guard var set = detectors, batch.count > 0 || input.count > 0 else { return }
+        var reports: [Anomaly] = []
+        let registerRows = (0..<input.count).filter { input.status[$0] == .number && kinds[input.meters[Int(input.meterIndex[$0])]] == .register }
+            .sorted { input.start[$0] < input.start[$1] }
+        for i in registerRows {
+            let meter = input.meters[Int(input.meterIndex[i])]
+            reports += set.observeRegister(meter: meter, source: info.sources[meter] ?? sources[meter] ?? info.source, start: input.start[i],
+                                           value: input.kwh[i], interval: info.interval.seconds)
+        }
         let order = (0..<batch.count).filter { batch.quality(at: $0) == .actual && batch.status[$0] == .number }
             .sorted { batch.start[$0] != batch.start[$1] ? batch.start[$0] < batch.start[$1] : batch.meterIndex[$0] < batch.meterIndex[$1] }
-        var reports: [Anomaly] = []
         let interval = info.interval.seconds
         for i in order {
             // Register meters arrive here as interval energy (VEE took the differences).
@@ -111,7 +119,7 @@ public actor Pipeline {
         }
         let written = try await store.write(cleansed.batch, quarantine: quarantine, info: info)
         updateAnchors(batch, cleansed.batch)
-        try await detect(cleansed.batch, info: info)
+        try await detect(cleansed.batch, registers: batch, info: info)
         var report = sink.report
         for p in problems {
             report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined), meter: p.meter ?? MeterID.unknown)

@@ -1,4 +1,5 @@
 import Foundation
+import MeterAnalytics
 import MeterCleanse
 import MeterCore
 import MeterIngest
@@ -70,5 +71,28 @@ import Testing
         #expect(byLine[4]?.raw == "M1,2026-11-28T00:00:00Z,9" && byLine[4]?.reason == "conflicting_duplicate")
         #expect(byLine[5]?.raw == "M1,2026-11-28T01:00:00Z,oops" && byLine[5]?.reason == "unparseable")
         #expect(q.allSatisfy { $0.origin == path })
+    }
+}
+
+/// A register meter's reset is quarantined by VEE and reported by the register detector, with its source.
+@Suite struct PipelineRegisterAnomalyTests {
+    let dir = TemporaryDirectory()
+
+    @Test func aRegisterResetIsAnAnomaly() async throws {
+        let store = try SQLiteStore(path: dir.path("reg.sqlite"))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig())
+        let id = try #require(MeterID("REG1")), source = try #require(SourceID("B"))
+        try await pipeline.register([Meter(id: id, source: source, kind: .register)])
+        var batch = ReadingBatch()
+        let m = batch.intern(id)
+        for (k, v) in [1000.0, 1000.4, 1000.9, 1001.2, 0.3, 0.7].enumerated() {
+            batch.append(meter: m, start: 1_767_225_600 + Int64(k) * 1800, kwh: v)
+        }
+        let summary = try await pipeline.ingest(batch, info: BatchInfo(origin: "test", source: source))
+        #expect(summary.quarantined >= 1)
+        let found = try await store.anomalies(AnomalyFilter(kinds: [.registerReset]), limit: 10)
+        #expect(found.count == 1)
+        #expect(found.first?.meter == id && found.first?.source == source && found.first?.expected == 1001.2 && found.first?.observed == 0.3)
     }
 }
