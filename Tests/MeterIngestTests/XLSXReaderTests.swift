@@ -44,7 +44,7 @@ struct XLSXReaderTests {
 
     @Test func libreOfficeWorkbook() throws {
         let csv = try dir.write("lo.csv", "meter_id,start,kwh,quality\nLO1,2024-03-01 00:00,0.5,actual\nLO1,2024-03-01 00:30,,actual\nLO1,2024-03-01 01:00,1.75,estimated\n")
-        let r = try BuiltProducts.run(OfficeTools.soffice, ["--headless", "--convert-to", "xlsx", "--outdir", dir.url.path, csv])
+        let r = try OfficeTools.convert(csv, to: "xlsx", outdir: dir.url.path)
         try #require(r.status == 0, "soffice: \(r.err)")
         let book = try FileReading().read(path: dir.path("lo.xlsx"))
         #expect(book.batch.count == 3)
@@ -83,15 +83,5 @@ struct XLSXReaderTests {
             _ = try p.take(.start(name: "c", attributes: [(name: "r", value: "XFE1")], selfClosing: false))
         }
         #expect(SheetParser.column(of: "XFD7") == 16_383 && SheetParser.column(of: "AB12") == 27)
-    }
-}
-
-/// The office tools the workbook tests use; under CI their absence fails the suite instead of skipping it.
-enum OfficeTools {
-    static let soffice = ["/usr/bin/soffice", "/usr/local/bin/soffice", "/usr/bin/libreoffice"].first { FileManager.default.fileExists(atPath: $0) } ?? "soffice"
-    static var available: Bool {
-        if SharedData.isCI { return true }
-        let py = (try? BuiltProducts.run("/usr/bin/env", ["python3", "-c", "import openpyxl"]))?.status == 0
-        return py && FileManager.default.fileExists(atPath: soffice)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// `export --format xlsx` writes a workbook that openpyxl and LibreOffice open with the same
 /// figures as the CSV export, and that imports back.
-@Suite(.enabled(if: ExportOfficeTools.available, "python3 with openpyxl or LibreOffice is missing: workbook export tests skipped"))
+@Suite(.enabled(if: OfficeTools.available, "python3 with openpyxl or LibreOffice is missing: workbook export tests skipped"))
 struct XLSXExportTests {
     let dir = TemporaryDirectory()
 
@@ -31,7 +31,7 @@ struct XLSXExportTests {
         #expect(lines[0] == "3 3.75 2024-03-01T00:00:00")
         #expect(lines[1] == "1 1 negative_check/negative: 1" || lines[1].hasPrefix("1 1 "))
         // LibreOffice converts it to CSV with the same values.
-        let lo = try BuiltProducts.run(ExportOfficeTools.soffice, ["--headless", "--convert-to", "csv", "--outdir", dir.url.path, book])
+        let lo = try OfficeTools.convert(book, to: "csv", outdir: dir.url.path)
         try #require(lo.status == 0, "\(lo.err)")
         let text = try String(contentsOfFile: dir.path("out.csv"), encoding: .utf8)
         #expect(text.contains("M1,2024-03-01 00:30") && text.contains("2024-03-01T00:30:00Z,30,1.25,actual"))
@@ -40,13 +40,5 @@ struct XLSXExportTests {
         try #require(again.status == 0, "\(again.err)")
         let s = try #require(try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any])
         #expect(s["stored"] as? Int == 3)
-    }
-}
-
-enum ExportOfficeTools {
-    static let soffice = ["/usr/bin/soffice", "/usr/local/bin/soffice"].first { FileManager.default.fileExists(atPath: $0) } ?? "soffice"
-    static var available: Bool {
-        if SharedData.isCI { return true }
-        return (try? BuiltProducts.run("/usr/bin/env", ["python3", "-c", "import openpyxl"]))?.status == 0 && FileManager.default.fileExists(atPath: soffice)
     }
 }

@@ -82,3 +82,23 @@ public enum BuiltProducts {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }
+
+/// The office tools the workbook tests use (python3 with openpyxl, LibreOffice); under CI their
+/// absence fails the suites that need them instead of skipping them.
+public enum OfficeTools {
+    public static let soffice = ["/usr/bin/soffice", "/usr/local/bin/soffice", "/usr/bin/libreoffice"]
+        .first { FileManager.default.fileExists(atPath: $0) } ?? "soffice"
+
+    public static var available: Bool {
+        if SharedData.isCI { return true }
+        let py = (try? BuiltProducts.run("/usr/bin/env", ["python3", "-c", "import openpyxl"]))?.status == 0
+        return py && FileManager.default.fileExists(atPath: soffice)
+    }
+
+    /// Converts a file with LibreOffice into `outdir` (`format`: xlsx, csv, ...), with a profile of its
+    /// own so that conversions running at the same time do not lock each other out.
+    public static func convert(_ path: String, to format: String, outdir: String) throws -> (status: Int32, out: String, err: String) {
+        let profile = URL(fileURLWithPath: outdir).appendingPathComponent("lo-profile-\(UUID().uuidString)").absoluteString
+        return try BuiltProducts.run(soffice, ["-env:UserInstallation=\(profile)", "--headless", "--convert-to", format, "--outdir", outdir, path])
+    }
+}
