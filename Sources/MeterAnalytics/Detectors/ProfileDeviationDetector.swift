@@ -17,6 +17,8 @@ public struct ProfileDeviationDetector: MeterDetector {
         public var minDuration: Int64 = 1800
         /// Lowest residual spread assumed (log units).
         public var spreadFloor = 0.05
+        /// After an event closes, how long before another may open, seconds (one episode, one report).
+        public var quiet: Int64 = 12 * 3600
         public init() {}
     }
 
@@ -28,6 +30,7 @@ public struct ProfileDeviationDetector: MeterDetector {
     private var since: Int64?
     private var open: Anomaly?
     private var last: Int64 = .min
+    private var closedAt: Int64 = .min
 
     public init(config: Config = Config()) { self.config = config }
 
@@ -56,7 +59,7 @@ public struct ProfileDeviationDetector: MeterDetector {
                 a.end = o.start + o.interval
                 a.observed = exp(smoothed)
                 open = a
-            } else if o.start - s >= config.minDuration {
+            } else if o.start - s >= config.minDuration, closedAt == .min || o.start - closedAt >= config.quiet {
                 let up = smoothed > 0
                 let a = Anomaly(kind: .levelShift, meter: o.meter, source: o.source, start: s, end: o.start + o.interval, detectedAt: o.start,
                                 severity: .warning, score: smoothed / spread, expected: 1, observed: exp(smoothed),
@@ -76,6 +79,7 @@ public struct ProfileDeviationDetector: MeterDetector {
                 a.detail = String(format: "%.1f h %@ what this meter usually does at those times", hours, a.observed > 1 ? "above" : "below")
                 out.append(a)
                 open = nil
+                closedAt = o.start
             }
             residuals.add(r)
             smoothedTails.add(smoothed)
