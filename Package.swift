@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/GraphQLSwift/Graphiti", from: "3.1.0"),
     ],
     targets: [
         .target(name: "MeterCore"),
@@ -45,6 +49,10 @@ let package = Package(
         .target(name: "NutCrackerServer", dependencies: [
             "NutCrackerEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Graphiti", package: "Graphiti"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "nutcracker", dependencies: [
@@ -63,6 +71,7 @@ let package = Package(
         .testTarget(name: "NutCrackerServerTests", dependencies: [
             "NutCrackerServer", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -13,6 +13,8 @@ public protocol ReadingStore: Sendable {
     func register(_ meters: [Meter]) async throws
     /// Stores a cleansed batch and its quarantined rows in one transaction.
     func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary
+    /// Stores several batches in one transaction (group commit): all durable when it returns, or none.
+    func write(group: [BatchWrite]) async throws -> [WriteSummary]
     /// Every meter with its latest reading.
     func meters() async throws -> [MeterSnapshot]
     /// Readings of one meter, oldest first, `from` inclusive, `to` exclusive.
@@ -63,6 +65,19 @@ public struct ReadingFilter: Sendable, Hashable {
         self.source = source
         self.from = from
         self.to = to
+    }
+}
+
+/// One batch of a group commit: cleansed readings, quarantined rows and their lineage.
+public struct BatchWrite: Sendable {
+    public var batch: ReadingBatch
+    public var quarantine: [QuarantineEntry]
+    public var info: BatchInfo
+
+    public init(batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) {
+        self.batch = batch
+        self.quarantine = quarantine
+        self.info = info
     }
 }
 

@@ -111,6 +111,7 @@ public final class SQLiteStore: ReadingStore {
                 CREATE INDEX anomalies_meter ON anomalies(meter, start);
                 """)
         }
+        registerCredentialMigration(&m)
         return m
     }
 
@@ -186,47 +187,56 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary {
-        try await pool.write { db in
-            try db.execute(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)",
-                           arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
-            var summary = WriteSummary(batch: db.lastInsertedRowID)
-            var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
-            var seen = [Bool](repeating: false, count: batch.meters.count)
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(meter, start) DO UPDATE SET
-                    kwh = excluded.kwh, quality = excluded.quality, rule = excluded.rule,
-                    batch = excluded.batch, version = readings.version + 1
-                WHERE (readings.kwh <> excluded.kwh OR readings.quality <> excluded.quality)
-                  AND NOT (excluded.quality = 1 AND readings.quality <> 1)
-                """)
-            for i in 0..<batch.count {
-                let m = Int(batch.meterIndex[i])
-                if !seen[m] {
-                    rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info)
-                    seen[m] = true
-                }
-                let rule = batch.ruleName(at: i)
-                let before = db.totalChangesCount
-                try upsert.execute(arguments: [rowIDs[m], batch.start[i], batch.kwh[i], Int(batch.quality(at: i).rawValue),
-                                               rule, summary.batch])
-                switch db.totalChangesCount - before {
-                case 0: summary.unchanged += 1
-                case 1: summary.inserted += 1
-                default: summary.corrected += 1
-                }
-            }
-            let q = try db.cachedStatement(sql: """
-                INSERT INTO quarantine(batch, origin, line, field, reason, detail, raw, meter, start)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for e in quarantine {
-                try q.execute(arguments: [summary.batch, e.origin, e.line, e.field, e.reason, e.detail, e.raw,
-                                          e.meter?.rawValue, e.start])
-            }
-            summary.quarantined = quarantine.count
-            return summary
+        try await pool.write { db in try Self.write(db, batch, quarantine: quarantine, info: info) }
+    }
+
+    public func write(group: [BatchWrite]) async throws -> [WriteSummary] {
+        guard !group.isEmpty else { return [] }
+        return try await pool.write { db in
+            try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info) }
         }
+    }
+
+    static func write(_ db: Database, _ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) throws -> WriteSummary {
+        try db.execute(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)",
+                       arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
+        var summary = WriteSummary(batch: db.lastInsertedRowID)
+        var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
+        var seen = [Bool](repeating: false, count: batch.meters.count)
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(meter, start) DO UPDATE SET
+                kwh = excluded.kwh, quality = excluded.quality, rule = excluded.rule,
+                batch = excluded.batch, version = readings.version + 1
+            WHERE (readings.kwh <> excluded.kwh OR readings.quality <> excluded.quality)
+              AND NOT (excluded.quality = 1 AND readings.quality <> 1)
+            """)
+        for i in 0..<batch.count {
+            let m = Int(batch.meterIndex[i])
+            if !seen[m] {
+                rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info)
+                seen[m] = true
+            }
+            let rule = batch.ruleName(at: i)
+            let before = db.totalChangesCount
+            try upsert.execute(arguments: [rowIDs[m], batch.start[i], batch.kwh[i], Int(batch.quality(at: i).rawValue),
+                                           rule, summary.batch])
+            switch db.totalChangesCount - before {
+            case 0: summary.unchanged += 1
+            case 1: summary.inserted += 1
+            default: summary.corrected += 1
+            }
+        }
+        let q = try db.cachedStatement(sql: """
+            INSERT INTO quarantine(batch, origin, line, field, reason, detail, raw, meter, start)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in quarantine {
+            try q.execute(arguments: [summary.batch, e.origin, e.line, e.field, e.reason, e.detail, e.raw,
+                                      e.meter?.rawValue, e.start])
+        }
+        summary.quarantined = quarantine.count
+        return summary
     }
 
     public func meters() async throws -> [MeterSnapshot] {

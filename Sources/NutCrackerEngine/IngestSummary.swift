@@ -24,10 +24,18 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var report = QualityReport()
     /// The first quarantined rows, for the terminal.
     public var examples: [QuarantineEntry] = []
+    /// Every quarantined row (the API answers each rejected row with its index and reason).
+    public var rejected: [QuarantineEntry] = []
     /// How the input was read that a person should know (time zone, date order, repeated hours).
     public var notes: [String] = []
     /// Interval length the readings were checked against, in minutes.
     public var intervalMinutes = 0
+
+    /// Every field but `rejected`, which the API reports per row in its own shape.
+    enum CodingKeys: String, CodingKey {
+        case origin, layout, rowsRead, stored, inserted, corrected, unchanged, storedActual, duplicates, invalid, estimated, missing,
+             quarantined, meters, batch, report, examples, notes, intervalMinutes
+    }
 
     public init(origin: String, layout: String = "") {
         self.origin = origin

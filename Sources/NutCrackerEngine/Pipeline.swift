@@ -23,12 +23,17 @@ public actor Pipeline {
     private var detectors: DetectorSet?
     private var subscribers: [Int: AsyncStream<Anomaly>.Continuation] = [:]
     private var nextSubscriber = 0
+    private var eventSubscribers: [Int: AsyncStream<PipelineEvent>.Continuation] = [:]
+    private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
     /// Anomaly reports stored so far (opened, updated and closed events).
     public private(set) var anomalyReports = 0
 
+    /// - Parameter observer: told of every stored batch's summary (metrics), on the pipeline's executor.
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
-                logger: Logger = Logger(label: "nutcracker.pipeline")) {
+                logger: Logger = Logger(label: "nutcracker.pipeline"),
+                observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil) {
         self.store = store
+        self.observer = observer
         self.rules = rules
         self.detectors = detectors.map { DetectorSet(config: $0) }
         self.logger = logger
@@ -71,7 +76,10 @@ public actor Pipeline {
         guard !reports.isEmpty else { return }
         try await store.write(anomalies: reports)
         anomalyReports += reports.count
-        for r in reports { for c in subscribers.values { c.yield(r) } }
+        for r in reports {
+            for c in subscribers.values { c.yield(r) }
+            for c in eventSubscribers.values { c.yield(.anomaly(r)) }
+        }
     }
 
     /// Registers meters so the pipeline knows their kinds.
@@ -92,21 +100,63 @@ public actor Pipeline {
     public func ingest(_ batch: ReadingBatch, problems: [QuarantineEntry] = [], info: BatchInfo, layout: String = "",
                        continueFromStore: Bool = false, rules override: RuleSet? = nil,
                        rawText: @Sendable ([Int]) -> [Int: String] = { _ in [:] }) async throws -> IngestSummary {
-        for (id, k) in info.kinds { kinds[id] = k }
         if continueFromStore {
-            let missing = batch.meters.filter { anchors[$0] == nil && kinds[$0] != .register }
+            let missing = batch.meters.filter { anchors[$0] == nil && kinds[$0] != .register && info.kinds[$0] != .register }
             if !missing.isEmpty {
                 for (id, r) in try await store.latest(meters: missing) { anchors[id] = SeriesAnchor(start: r.start, value: r.kwh) }
             }
         }
+        let saved = (anchors, registerAnchors)
+        let prepared = prepare(IngestRequest(batch: batch, problems: problems, info: info, layout: layout), rules: override, rawText: rawText)
+        let written: WriteSummary
+        do {
+            written = try await store.write(prepared.write.batch, quarantine: prepared.write.quarantine, info: info)
+        } catch {
+            (anchors, registerAnchors) = saved
+            throw error
+        }
+        return try await finish(prepared, written)
+    }
+
+    /// Runs VEE on each request in turn and stores them all in one transaction (group commit): when
+    /// it returns, every request's readings are durable; when it throws, none is stored.
+    public func ingest(group: [IngestRequest]) async throws -> [IngestSummary] {
+        let saved = (anchors, registerAnchors)
+        let prepared = group.map { prepare($0, rules: nil, rawText: { _ in [:] }) }
+        let written: [WriteSummary]
+        do {
+            written = try await store.write(group: prepared.map(\.write))
+        } catch {
+            (anchors, registerAnchors) = saved
+            throw error
+        }
+        var out: [IngestSummary] = []
+        out.reserveCapacity(group.count)
+        for (p, w) in zip(prepared, written) { out.append(try await finish(p, w)) }
+        return out
+    }
+
+    /// A request after VEE, before its write.
+    struct Prepared {
+        var write: BatchWrite
+        var input: ReadingBatch
+        var report: QualityReport
+        var problems: Int
+        var layout: String
+    }
+
+    /// VEE over one request, with the quarantine entries for what it rejected; moves the meters' anchors on.
+    private func prepare(_ request: IngestRequest, rules override: RuleSet?, rawText: ([Int]) -> [Int: String]) -> Prepared {
+        let batch = request.batch, info = request.info
+        for (id, k) in info.kinds { kinds[id] = k }
         var sink = QualityReportSink(meters: batch.meters)
         let kindOf = self.kinds, intervalAnchors = self.anchors, registerAnchors = self.registerAnchors
         let rules = override ?? self.rules
         let cleansed = rules.run(batch, sink: &sink, kind: { kindOf[$0] },
                                  anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
         // Quarantine entries for what VEE rejected, with the row's raw text.
-        let raw = rawText(cleansed.rejections.map { Int(batch.line(at: Int($0.row))) })
-        var quarantine = problems
+        let raw = cleansed.rejections.isEmpty ? [:] : rawText(cleansed.rejections.map { Int(batch.line(at: Int($0.row))) })
+        var quarantine = request.problems
         for r in cleansed.rejections {
             let i = Int(r.row)
             let line = Int(batch.line(at: i))
@@ -117,35 +167,73 @@ public actor Pipeline {
                 raw: raw[line] ?? "\(meter),\(ISO8601.format(batch.start[i])),\(batch.status[i] == .number ? String(batch.kwh[i]) : "")",
                 meter: meter, start: batch.start[i]))
         }
-        let written = try await store.write(cleansed.batch, quarantine: quarantine, info: info)
-        updateAnchors(batch, cleansed.batch)
-        try await detect(cleansed.batch, registers: batch, info: info)
         var report = sink.report
-        for p in problems {
+        for p in request.problems {
             report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined), meter: p.meter ?? MeterID.unknown)
         }
+        updateAnchors(batch, cleansed.batch)
+        return Prepared(write: BatchWrite(batch: cleansed.batch, quarantine: quarantine, info: info), input: batch, report: report,
+                        problems: request.problems.count, layout: request.layout)
+    }
+
+    /// After the write: detectors, the running report, subscribers, and the summary.
+    private func finish(_ p: Prepared, _ written: WriteSummary) async throws -> IngestSummary {
+        let clean = p.write.batch, info = p.write.info, report = p.report, quarantine = p.write.quarantine
+        try await detect(clean, registers: p.input, info: info)
         self.report.merge(report)
         readingsStored += written.inserted + written.corrected
 
-        var s = IngestSummary(origin: info.origin, layout: layout)
+        var s = IngestSummary(origin: info.origin, layout: p.layout)
         s.batch = written.batch
         s.inserted = written.inserted
         s.corrected = written.corrected
         s.unchanged = written.unchanged
         s.stored = written.inserted + written.corrected
-        s.storedActual = (0..<cleansed.batch.count).reduce(0) { $0 + (cleansed.batch.quality(at: $1) == .actual ? 1 : 0) }
+        s.storedActual = (0..<clean.count).reduce(0) { $0 + (clean.quality(at: $1) == .actual ? 1 : 0) }
         s.duplicates = report.count(DuplicateCheck.exact) + report.count(DuplicateCheck.conflict)
         s.estimated = report.total(.estimated)
         s.missing = report.total(.missing)
         s.quarantined = quarantine.count
         s.invalid = quarantine.count - report.count(DuplicateCheck.conflict)
-        s.meters = Set(batch.meterIndex).count
+        s.meters = Set(p.input.meterIndex).count
         s.report = report
         s.examples = Array(quarantine.prefix(10))
+        s.rejected = quarantine
+        observer?(s, info)
+        if !eventSubscribers.isEmpty { publish(StoredBatch(summary: s, readings: readings(of: clean, info: info))) }
         logger.debug("stored batch", metadata: ["batch": "\(written.batch)", "origin": "\(info.origin)",
                                                "stored": "\(s.stored)", "quarantined": "\(s.quarantined)"])
         return s
     }
+
+    /// The readings of a stored batch, each with its source, for live subscribers.
+    private func readings(of batch: ReadingBatch, info: BatchInfo) -> [LiveReading] {
+        (0..<batch.count).map { i in
+            let meter = batch.meters[Int(batch.meterIndex[i])]
+            return LiveReading(meter: meter, source: info.sources[meter] ?? sources[meter] ?? info.source, start: batch.start[i],
+                               minutes: info.interval.minutes, kwh: batch.kwh[i], quality: batch.quality(at: i))
+        }
+    }
+
+    /// Everything that happens, as it happens: stored batches (their readings and VEE outcomes) and
+    /// anomaly reports. A slow subscriber loses its oldest events, never blocks the pipeline.
+    public func events() -> AsyncStream<PipelineEvent> {
+        let (stream, continuation) = AsyncStream<PipelineEvent>.makeStream(bufferingPolicy: .bufferingNewest(4096))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        eventSubscribers[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribeEvents(id) } }
+        return stream
+    }
+
+    private func unsubscribeEvents(_ id: Int) { eventSubscribers[id] = nil }
+
+    private func publish(_ batch: StoredBatch) {
+        for c in eventSubscribers.values { c.yield(.stored(batch)) }
+    }
+
+    /// The source a meter belongs to, as far as the pipeline knows.
+    public func source(of meter: MeterID) -> SourceID? { sources[meter] }
 
     private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) {
         for i in 0..<clean.count {

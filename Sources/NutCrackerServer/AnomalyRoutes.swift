@@ -8,14 +8,16 @@ import NutCrackerEngine
 struct AnomalyRoutes {
     let deps: ServerDependencies
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<AppContext>) {
         // Meters most likely to need a visit, worst first, with their reasons.
-        router.group("/api/v1").get("health/meters") { request, _ -> HealthList in
+        router.group("/api/v1").get("health/meters") { request, context -> HealthList in
+            try context.require(.viewer)
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50, 1), 10_000)
             let list = try await HealthReport.compute(store: deps.store).prefix(limit)
             return HealthList(meters: list.map { HealthDTO(meter_id: $0.meter.rawValue, source: $0.source?.rawValue, score: $0.score, reasons: $0.reasons) })
         }
-        router.group("/api/v1").get("anomalies") { request, _ -> AnomalyList in
+        router.group("/api/v1").get("anomalies") { request, context -> AnomalyList in
+            try context.require(.viewer)
             let q = request.uri.queryParameters
             var filter = AnomalyFilter()
             if let kinds = q.get("kind") {

@@ -1,20 +1,29 @@
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 
-/// Builds the HTTP application: the routes over the engine, bound to `host:port`.
+/// Builds the HTTP application: the routes over the engine, bound to `host:port`, with WebSocket
+/// upgrades for `/api/v1/stream`.
 public func buildApplication(_ deps: ServerDependencies, host: String = "127.0.0.1", port: Int = 8080,
                              logger: Logger = Logger(label: "nutcracker.http")) -> some ApplicationProtocol {
     let router = buildRouter(deps)
-    return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "nutcracker"),
-                       logger: logger)
+    return Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+                       configuration: .init(address: .hostname(host, port: port), serverName: "nutcracker"), logger: logger)
 }
 
 /// The router alone, for tests that drive it without a socket.
-public func buildRouter(_ deps: ServerDependencies) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter(_ deps: ServerDependencies) -> Router<AppContext> {
+    let router = Router(context: AppContext.self)
+    router.middlewares.add(MetricsMiddleware(metrics: deps.metrics))
+    router.middlewares.add(AuthMiddleware(accounts: deps.accounts))
     HealthRoutes(deps: deps).add(to: router)
+    MetricsRoutes(deps: deps).add(to: router)
+    AuthRoutes(deps: deps).add(to: router)
+    IngestRoutes(deps: deps).add(to: router)
     MeterRoutes(deps: deps).add(to: router)
     AnomalyRoutes(deps: deps).add(to: router)
-    DashboardRoutes().add(to: router)
+    QueryRoutes(deps: deps).add(to: router)
+    StreamRoutes(deps: deps).add(to: router)
+    DashboardRoutes(deps: deps).add(to: router)
     return router
 }

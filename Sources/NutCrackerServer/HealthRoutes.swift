@@ -4,7 +4,7 @@ import Hummingbird
 struct HealthRoutes {
     let deps: ServerDependencies
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<AppContext>) {
         router.get("/health") { _, _ in
             Health(status: "ok", readings_stored: await deps.pipeline.readingsStored)
         }

@@ -5,9 +5,10 @@ import MeterCore
 struct MeterRoutes {
     let deps: ServerDependencies
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<AppContext>) {
         let api = router.group("/api/v1")
-        api.get("meters") { request, _ in
+        api.get("meters") { request, context in
+            try context.require(.viewer)
             // `recent=N` adds each meter's last N values (for sparklines), up to a day of 5-minute slots.
             let recent = min(max(request.uri.queryParameters.get("recent").flatMap { Int($0) } ?? 0, 0), 288)
             var list: [MeterDTO] = []
@@ -22,6 +23,7 @@ struct MeterRoutes {
             return MeterList(meters: list)
         }
         api.get("meters/{id}/readings") { request, context -> ReadingList in
+            try context.require(.viewer)
             let text = try context.parameters.require("id")
             guard let id = MeterID(text) else { throw HTTPError(.badRequest, message: "not a meter id: \(text.prefix(80))") }
             let q = request.uri.queryParameters

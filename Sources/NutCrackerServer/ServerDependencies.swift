@@ -5,9 +5,29 @@ import NutCrackerEngine
 public struct ServerDependencies: Sendable {
     public var store: any ReadingStore
     public var pipeline: Pipeline
+    public var accounts: Accounts
+    public var ingest: IngestQueue
+    public var metrics: MetricsRegistry
+    public var limits: IngestLimits
 
-    public init(store: any ReadingStore, pipeline: Pipeline) {
+    public init(store: any ReadingStore, pipeline: Pipeline, accounts: Accounts, ingest: IngestQueue? = nil,
+                metrics: MetricsRegistry = MetricsRegistry(), limits: IngestLimits = IngestLimits()) {
         self.store = store
         self.pipeline = pipeline
+        self.accounts = accounts
+        self.metrics = metrics
+        self.ingest = ingest ?? IngestQueue(pipeline: pipeline, metrics: metrics)
+        self.limits = limits
+    }
+}
+
+/// How much one ingest request may carry.
+public struct IngestLimits: Sendable {
+    public var maxBodyBytes = 8 << 20
+    public var maxRows = 50_000
+
+    public init(maxBodyBytes: Int = 8 << 20, maxRows: Int = 50_000) {
+        self.maxBodyBytes = maxBodyBytes
+        self.maxRows = maxRows
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import MeterAnalytics
 import MeterCore
 import MeterIngest
+import MeterStore
 import NutCrackerEngine
 import NutCrackerServer
 
@@ -14,12 +15,28 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Largest ingest request body, in bytes.") var maxBodyBytes = 8 << 20
+    @Option(help: "Most rows in one ingest request.") var maxRows = 50_000
 
     func run() async throws {
         let store = try await storeOptions.open()
-        let deps = ServerDependencies(store: store, pipeline: Pipeline(store: store, detectors: DetectorConfig()))
+        let deps = try await ServerSetup.dependencies(store: store, limits: IngestLimits(maxBodyBytes: maxBodyBytes, maxRows: maxRows))
+        if try await store.users().isEmpty {
+            printOut("No users yet: create one with `nutcracker user add NAME --role admin --store \(storeOptions.store)`.\n")
+        }
         printOut("Nut Cracker serving \(storeOptions.store) on http://\(host):\(port)/\n")
         try await buildApplication(deps, host: host, port: port).runService()
+    }
+}
+
+/// The one place the server's parts are put together, for `serve` and `demo`.
+enum ServerSetup {
+    static func dependencies(store: SQLiteStore, limits: IngestLimits = IngestLimits()) async throws -> ServerDependencies {
+        let metrics = MetricsRegistry()
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), logger: Logger(label: "nutcracker.pipeline")) { summary, info in
+            metrics.record(summary, source: info.source.rawValue)
+        }
+        return ServerDependencies(store: store, pipeline: pipeline, accounts: try await Accounts(store: store), metrics: metrics, limits: limits)
     }
 }
 
@@ -37,20 +54,25 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let sqlite = try await StoreOptions.open(path: store)
-        let pipeline = Pipeline(store: sqlite, detectors: DetectorConfig())
+        let deps = try await ServerSetup.dependencies(store: sqlite)
         var config = FleetConfig()
         config.seed = seed
         config.metersPerSource = metersPerSource
         let now = Int64(Date().timeIntervalSince1970)
         let slots = historyDays * 86_400 / Int(config.interval.seconds)
-        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: now - Int64(slots) * config.interval.seconds)
+        let feed = FleetFeed(pipeline: deps.pipeline, config: config, startingAt: now - Int64(slots) * config.interval.seconds)
         try await feed.backfill(slots: slots)
         await feed.start(speedup: speedup)
-        let deps = ServerDependencies(store: sqlite, pipeline: pipeline)
+        // A ready admin: the token signs a person straight into the dashboard.
+        if try await sqlite.user(name: "admin") == nil {
+            try await deps.accounts.addUser(name: "admin", password: Accounts.randomPassword(), role: .admin)
+        }
+        let (token, _) = try await deps.accounts.issueToken(name: "admin", role: .admin)
         printOut("""
             Nut Cracker demo: \(config.sources.count * metersPerSource) simulated meters streaming into \(store) \
             (a half hour of fleet time every \(String(format: "%.1f", 1800 / speedup)) s)
-            open http://\(host):\(port)/   (JSON: http://\(host):\(port)/api/v1/meters, anomalies: /api/v1/anomalies)
+            open http://\(host):\(port)/login?token=\(token)
+            admin token (Authorization: Bearer ...): \(token)
 
             """)
         try await buildApplication(deps, host: host, port: port).runService()

@@ -36,30 +36,33 @@ import Testing
         let first = await iterator.next()
         #expect(first != nil)
 
-        let app = Application(router: buildRouter(ServerDependencies(store: store, pipeline: pipeline)))
+        let accounts = try await Accounts(store: store)
+        try await accounts.addUser(name: "vera", password: "password-vera", role: .viewer)
+        let auth = TestServer.bearer(try await accounts.issueToken(name: "vera", role: .viewer).token)
+        let app = Application(router: buildRouter(ServerDependencies(store: store, pipeline: pipeline, accounts: accounts)))
         try await app.test(.router) { client in
-            let all = try await client.execute(uri: "/api/v1/anomalies?limit=10000", method: .get) { res in
+            let all = try await client.execute(uri: "/api/v1/anomalies?limit=10000", method: .get, headers: auth) { res in
                 #expect(res.status == .ok)
                 return try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
             }
             #expect(all.anomalies.contains { $0.kind == "flatline" })
             #expect(all.anomalies.contains { $0.kind == "spike" })
-            let flat = try await client.execute(uri: "/api/v1/anomalies?kind=flatline", method: .get) { res in
+            let flat = try await client.execute(uri: "/api/v1/anomalies?kind=flatline", method: .get, headers: auth) { res in
                 try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
             }
             #expect(!flat.anomalies.isEmpty && flat.anomalies.allSatisfy { $0.kind == "flatline" && $0.detail.contains("held at") })
             // Events carry the meter's registered source.
             #expect(all.anomalies.allSatisfy { ["A", "B", "C"].contains($0.source ?? "") })
             let m = try #require(flat.anomalies.first?.meter_id)
-            let one = try await client.execute(uri: "/api/v1/anomalies?meter=\(m)&from=2026-01-01T00:00:00Z", method: .get) { res in
+            let one = try await client.execute(uri: "/api/v1/anomalies?meter=\(m)&from=2026-01-01T00:00:00Z", method: .get, headers: auth) { res in
                 try JSONDecoder().decode(List.self, from: Data(buffer: res.body))
             }
             #expect(one.anomalies.allSatisfy { $0.meter_id == m })
-            try await client.execute(uri: "/api/v1/anomalies?kind=wobble", method: .get) { res in
+            try await client.execute(uri: "/api/v1/anomalies?kind=wobble", method: .get, headers: auth) { res in
                 #expect(res.status == .badRequest)
                 #expect(String(buffer: res.body).contains("flatline"))
             }
-            let health = try await client.execute(uri: "/api/v1/health/meters?limit=3", method: .get) { res in
+            let health = try await client.execute(uri: "/api/v1/health/meters?limit=3", method: .get, headers: auth) { res in
                 try JSONDecoder().decode(Health.self, from: Data(buffer: res.body))
             }
             #expect(health.meters.count == 3)

@@ -12,13 +12,9 @@ import Testing
 @Suite struct ServerTests {
     let dir = TemporaryDirectory()
 
-    func deps() async throws -> (ServerDependencies, FleetFeed) {
-        let store = try SQLiteStore(path: dir.path("server.sqlite"))
-        try await store.migrate()
-        let pipeline = Pipeline(store: store)
-        let feed = FleetFeed(pipeline: pipeline, config: FleetConfig(), startingAt: 1_795_824_000)
-        try await feed.backfill(slots: 4)
-        return (ServerDependencies(store: store, pipeline: pipeline), feed)
+    func deps() async throws -> (ServerDependencies, FleetFeed, HTTPFields) {
+        let server = try await TestServer.make(dir)
+        return (server.deps, server.feed, TestServer.bearer(server.viewer))
     }
 
     struct Meters: Decodable { var meters: [M] }
@@ -27,53 +23,54 @@ import Testing
     struct Readings: Decodable { var meter_id: String; var readings: [R] }
 
     @Test func healthMetersReadingsAndThePage() async throws {
-        let (deps, _) = try await deps()
+        let (deps, _, auth) = try await deps()
         let app = Application(router: buildRouter(deps))
         try await app.test(.router) { client in
-            try await client.execute(uri: "/health", method: .get) { res in
+            try await client.execute(uri: "/health", method: .get, headers: auth) { res in
                 #expect(res.status == .ok)
                 #expect(String(buffer: res.body).contains("\"ok\""))
             }
-            try await client.execute(uri: "/ready", method: .get) { res in #expect(res.status == .ok) }
-            let list = try await client.execute(uri: "/api/v1/meters", method: .get) { res in
+            try await client.execute(uri: "/ready", method: .get, headers: auth) { res in #expect(res.status == .ok) }
+            let list = try await client.execute(uri: "/api/v1/meters", method: .get, headers: auth) { res in
                 #expect(res.status == .ok)
                 return try JSONDecoder().decode(Meters.self, from: Data(buffer: res.body))
             }
             #expect(list.meters.count == 30)
             #expect(Set(list.meters.map(\.source)) == ["A", "B", "C"])
             #expect(list.meters.allSatisfy { $0.latest != nil })
-            let withRecent = try await client.execute(uri: "/api/v1/meters?recent=3", method: .get) { res in
+            let withRecent = try await client.execute(uri: "/api/v1/meters?recent=3", method: .get, headers: auth) { res in
                 try JSONDecoder().decode(Meters.self, from: Data(buffer: res.body))
             }
             #expect(withRecent.meters.filter { $0.kind == "interval" }.allSatisfy { $0.recent?.count == 3 && $0.recent?.last == $0.latest?.kwh })
             #expect(list.meters.allSatisfy { $0.recent == nil })
             let id = list.meters[0].meter_id
-            try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=2026-11-28T00:00:00Z&limit=2", method: .get) { res in
+            try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=2026-11-28T00:00:00Z&limit=2", method: .get, headers: auth) { res in
                 #expect(res.status == .ok)
                 let r = try JSONDecoder().decode(Readings.self, from: Data(buffer: res.body))
                 #expect(r.meter_id == id && r.readings.count == 2 && r.readings[0].start == "2026-11-28T00:00:00Z")
             }
-            try await client.execute(uri: "/api/v1/meters/bad%20id/readings", method: .get) { res in
+            try await client.execute(uri: "/api/v1/meters/bad%20id/readings", method: .get, headers: auth) { res in
                 #expect(res.status == .badRequest)
             }
-            try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=yesterday", method: .get) { res in
+            try await client.execute(uri: "/api/v1/meters/\(id)/readings?from=yesterday", method: .get, headers: auth) { res in
                 #expect(res.status == .badRequest)
             }
-            try await client.execute(uri: "/", method: .get) { res in
+            try await client.execute(uri: "/", method: .get, headers: auth) { res in
                 #expect(res.status == .ok)
                 #expect(res.headers[.contentType]?.contains("text/html") == true)
                 let html = String(buffer: res.body)
-                #expect(html.contains("/api/v1/meters") && !html.contains("http://") && !html.contains("https://"))
+                #expect(list.meters.allSatisfy { html.contains("data-meter=\"\($0.meter_id)\"") })
+                #expect(!html.contains("http://") && !html.contains("https://"))
             }
         }
     }
 
     @Test func aReadingTheFleetEmitsIsVisibleThroughTheAPIWithinTwoSeconds() async throws {
-        let (deps, feed) = try await deps()
+        let (deps, feed, auth) = try await deps()
         let app = Application(router: buildRouter(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             func latestStart() async throws -> String {
-                try await client.execute(uri: "/api/v1/meters", method: .get) { res in
+                try await client.execute(uri: "/api/v1/meters", method: .get, headers: auth) { res in
                     try JSONDecoder().decode(Meters.self, from: Data(buffer: res.body)).meters.compactMap { $0.latest?.start }.max() ?? ""
                 }
             }

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// The front door for live ingest: requests wait here and are written in groups, one transaction
+/// per group (group commit), so many small concurrent requests cost one commit, not one each.
+///
+/// Guarantees: `submit` returns only once the request's readings are durable, or throws and
+/// nothing of it is stored. Memory is bounded: when the rows waiting exceed `maxPendingRows`, a
+/// request is refused at once with `IngestQueueError.saturated` instead of queued.
+public actor IngestQueue {
+    public let pipeline: Pipeline
+    public let maxPendingRows: Int
+    public let maxGroupRows: Int
+    private let metrics: MetricsRegistry?
+    private var pending: [(request: IngestRequest, rows: Int, done: CheckedContinuation<IngestSummary, any Error>)] = []
+    private var pendingRows = 0
+    private var draining = false
+    /// Rows waiting, readable from any thread (the queue-depth gauge).
+    private let depth = Depth()
+
+    public init(pipeline: Pipeline, maxPendingRows: Int = 500_000, maxGroupRows: Int = 50_000, metrics: MetricsRegistry? = nil) {
+        self.pipeline = pipeline
+        self.maxPendingRows = maxPendingRows
+        self.maxGroupRows = maxGroupRows
+        self.metrics = metrics
+        let depth = self.depth
+        metrics?.gauge("nutcracker_ingest_queue_rows", help: "Rows waiting for the next group commit.") { Double(depth.value) }
+    }
+
+    /// Stores a request with the next group; returns its summary once committed.
+    public func submit(_ request: IngestRequest) async throws -> IngestSummary {
+        let rows = max(request.batch.count + request.problems.count, 1)
+        if !pending.isEmpty, pendingRows + rows > maxPendingRows {
+            metrics?.count("nutcracker_ingest_refused_total", help: "Requests refused because the ingest queue was full.")
+            throw IngestQueueError.saturated(retryAfter: 1)
+        }
+        return try await withCheckedThrowingContinuation { done in
+            pending.append((request, rows, done))
+            pendingRows += rows
+            depth.set(pendingRows)
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Rows waiting now.
+    public var waiting: Int { pendingRows }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            var take = 0, rows = 0
+            while take < pending.count, take == 0 || rows + pending[take].rows <= maxGroupRows {
+                rows += pending[take].rows
+                take += 1
+            }
+            let group = Array(pending.prefix(take))
+            pending.removeFirst(take)
+            pendingRows -= rows
+            depth.set(pendingRows)
+            let started = ContinuousClock.now
+            do {
+                let summaries = try await pipeline.ingest(group: group.map(\.request))
+                let elapsed = ContinuousClock.now - started
+                metrics?.observe("nutcracker_commit_seconds", help: "Time to cleanse and commit one group of requests.",
+                                 buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+                                 Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                metrics?.count("nutcracker_commits_total", help: "Group commits.")
+                for (item, summary) in zip(group, summaries) { item.done.resume(returning: summary) }
+            } catch {
+                for item in group { item.done.resume(throwing: error) }
+            }
+        }
+        draining = false
+    }
+}
+
+/// Why the ingest queue refused a request.
+public enum IngestQueueError: Error, CustomStringConvertible {
+    /// Too many rows are waiting; try again after the given seconds.
+    case saturated(retryAfter: Int)
+
+    public var description: String {
+        switch self {
+        case .saturated(let s): "ingest is saturated: too many readings are waiting to be committed; retry after \(s) s"
+        }
+    }
+}
+
+/// An integer any thread may read.
+final class Depth: Sendable {
+    private let v = Mutex(0)
+    var value: Int { v.withLock { $0 } }
+    func set(_ n: Int) { v.withLock { $0 = n } }
+}

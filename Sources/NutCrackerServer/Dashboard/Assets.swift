@@ -1,0 +1,178 @@
+import Hummingbird
+
+/// The dashboard's stylesheet and script, compiled into the binary and served at `/assets/`.
+struct AssetRoutes {
+    func add(to router: Router<AppContext>) {
+        router.get("/assets/app.css") { _, _ in Self.serve(Assets.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/app.js") { _, _ in Self.serve(Assets.js, type: "text/javascript; charset=utf-8") }
+    }
+
+    static func serve(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+enum Assets {
+    static let css = """
+    :root { --bg:#0e1217; --panel:#161c23; --panel2:#1c242d; --ink:#e6edf3; --dim:#8b98a5; --line:#27313c;
+            --actual:#3fb950; --estimated:#d29922; --edited:#58a6ff; --suspect:#f85149; --accent:#58a6ff; --series:#7ee787; }
+    * { box-sizing:border-box; }
+    body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; background:var(--bg); color:var(--ink); }
+    a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
+    code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12px; background:var(--panel2); padding:1px 4px; border-radius:4px; }
+    header.top { display:flex; align-items:center; gap:20px; padding:12px 24px; border-bottom:1px solid var(--line); background:var(--panel); position:sticky; top:0; z-index:2; }
+    .brand { font-weight:700; font-size:17px; color:var(--ink); letter-spacing:.02em; }
+    header nav { display:flex; gap:16px; } header nav a { color:var(--dim); } header nav a:hover { color:var(--ink); }
+    .live { margin-left:auto; color:var(--dim); font-size:13px; } .live::before { content:"●"; margin-right:6px; color:var(--dim); }
+    .live.on::before { color:var(--actual); } .live.off::before { color:var(--suspect); }
+    main { padding:20px 24px 40px; max-width:1500px; margin:0 auto; } main.narrow { max-width:420px; margin-top:60px; }
+    h1 { font-size:22px; margin:0 0 4px; } h2 { font-size:15px; margin:0 0 10px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.06em; }
+    .dim { color:var(--dim); } .error { color:var(--suspect); }
+    .panel { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:14px 16px; }
+    .kpis { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:12px; margin:16px 0 20px; }
+    .kpi { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
+    .kpi .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.06em; }
+    .kpi .value { font-size:26px; font-weight:650; font-variant-numeric:tabular-nums; margin-top:2px; }
+    .kpi .value small { font-size:13px; color:var(--dim); font-weight:400; }
+    .grid2 { display:grid; grid-template-columns:minmax(0,3fr) minmax(280px,1fr); gap:16px; align-items:start; }
+    @media (max-width:1000px) { .grid2 { grid-template-columns:1fr; } }
+    .sources { display:grid; grid-template-columns:repeat(auto-fill,minmax(330px,1fr)); gap:14px; }
+    .source h3 { margin:0 0 6px; font-size:15px; display:flex; justify-content:space-between; }
+    .source h3 span { color:var(--dim); font-weight:400; font-variant-numeric:tabular-nums; }
+    .meter { display:grid; grid-template-columns:1fr 120px 78px; align-items:center; gap:10px; padding:6px 4px; border-top:1px solid var(--line); color:var(--ink); border-radius:6px; }
+    .meter:hover { background:var(--panel2); text-decoration:none; }
+    .meter .id { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:13px; } .meter .id small { display:block; color:var(--dim); font-family:system-ui,sans-serif; }
+    .meter .kwh { text-align:right; font-variant-numeric:tabular-nums; } .meter .kwh small { display:block; font-size:11px; }
+    .meter.flash { animation:flash 1.2s ease-out; } @keyframes flash { from { background:#23405f; } to { background:transparent; } }
+    .q-actual { color:var(--actual); } .q-estimated { color:var(--estimated); } .q-edited { color:var(--edited); } .q-suspect { color:var(--suspect); }
+    svg.spark { width:120px; height:32px; } svg.spark polyline { fill:none; stroke:var(--series); stroke-width:1.5; }
+    svg.chart { width:100%; height:auto; display:block; }
+    svg.chart .grid { stroke:var(--line); stroke-width:1; } svg.chart .axis { fill:var(--dim); font-size:11px; }
+    svg.chart .series { fill:none; stroke:var(--series); stroke-width:1.6; stroke-linejoin:round; }
+    svg.chart .estimated { fill:var(--estimated); } svg.chart .bar { fill:#3b82c4; } svg.chart .bar.estimated { fill:var(--estimated); }
+    svg.chart .band { fill:var(--suspect); opacity:.18; } svg.chart .empty { fill:var(--dim); font-size:14px; }
+    ul.anomalies { list-style:none; margin:0; padding:0; }
+    ul.anomalies li { padding:8px 0; border-top:1px solid var(--line); } ul.anomalies li:first-child { border-top:0; }
+    .sev { display:inline-block; font-size:11px; padding:1px 6px; border-radius:9px; margin-right:6px; text-transform:uppercase; letter-spacing:.05em; }
+    .sev-info { background:#1f3a5a; } .sev-warning { background:#5a4a1f; } .sev-critical { background:#6a2323; }
+    table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; } th, td { text-align:left; padding:5px 8px; border-top:1px solid var(--line); }
+    th { color:var(--dim); font-weight:500; font-size:12px; text-transform:uppercase; letter-spacing:.05em; border-top:0; }
+    td.num, th.num { text-align:right; }
+    tr.new { animation:flash 1.5s ease-out; }
+    .section { margin-top:16px; } .tabs a { margin-right:10px; } .tabs a.on { color:var(--ink); font-weight:600; }
+    form label { display:block; margin:10px 0; color:var(--dim); } form input { display:block; width:100%; margin-top:4px; padding:8px; border-radius:6px; border:1px solid var(--line); background:var(--bg); color:var(--ink); }
+    button { margin-top:8px; padding:8px 16px; border:0; border-radius:6px; background:var(--accent); color:#0b1520; font-weight:600; cursor:pointer; }
+    .legend span { margin-right:14px; font-size:12px; color:var(--dim); } .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }
+    """
+
+    /// The live part of every page: one WebSocket, subscriptions named by the page's `data-subscribe`,
+    /// and small updaters for the fleet cards, the meter page and the anomaly list.
+    static let js = """
+    "use strict";
+    (function () {
+      const live = document.getElementById("live");
+      const root = document.querySelector("[data-subscribe]");
+      const fmt = (v) => (v === null || v === undefined || !isFinite(v)) ? "–" : Number(v).toFixed(3);
+      const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+      const when = (iso) => iso ? iso.replace("T", " ").replace(/:00Z$/, " UTC").replace(/Z$/, " UTC") : "–";
+      function setLive(state, text) { if (live) { live.className = "live " + state; live.textContent = text; } }
+      if (!root) { setLive("", ""); return; }
+
+      function spark(values) {
+        if (values.length < 2) return "";
+        const w = 120, h = 32, top = Math.max(...values, 0.001);
+        return values.map((v, i) => (i * w / (values.length - 1)).toFixed(1) + "," + (h - 2 - Math.max(v, 0) / top * (h - 4)).toFixed(1)).join(" ");
+      }
+
+      function onReadings(msg) {
+        let latest = "";
+        for (const r of msg.readings) {
+          if (r.start > latest) latest = r.start;
+          const card = document.querySelector('.meter[data-meter="' + CSS.escape(r.meter_id) + '"]');
+          if (card) {
+            const values = JSON.parse(card.dataset.values || "[]");
+            values.push(r.kwh); while (values.length > 48) values.shift();
+            card.dataset.values = JSON.stringify(values);
+            const line = card.querySelector("polyline"); if (line) line.setAttribute("points", spark(values));
+            card.querySelector(".kwh").innerHTML = fmt(r.kwh) + '<small class="q-' + esc(r.quality) + '">' + esc(r.quality) + "</small>";
+            card.classList.remove("flash"); void card.offsetWidth; card.classList.add("flash");
+          }
+          const table = document.querySelector('table.readings[data-meter="' + CSS.escape(r.meter_id) + '"] tbody');
+          if (table && !table.querySelector('tr[data-start="' + r.start + '"]')) {
+            const tr = document.createElement("tr");
+            tr.className = "new"; tr.dataset.start = r.start;
+            tr.innerHTML = "<td>" + esc(when(r.start)) + '</td><td class="num">' + fmt(r.kwh) + '</td><td class="q-' + esc(r.quality) + '">' + esc(r.quality) + "</td>";
+            table.insertBefore(tr, table.firstChild);
+            while (table.children.length > 24) table.removeChild(table.lastChild);
+            scheduleChart();
+          }
+        }
+        const asOf = document.getElementById("as-of");
+        if (asOf && latest && latest >= (asOf.dataset.t || "")) {
+          asOf.dataset.t = latest; asOf.textContent = when(latest);
+          const total = document.getElementById("fleet-kwh");
+          if (total) {
+            if (total.dataset.t !== latest) { total.dataset.t = latest; total.dataset.sum = "0"; }
+            const sum = Number(total.dataset.sum) + msg.readings.filter((r) => r.start === latest).reduce((a, r) => a + r.kwh, 0);
+            total.dataset.sum = String(sum); total.textContent = fmt(sum);
+          }
+        }
+      }
+
+      function onOutcomes(msg) {
+        for (const [key, n] of Object.entries(msg.outcomes)) {
+          const el = document.querySelector('[data-outcome="' + CSS.escape(key) + '"]');
+          if (el) el.textContent = String(Number(el.textContent || 0) + n);
+        }
+      }
+
+      function onAnomaly(msg) {
+        const a = msg.anomaly, list = document.getElementById("anomalies");
+        if (!list) return;
+        const empty = list.querySelector(".none"); if (empty) empty.remove();
+        let li = list.querySelector('li[data-id="' + CSS.escape(a.id) + '"]');
+        if (!li) { li = document.createElement("li"); li.dataset.id = a.id; list.insertBefore(li, list.firstChild); }
+        li.innerHTML = '<span class="sev sev-' + esc(a.severity) + '">' + esc(a.severity) + "</span><b>" + esc(a.kind) + "</b> " +
+          (a.meter_id ? '<a href="/meters/' + encodeURIComponent(a.meter_id) + '">' + esc(a.meter_id) + "</a>" : "source " + esc(a.source || "")) +
+          '<br><span class="dim">' + esc(when(a.start)) + (a.open ? " · open" : " · closed") + " · " + esc(a.detail) + "</span>";
+        const open = document.getElementById("open-anomalies");
+        if (open && a.open && !li.dataset.counted) { li.dataset.counted = "1"; open.textContent = String(Number(open.textContent || 0) + 1); }
+      }
+
+      let chartTimer = null;
+      function scheduleChart() {
+        const chart = document.getElementById("chart");
+        if (!chart || chartTimer) return;
+        chartTimer = setTimeout(async () => {
+          chartTimer = null;
+          try {
+            const res = await fetch(chart.dataset.src, { cache: "no-store" });
+            if (res.ok) chart.innerHTML = await res.text();
+          } catch (e) { /* the next reading tries again */ }
+        }, 800);
+      }
+
+      let retry = 500;
+      function connect() {
+        const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/stream");
+        ws.onopen = () => {
+          retry = 500; setLive("on", "live");
+          for (const topic of root.dataset.subscribe.split(" ")) {
+            const [kind, name] = topic.split(":");
+            const msg = { type: "subscribe" };
+            if (kind === "fleet") msg.fleet = true; else msg[kind] = decodeURIComponent(name);
+            ws.send(JSON.stringify(msg));
+          }
+        };
+        ws.onmessage = (event) => {
+          let msg; try { msg = JSON.parse(event.data); } catch (e) { return; }
+          if (msg.type === "readings") onReadings(msg);
+          else if (msg.type === "outcomes") onOutcomes(msg);
+          else if (msg.type === "anomaly") onAnomaly(msg);
+        };
+        ws.onclose = () => { setLive("off", "reconnecting"); setTimeout(connect, retry); retry = Math.min(retry * 2, 10000); };
+      }
+      connect();
+    })();
+    """
+}

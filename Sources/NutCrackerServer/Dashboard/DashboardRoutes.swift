@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import MeterCore
+import MeterStore
+import NutCrackerEngine
+
+/// The dashboard: the fleet page at `/`, a page per meter at `/meters/{id}` and its chart alone at
+/// `/meters/{id}/chart` (what the page fetches to redraw). Pages need a signed-in viewer; without
+/// one they send the person to `/login`.
+struct DashboardRoutes {
+    let deps: ServerDependencies
+
+    func add(to router: Router<AppContext>) {
+        AssetRoutes().add(to: router)
+        router.get("/") { _, context -> Response in
+            guard Self.viewer(context) else { return Self.toLogin }
+            return Pages.html(try await FleetPage.render(deps: deps))
+        }
+        router.get("/meters/{id}") { request, context -> Response in
+            guard Self.viewer(context) else { return Self.toLogin }
+            let id = try Self.meter(context)
+            guard let page = try await MeterPage.render(deps: deps, meter: id, days: Self.days(request)) else {
+                return Pages.html(Pages.shell(title: "Not found", body: "<main><h1>No meter \(Pages.esc(id.rawValue))</h1><p><a href=\"/\">Back to the fleet</a></p></main>"),
+                                  status: .notFound)
+            }
+            return Pages.html(page)
+        }
+        router.get("/meters/{id}/chart") { request, context -> Response in
+            try context.require(.viewer)
+            let svg = try await MeterPage.chart(deps: deps, meter: try Self.meter(context), days: Self.days(request))
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: svg)))
+        }
+    }
+
+    static let toLogin = Response(status: .seeOther, headers: [.location: "/login"])
+
+    static func viewer(_ context: AppContext) -> Bool {
+        if case .user? = context.identity { return true }
+        return false
+    }
+
+    static func meter(_ context: AppContext) throws -> MeterID {
+        let text = try context.parameters.require("id")
+        guard let id = MeterID(text) else { throw HTTPError(.badRequest, message: "not a meter id: \(text.prefix(60))") }
+        return id
+    }
+
+    static func days(_ request: Request) -> Int {
+        min(max(request.uri.queryParameters.get("days").flatMap { Int($0) } ?? 2, 1), 90)
+    }
+}

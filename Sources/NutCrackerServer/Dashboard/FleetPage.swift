@@ -1,0 +1,79 @@
+import Foundation
+import MeterCleanse
+import MeterCore
+import MeterStore
+import NutCrackerEngine
+
+/// The fleet at a glance: sources with their meters (latest value, quality, a sparkline of the last
+/// day), fleet totals, the quality report's headline numbers and the open anomalies.
+enum FleetPage {
+    static func render(deps: ServerDependencies) async throws -> String {
+        let meters = try await deps.store.meters()
+        let anomalies = try await deps.store.anomalies(AnomalyFilter(openOnly: true), limit: 30)
+        let report = await deps.pipeline.report
+        let latest = meters.compactMap(\.latest?.start).max()
+        let fleetNow = meters.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
+        // Sparklines for the first meters; a large estate shows the rest without one.
+        var recent: [MeterID: [Double]] = [:]
+        for s in meters.prefix(300) {
+            guard let l = s.latest else { continue }
+            let from = l.start - 47 * s.meter.interval.seconds
+            recent[s.meter.id] = try await deps.store.readings(meter: s.meter.id, from: from, to: nil, limit: 48).map(\.kwh)
+        }
+        let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
+        let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
+
+        var body = "<main data-subscribe=\"fleet\">"
+        body += "<h1>Fleet</h1><p class=\"dim\">Every meter, live. Select a meter for its readings, daily totals, quality and anomalies.</p>"
+        body += "<div class=\"kpis\">"
+        body += kpi("Meters", "\(meters.count)", sub: "\(Set(meters.map(\.meter.source)).count) sources")
+        body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>", sub: "kWh")
+        body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
+        body += kpi("Measured share", String(format: "%.1f", share), sub: "% since start")
+        body += kpi("Quarantined", "<span data-outcome-total>\(quarantined)</span>", sub: "rows since start")
+        body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(anomalies.count)</span>", sub: "")
+        body += "</div><div class=\"grid2\"><div class=\"sources\">"
+        let bySource = Dictionary(grouping: meters, by: \.meter.source)
+        for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let list = bySource[source] ?? []
+            let sum = list.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
+            body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>\(list.count) meters · \(Pages.kwh(sum)) kWh</span></h3>"
+            for s in list {
+                let id = s.meter.id.rawValue
+                let values = recent[s.meter.id] ?? []
+                let json = "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
+                body += "<a class=\"meter\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\">"
+                body += "<div class=\"id\">\(Pages.esc(id))<small>\(s.meter.kind.rawValue) · \(s.meter.interval.minutes) min</small></div>"
+                body += SVGChart.spark(values).replacingOccurrences(of: "<svg class=\"spark\" viewBox=\"0 0 120 32\" aria-hidden=\"true\"></svg>",
+                                                                    with: "<svg class=\"spark\" viewBox=\"0 0 120 32\" aria-hidden=\"true\"><polyline points=\"\"/></svg>")
+                if let l = s.latest {
+                    body += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-\(l.quality.name)\">\(l.quality.name)</small></div>"
+                } else {
+                    body += "<div class=\"kwh\">–<small class=\"dim\">no data</small></div>"
+                }
+                body += "</a>"
+            }
+            body += "</section>"
+        }
+        if meters.isEmpty { body += "<section class=\"panel\"><p class=\"dim\">No meters yet. Post readings to <code>/api/v1/readings</code> or import a file.</p></section>" }
+        body += "</div><aside><section class=\"panel\"><h2>Open anomalies</h2><ul class=\"anomalies\" id=\"anomalies\">"
+        if anomalies.isEmpty { body += "<li class=\"none dim\">None open.</li>" }
+        for a in anomalies { body += anomalyItem(a) }
+        body += "</ul></section><section class=\"panel section\"><h2>Quality since start</h2><table><tbody>"
+        for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
+            body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
+        }
+        body += "</tbody></table></section></aside></div></main>"
+        return Pages.shell(title: "Fleet", body: body)
+    }
+
+    static func kpi(_ label: String, _ value: String, sub: String) -> String {
+        "<div class=\"kpi\"><div class=\"label\">\(label)</div><div class=\"value\">\(value) <small>\(sub)</small></div></div>"
+    }
+
+    static func anomalyItem(_ a: Anomaly) -> String {
+        let who = a.meter.map { "<a href=\"/meters/\(Pages.esc($0.rawValue))\">\(Pages.esc($0.rawValue))</a>" } ?? "source \(Pages.esc(a.source?.rawValue ?? ""))"
+        return "<li data-id=\"\(Pages.esc(a.id))\" data-counted=\"1\"><span class=\"sev sev-\(a.severity.rawValue)\">\(a.severity.rawValue)</span><b>\(a.kind.rawValue)</b> \(who)"
+            + "<br><span class=\"dim\">\(SVGChart.label(a.start)) UTC · \(a.open ? "open" : "closed") · \(Pages.esc(a.detail))</span></li>"
+    }
+}

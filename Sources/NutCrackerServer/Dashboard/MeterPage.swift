@@ -1,0 +1,74 @@
+import Foundation
+import MeterAnalytics
+import MeterCore
+import MeterStore
+import NutCrackerEngine
+
+/// One meter: its readings as a line (anomalies shaded, estimates marked), its daily totals as bars,
+/// its quality flags and VEE outcomes, its anomalies, and its latest readings, updated live.
+enum MeterPage {
+    static func render(deps: ServerDependencies, meter id: MeterID, days: Int) async throws -> String? {
+        guard let snapshot = try await deps.store.meters().first(where: { $0.meter.id == id }) else { return nil }
+        let meter = snapshot.meter
+        let end = (snapshot.latest?.start ?? Int64(Date().timeIntervalSince1970)) + meter.interval.seconds
+        let readings = try await deps.store.readings(meter: id, from: end - Int64(days) * 86_400, to: nil, limit: 100_000)
+        let anomalies = try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50)
+        let daily = try await RollupQuery.run(store: deps.store, filter: ReadingFilter(meter: id, from: end - 30 * 86_400), period: .day)
+        let outcomes = await deps.pipeline.report.perMeter[id.rawValue] ?? [:]
+        let path = "/meters/" + (id.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id.rawValue)
+
+        var byQuality: [Quality: Int] = [:]
+        for r in readings { byQuality[r.quality, default: 0] += 1 }
+        let total = readings.reduce(0.0) { $0 + $1.kwh }
+
+        var body = "<main data-subscribe=\"meter:\(Pages.esc(id.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id.rawValue))\">"
+        body += "<p class=\"dim\"><a href=\"/\">Fleet</a> / source \(Pages.esc(meter.source.rawValue))</p>"
+        body += "<h1 class=\"meter-id\">\(Pages.esc(id.rawValue))</h1>"
+        body += "<p class=\"dim\">\(meter.kind.rawValue) meter · \(meter.interval.minutes)-minute intervals · source \(Pages.esc(meter.source.rawValue))</p>"
+        body += "<div class=\"kpis\">"
+        body += FleetPage.kpi("Latest", Pages.kwh(snapshot.latest?.kwh), sub: "kWh")
+        body += FleetPage.kpi("Last \(days) days", String(format: "%.1f", total), sub: "kWh")
+        body += FleetPage.kpi("Measured", "\(byQuality[.actual] ?? 0)", sub: "of \(readings.count) readings")
+        body += FleetPage.kpi("Estimated", "\(byQuality[.estimated] ?? 0)", sub: "readings")
+        body += FleetPage.kpi("Anomalies", "<span id=\"open-anomalies\">\(anomalies.filter(\.open).count)</span>", sub: "open of \(anomalies.count)")
+        body += "</div>"
+        body += "<section class=\"panel\"><h2>Readings</h2><p class=\"tabs\">"
+        for d in [1, 2, 7, 30] { body += "<a href=\"\(path)?days=\(d)\" class=\"\(d == days ? "on" : "")\">\(d == 1 ? "1 day" : "\(d) days")</a>" }
+        body += "</p><div id=\"chart\" data-src=\"\(path)/chart?days=\(days)\">\(chart(readings, anomalies: anomalies))</div>"
+        body += "<p class=\"legend\"><span><i style=\"background:var(--series)\"></i>kWh per interval</span><span><i style=\"background:var(--estimated)\"></i>estimated</span><span><i style=\"background:var(--suspect);opacity:.4\"></i>anomaly</span></p></section>"
+        body += "<div class=\"grid2 section\"><section class=\"panel\"><h2>Daily totals, last 30 days</h2>"
+        body += SVGChart.bars(daily.map { ($0.period, $0.kwh, $0.readings > 0 ? Double($0.estimated) / Double($0.readings) : 0) })
+        body += "<h2 class=\"section\">Latest readings</h2><table class=\"readings\" data-meter=\"\(Pages.esc(id.rawValue))\"><thead><tr><th>Start (UTC)</th><th class=\"num\">kWh</th><th>Quality</th></tr></thead><tbody>"
+        for r in readings.suffix(24).reversed() {
+            body += "<tr data-start=\"\(ISO8601.format(r.start))\"><td>\(ISO8601.format(r.start).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: ":00Z", with: " UTC"))</td>"
+                + "<td class=\"num\">\(Pages.kwh(r.kwh))</td><td class=\"q-\(r.quality.name)\">\(r.quality.name)</td></tr>"
+        }
+        body += "</tbody></table></section><aside><section class=\"panel\"><h2>Anomalies</h2><ul class=\"anomalies\" id=\"anomalies\">"
+        if anomalies.isEmpty { body += "<li class=\"none dim\">None found.</li>" }
+        for a in anomalies { body += FleetPage.anomalyItem(a) }
+        body += "</ul></section><section class=\"panel section\"><h2>Quality flags</h2><table><tbody>"
+        for q in [Quality.actual, .estimated, .edited, .suspect] {
+            body += "<tr><td class=\"q-\(q.name)\">\(q.name)</td><td class=\"num\">\(byQuality[q] ?? 0)</td></tr>"
+        }
+        body += "</tbody></table><h2 class=\"section\">VEE outcomes since start</h2><table><tbody>"
+        if outcomes.isEmpty { body += "<tr><td class=\"dim\">none recorded since the server started</td></tr>" }
+        for (key, n) in outcomes.sorted(by: { $0.key < $1.key }) {
+            body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\">\(n)</td></tr>"
+        }
+        body += "</tbody></table></section></aside></div></main>"
+        return Pages.shell(title: id.rawValue, body: body)
+    }
+
+    /// The readings chart alone (the page redraws it from here when readings arrive).
+    static func chart(deps: ServerDependencies, meter id: MeterID, days: Int) async throws -> String {
+        let latest = try await deps.store.latest(meters: [id])[id]
+        let end = (latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
+        let readings = try await deps.store.readings(meter: id, from: end - Int64(days) * 86_400, to: nil, limit: 100_000)
+        return chart(readings, anomalies: try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50))
+    }
+
+    static func chart(_ readings: [Reading], anomalies: [Anomaly]) -> String {
+        SVGChart.line(readings.map { ($0.start, $0.kwh, $0.quality == .estimated) },
+                      bands: anomalies.map { .init(start: $0.start, end: $0.end, kind: $0.kind.rawValue, title: "\($0.kind.rawValue): \($0.detail)") })
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import MeterCore
+import NutCrackerEngine
+import Synchronization
+
+/// `/api/v1/stream`: a WebSocket for gateways and watchers.
+///
+/// A gateway sends `{"type":"readings","id":"…","readings":[…]}` and gets
+/// `{"type":"ack","id":"…",…}` once those readings are committed (the same counts and rejected rows
+/// as the HTTP answer). A watcher sends `{"type":"subscribe","meter":"…"}`, `"source"` or
+/// `"fleet":true` and receives `readings`, `outcomes` and `anomaly` messages as they happen.
+struct StreamRoutes {
+    let deps: ServerDependencies
+    let clients = Counter()
+
+    func add(to router: Router<AppContext>) {
+        let clients = self.clients
+        deps.metrics.gauge("nutcracker_websocket_clients", help: "Connected WebSocket clients.") { Double(clients.value) }
+        router.ws("/api/v1/stream") { _, context in
+            // Credentials are checked before the upgrade: a stream without them is refused with 401.
+            guard context.identity != nil else {
+                throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "credentials required")
+            }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, wsContext in
+            clients.add(1)
+            defer { clients.add(-1) }
+            try await serve(inbound: inbound, outbound: outbound, context: wsContext.requestContext)
+        }
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: AppContext) async throws {
+        let subscriptions = SubscriptionBox()
+        let (outgoing, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let events = await deps.pipeline.events()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // One writer, so frames never interleave.
+            group.addTask {
+                for await text in outgoing { try await outbound.write(.text(text)) }
+            }
+            group.addTask {
+                for await event in events {
+                    for text in subscriptions.state.withLock({ $0.messages(for: event) }) { send.yield(text) }
+                }
+            }
+            for try await message in inbound.messages(maxSize: deps.limits.maxBodyBytes) {
+                guard case .text(let text) = message else {
+                    send.yield(Self.encode(StreamError(message: "send JSON text messages")))
+                    continue
+                }
+                send.yield(await handle(text, context: context, subscriptions: subscriptions))
+            }
+            send.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Answers one client message.
+    private func handle(_ text: String, context: AppContext, subscriptions: SubscriptionBox) async -> String {
+        guard let data = text.data(using: .utf8),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let type = object["type"] as? String else {
+            return Self.encode(StreamError(message: "expected a JSON object with a \"type\""))
+        }
+        let id = object["id"].map { "\($0)" }
+        do {
+            switch type {
+            case "subscribe", "unsubscribe":
+                try context.require(.viewer)
+                let on = type == "subscribe"
+                var topic = ""
+                if let m = object["meter"] as? String {
+                    guard let meter = MeterID(m) else { throw HTTPError(.badRequest, message: "not a meter id: \(m.prefix(60))") }
+                    subscriptions.state.withLock { if on { $0.meters.insert(meter) } else { $0.meters.remove(meter) } }
+                    topic = "meter \(m)"
+                } else if let s = object["source"] as? String {
+                    guard let source = SourceID(s) else { throw HTTPError(.badRequest, message: "not a source id: \(s.prefix(60))") }
+                    subscriptions.state.withLock { if on { $0.sources.insert(source) } else { $0.sources.remove(source) } }
+                    topic = "source \(s)"
+                } else if object["fleet"] as? Bool == true {
+                    subscriptions.state.withLock { $0.fleet = on }
+                    topic = "fleet"
+                } else {
+                    throw HTTPError(.badRequest, message: "name a \"meter\", a \"source\" or \"fleet\": true")
+                }
+                return Self.encode(Subscribed(type: on ? "subscribed" : "unsubscribed", id: id, topic: topic))
+            case "readings":
+                guard let readings = object["readings"] else { throw HTTPError(.badRequest, message: "\"readings\" is missing") }
+                let body = try JSONSerialization.data(withJSONObject: readings)
+                var query: [String: String] = [:]
+                for key in ["source", "timezone", "interval"] { if let v = object[key] { query[key] = "\(v)" } }
+                let answer = try await IngestRoutes.ingest(body, mediaType: "application/json", query: { query[$0] }, context: context,
+                                                           deps: deps, origin: "websocket")
+                return Self.encode(Ack(id: id, answer: answer))
+            default:
+                throw HTTPError(.badRequest, message: "unknown type \(type.prefix(40)); use subscribe, unsubscribe or readings")
+            }
+        } catch let e as HTTPError {
+            return Self.encode(StreamError(id: id, status: e.status.code, message: e.body ?? "\(e.status)"))
+        } catch {
+            return Self.encode(StreamError(id: id, status: 500, message: "\(error)"))
+        }
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// What one connection watches, and the messages an event makes for it.
+struct Subscriptions {
+    var meters: Set<MeterID> = []
+    var sources: Set<SourceID> = []
+    var fleet = false
+
+    var isEmpty: Bool { meters.isEmpty && sources.isEmpty && !fleet }
+
+    func wants(meter: MeterID?, source: SourceID?) -> Bool {
+        if fleet { return true }
+        if let meter, meters.contains(meter) { return true }
+        if let source, sources.contains(source) { return true }
+        return false
+    }
+
+    func messages(for event: PipelineEvent) -> [String] {
+        guard !isEmpty else { return [] }
+        switch event {
+        case .stored(let b):
+            let readings = b.readings.filter { wants(meter: $0.meter, source: $0.source) }
+            var out: [String] = []
+            if !readings.isEmpty {
+                out.append(StreamRoutes.encode(StreamReadings(batch: b.summary.batch, readings: readings.map(LiveReadingDTO.init))))
+            }
+            let rejected = b.summary.rejected.filter { wants(meter: $0.meter, source: nil) || fleet }
+            if !readings.isEmpty || !rejected.isEmpty {
+                out.append(StreamRoutes.encode(StreamOutcomes(batch: b.summary.batch, origin: b.summary.origin, outcomes: b.summary.report.totals,
+                                                              quarantined: rejected.prefix(100).map { QuarantineDTO($0) })))
+            }
+            return out
+        case .anomaly(let a):
+            guard wants(meter: a.meter, source: a.source) else { return [] }
+            return [StreamRoutes.encode(StreamAnomaly(anomaly: AnomalyDTO(a)))]
+        }
+    }
+}
+
+struct LiveReadingDTO: Codable {
+    var meter_id: String
+    var source: String
+    var start: String
+    var minutes: Int
+    var kwh: Double
+    var quality: String
+
+    init(_ r: LiveReading) {
+        meter_id = r.meter.rawValue
+        source = r.source.rawValue
+        start = ISO8601.format(r.start)
+        minutes = r.minutes
+        kwh = r.kwh
+        quality = r.quality.name
+    }
+}
+
+struct StreamReadings: Codable {
+    var type = "readings"
+    var batch: Int64
+    var readings: [LiveReadingDTO]
+}
+
+struct StreamOutcomes: Codable {
+    var type = "outcomes"
+    var batch: Int64
+    var origin: String
+    var outcomes: [String: Int]
+    var quarantined: [QuarantineDTO]
+}
+
+struct StreamAnomaly: Codable {
+    var type = "anomaly"
+    var anomaly: AnomalyDTO
+}
+
+struct Subscribed: Codable {
+    var type: String
+    var id: String?
+    var topic: String
+}
+
+struct Ack: Codable {
+    var type = "ack"
+    var id: String?
+    var answer: IngestAnswer
+}
+
+struct StreamError: Codable {
+    var type = "error"
+    var id: String?
+    var status = 400
+    var message: String
+}
+
+/// One connection's subscriptions, shared by its reader and its event pump.
+final class SubscriptionBox: Sendable {
+    let state = Mutex(Subscriptions())
+}
+
+/// A count any thread may change (connected clients).
+final class Counter: Sendable {
+    private let v = Mutex(0)
+    var value: Int { v.withLock { $0 } }
+    func add(_ n: Int) { v.withLock { $0 += n } }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MeterCore
+import MeterStore
+import NutCrackerEngine
+import NutCrackerServer
+import TestSupport
+import Testing
+
+/// `POST /api/v1/readings`: JSON, NDJSON and CSV bodies, per-outcome counts, rejected rows by
+/// index, durability before the answer, limits, back-pressure and group commit.
+@Suite struct IngestRoutesTests {
+    let dir = TemporaryDirectory()
+
+    struct Answer: Decodable {
+        var batch: Int64; var received: Int; var stored: Int; var inserted: Int; var estimated: Int; var quarantined: Int
+        var outcomes: [String: Int]; var rejected: [Rejected]
+    }
+    struct Rejected: Decodable { var index: Int; var field: String?; var reason: String; var detail: String }
+
+    static func post(_ client: some TestClientProtocol, _ body: String, type: String, token: String, query: String = "") async throws -> (HTTPResponse.Status, String, HTTPFields) {
+        var headers = TestServer.bearer(token)
+        headers[.contentType] = type
+        return try await client.execute(uri: "/api/v1/readings" + query, method: .post, headers: headers, body: ByteBuffer(string: body)) {
+            ($0.status, String(buffer: $0.body), $0.headers)
+        }
+    }
+
+    @Test func jsonArrayGoodRowsKeptBadRowsNamedByIndexAndDurableBeforeTheAnswer() async throws {
+        let server = try await TestServer.make(dir)
+        let app = Application(router: buildRouter(server.deps))
+        let body = """
+            [{"meter_id":"GW-1","start":"2026-11-29T00:00:00Z","kwh":0.5},
+             {"meter_id":"GW-1","start":"2026-11-29T00:30:00Z","kwh":-3},
+             {"meter_id":"GW-1","start":"2026-11-29T01:00:00Z","kwh":0.7},
+             {"meter_id":"GW-1","start":"not a time","kwh":0.7},
+             {"meter_id":"GW-2","start":"2026-11-29T00:00:00Z","kwh":"abc"}]
+            """
+        try await app.test(.router) { client in
+            let (status, text, _) = try await Self.post(client, body, type: "application/json", token: server.operatorToken, query: "?source=GW")
+            #expect(status == .ok)
+            let a = try JSONDecoder().decode(Answer.self, from: Data(text.utf8))
+            #expect(a.received == 5)
+            // Two measured readings and the slot between them, whose value was refused, estimated.
+            #expect(a.inserted == 3 && a.estimated == 1)
+            #expect(a.quarantined == 3)
+            #expect(a.rejected.map(\.index).sorted() == [1, 3, 4])
+            #expect(a.rejected.first { $0.index == 1 }?.reason == "negative")
+            #expect(a.rejected.first { $0.index == 3 }?.field == "timestamp" || a.rejected.first { $0.index == 3 }?.field == "start")
+            #expect(a.outcomes.values.reduce(0, +) > 0)
+        }
+        // Acknowledged means committed: a new connection to the file sees the readings.
+        let reopened = try SQLiteStore(path: server.path)
+        let rows = try await reopened.readings(meter: MeterID("GW-1")!, from: nil, to: nil, limit: nil)
+        #expect(rows.map(\.kwh).contains(0.5) && rows.map(\.kwh).contains(0.7))
+        #expect(try await reopened.meters().first { $0.meter.id.rawValue == "GW-1" }?.meter.source.rawValue == "GW")
+        #expect(try await reopened.quarantine(limit: 10).contains { $0.reason == "negative" && $0.origin == "http" })
+    }
+
+    @Test func ndjsonAndCSVBodies() async throws {
+        let server = try await TestServer.make(dir)
+        let app = Application(router: buildRouter(server.deps))
+        try await app.test(.router) { client in
+            let nd = "{\"meter_id\":\"N-1\",\"start\":\"2026-11-29T00:00:00Z\",\"kwh\":1.25}\nnot json\n{\"meter_id\":\"N-1\",\"start\":\"2026-11-29T00:30:00Z\",\"kwh\":1.5}\n"
+            let (s1, t1, _) = try await Self.post(client, nd, type: "application/x-ndjson", token: server.operatorToken)
+            let a1 = try JSONDecoder().decode(Answer.self, from: Data(t1.utf8))
+            #expect(s1 == .ok && a1.inserted == 2 && a1.rejected.map(\.index) == [1] && a1.rejected[0].reason == "invalid_json")
+            let csv = "meter_id,timestamp,kwh\nC-1,2026-11-29T00:00:00Z,0.25\nC-1,2026-11-29T00:30:00Z,\nC-1,2026-11-29T01:00:00Z,0.5\n"
+            let (s2, t2, _) = try await Self.post(client, csv, type: "text/csv", token: server.operatorToken)
+            let a2 = try JSONDecoder().decode(Answer.self, from: Data(t2.utf8))
+            #expect(s2 == .ok && a2.received == 3)
+            #expect(a2.rejected.map(\.index) == [1])
+            let (s3, t3, _) = try await Self.post(client, "<xml/>", type: "application/xml", token: server.operatorToken)
+            #expect(s3 == .unsupportedMediaType && t3.contains("ndjson"))
+            let (s4, t4, _) = try await Self.post(client, "[{\"meter_id\":", type: "application/json", token: server.operatorToken)
+            #expect(s4 == .badRequest && t4.contains("JSON"))
+        }
+    }
+
+    @Test func limitsAnswer413() async throws {
+        let server = try await TestServer.make(dir, limits: IngestLimits(maxBodyBytes: 2_000, maxRows: 3))
+        let app = Application(router: buildRouter(server.deps))
+        try await app.test(.router) { client in
+            let big = "meter_id,timestamp,kwh\n" + (0..<200).map { "L-1,2026-11-29T00:00:00Z,\($0)" }.joined(separator: "\n")
+            let (s1, t1, _) = try await Self.post(client, big, type: "text/csv", token: server.operatorToken)
+            #expect(s1 == .contentTooLarge && t1.contains("2000 bytes"))
+            let four = "meter_id,timestamp,kwh\n" + (0..<4).map { "L-1,2026-11-29T0\($0):00:00Z,1" }.joined(separator: "\n")
+            let (s2, t2, _) = try await Self.post(client, four, type: "text/csv", token: server.operatorToken)
+            #expect(s2 == .contentTooLarge && t2.contains("4 rows") && t2.contains("3 per request"))
+        }
+    }
+
+    @Test func concurrentRequestsShareOneCommitAndASaturatedQueueAnswers503WithRetryAfter() async throws {
+        let gate = Gate()
+        let server = try await TestServer.make(dir, store: { gate.wrap($0) }, maxPendingRows: 25)
+        let store = try #require(gate.store)
+        let app = Application(router: buildRouter(server.deps))
+        let before = try await server.store.counts().readings
+        try await app.test(.router) { client in
+            store.close()
+            func body(_ i: Int) -> String { "meter_id,timestamp,kwh\nQ-\(i),2026-11-29T00:00:00Z,1\nQ-\(i),2026-11-29T00:30:00Z,2\n" }
+            // The first request holds the writer; the next ones wait in the queue and commit together.
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
+                for i in 0..<30 {
+                    group.addTask {
+                        let (s, _, h) = try await Self.post(client, body(i), type: "text/csv", token: server.operatorToken)
+                        return (s, h[.retryAfter])
+                    }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                store.open()
+                var out: [(HTTPResponse.Status, String?)] = []
+                for try await r in group { out.append(r) }
+                return out
+            }
+            let ok = statuses.filter { $0.0 == .ok }.count
+            let refused = statuses.filter { $0.0 == .serviceUnavailable }
+            #expect(ok + refused.count == 30)
+            #expect(!refused.isEmpty && refused.allSatisfy { $0.1 == "1" })
+            #expect(ok >= 12)
+            // Far fewer commits than acknowledged requests.
+            #expect(store.groups.count < ok && store.groups.max() ?? 0 > 1)
+            let readings = try await server.store.counts().readings
+            #expect(readings == before + ok * 2) // every acknowledged request, nothing of a refused one
+        }
+    }
+}
+
+/// Builds a gated store and remembers it.
+final class Gate: @unchecked Sendable {
+    var store: GatedStore?
+    func wrap(_ s: SQLiteStore) -> any ReadingStore {
+        let g = GatedStore(s)
+        store = g
+        return g
+    }
+}
