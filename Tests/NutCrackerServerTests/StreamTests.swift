@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import MeterCore
+import NutCrackerEngine
+import NutCrackerServer
+import TestSupport
+import Testing
+
+/// `/api/v1/stream` on a real socket: a gateway's readings are acknowledged once committed and
+/// reach a subscriber of their meter; `/metrics` counts all of it.
+@Suite struct StreamTests {
+    let dir = TemporaryDirectory()
+
+    @Test func gatewayAckAndSubscriberSeesTheReadingAndMetricsCountIt() async throws {
+        let server = try await TestServer.make(dir)
+        let app = Application(router: buildRouter(server.deps), server: .http1WebSocketUpgrade(webSocketRouter: buildRouter(server.deps)),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let logger = Logger(label: "test.ws")
+        try await app.test(.live) { client in
+            let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
+            let (seen, seenSink) = AsyncStream<String>.makeStream()
+            let (ready, readySink) = AsyncStream<Void>.makeStream()
+            let subscriber = Task {
+                try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: [.authorization: "Bearer \(server.viewer)"]),
+                                                  logger: logger) { inbound, outbound, _ in
+                    try await outbound.write(.text("{\"type\":\"subscribe\",\"meter\":\"WS-1\"}"))
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        if text.contains("\"subscribed\"") { readySink.yield() }
+                        seenSink.yield(text)
+                        if text.contains("\"readings\"") { break }
+                    }
+                }
+            }
+            var readyIterator = ready.makeAsyncIterator()
+            _ = await readyIterator.next()
+
+            let ack = try await withThrowingTaskGroup(of: String.self) { group in
+                group.addTask {
+                    let (answers, answer) = AsyncStream<String>.makeStream()
+                    try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: [.authorization: "Bearer \(server.deviceA)"]),
+                                                      logger: logger) { inbound, outbound, _ in
+                        try await outbound.write(.text("""
+                            {"type":"readings","id":"m1","readings":[{"meter_id":"WS-1","start":"2026-11-29T10:00:00Z","kwh":0.875},
+                             {"meter_id":"WS-1","start":"2026-11-29T10:30:00Z","kwh":-1}]}
+                            """))
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            if case .text(let text) = message { answer.yield(text); break }
+                        }
+                    }
+                    answer.finish()
+                    var it = answers.makeAsyncIterator()
+                    return await it.next() ?? ""
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw CancellationError()
+                }
+                let first = try await group.next() ?? ""
+                group.cancelAll()
+                return first
+            }
+            struct Ack: Decodable { var type: String; var id: String; var answer: A }
+            struct A: Decodable { var stored: Int; var quarantined: Int; var rejected: [R] }
+            struct R: Decodable { var index: Int; var reason: String }
+            let a = try JSONDecoder().decode(Ack.self, from: Data(ack.utf8))
+            #expect(a.type == "ack" && a.id == "m1" && a.answer.stored == 1 && a.answer.rejected.map(\.index) == [1])
+
+            var messages: [String] = []
+            for await m in seen {
+                messages.append(m)
+                if m.contains("\"readings\"") { break }
+            }
+            let live = try #require(messages.last)
+            #expect(live.contains("\"meter_id\":\"WS-1\"") && live.contains("0.875") && live.contains("\"source\":\"A\""))
+            _ = try await subscriber.value
+
+            // Without credentials there is no stream.
+            await #expect(throws: (any Error).self) {
+                try await WebSocketClient.connect(url: url, logger: logger) { _, _, _ in }
+            }
+
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains("nutcracker_readings_total{outcome=\"stored\",source=\"A\"} 1"))
+            #expect(metrics.contains("nutcracker_readings_total{outcome=\"quarantined\",source=\"A\"} 1"))
+            #expect(metrics.contains("nutcracker_vee_outcomes_total{outcome=\"quarantined\",rule=\"negative\"}") || metrics.contains("rule=\"negative\""))
+            #expect(metrics.contains("nutcracker_commit_seconds_bucket{le=\"0.005\"}"))
+            #expect(metrics.contains("nutcracker_ingest_queue_rows 0"))
+            #expect(metrics.contains("# TYPE nutcracker_websocket_clients gauge"))
+            #expect(metrics.contains("nutcracker_http_requests_total{method=\"GET\",route=\"/api/v1/stream\",status=\"401\"}"))
+        }
+    }
+}
