@@ -15,7 +15,7 @@ enum SVGChart {
     /// anomaly spans shaded.
     static func line(_ points: [(t: Int64, v: Double, estimated: Bool)], bands: [Band] = [], width: Double = 900, height: Double = 260,
                      unit: String = "kWh") -> String {
-        let left = 52.0, right = 12.0, top = 12.0, bottom = 28.0
+        let left = 52.0, right = 12.0, top = 24.0, bottom = 28.0
         let w = width - left - right, h = height - top - bottom
         guard let first = points.first, let last = points.last else {
             return "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\"><text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" class=\"empty\" text-anchor=\"middle\">no readings in this range</text></svg>"
@@ -36,7 +36,7 @@ enum SVGChart {
         }
         s += "<text class=\"axis\" x=\"\(f(left))\" y=\"\(f(height - 8))\">\(label(first.t))</text>"
         s += "<text class=\"axis\" x=\"\(f(left + w))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(label(last.t))</text>"
-        s += "<text class=\"axis unit\" x=\"4\" y=\"\(f(top + 4))\">\(esc(unit))</text>"
+        s += "<text class=\"axis unit\" x=\"\(f(left - 6))\" y=\"12\" text-anchor=\"end\">\(esc(unit))</text>"
         let path = points.map { "\(f(x($0.t))),\(f(y($0.v)))" }.joined(separator: " ")
         s += "<polyline class=\"series\" points=\"\(path)\"/>"
         for p in points where p.estimated {

@@ -1,0 +1,99 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TestSupport
+import Testing
+
+/// The README's first command, `nutcracker demo`, seen through headless Chromium: both pages load
+/// without console errors, the fleet page shows every simulated meter, and a reading posted to the
+/// API appears on its meter's page without a reload. Screenshots go to `.build/test-output/`.
+@Suite(.serialized) struct DashboardBrowserTests {
+    let dir = TemporaryDirectory()
+
+    @Test func demoInABrowser() async throws {
+        guard Chromium.executable != nil || SharedData.isCI else {
+            print("skipped: chromium is not installed (scripts/test installs it; apt-get install chromium)")
+            return
+        }
+        let binary = try #require(BuiltProducts.nutcracker, "build the nutcracker product first (scripts/test does)")
+        let port = Int.random(in: 20_000..<40_000)
+        let demo = Process()
+        demo.executableURL = URL(fileURLWithPath: binary)
+        // A slow fleet, so the only new reading on the page is the one the test posts.
+        demo.arguments = ["demo", "--store", dir.path("demo.sqlite"), "--port", "\(port)", "--speedup", "1", "--history-days", "1"]
+        let out = Pipe()
+        demo.standardOutput = out
+        demo.standardError = FileHandle.nullDevice
+        try demo.run()
+        defer { demo.terminate(); demo.waitUntilExit() }
+        var printed = ""
+        while !printed.contains("admin token") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let token = try #require(printed.components(separatedBy: "Bearer ...): ").last?.split(separator: "\n").first.map(String.init))
+        let base = "http://127.0.0.1:\(port)"
+        func get(_ path: String) async throws -> Data {
+            var request = URLRequest(url: URL(string: base + path)!)
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            return try await URLSession.shared.data(for: request).0
+        }
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? await get("/health")) != nil
+            if !up { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(up)
+        struct Meters: Decodable { var meters: [M] }
+        struct M: Decodable { var meter_id: String; var latest: L?; var minutes: Int; var kind: String }
+        struct L: Decodable { var start: String }
+        let meters = try JSONDecoder().decode(Meters.self, from: try await get("/api/v1/meters")).meters
+        #expect(meters.count == 30)
+
+        let output = SharedData.projectRoot.appendingPathComponent(".build/test-output").path
+        let browser = try await Chromium(profile: dir.path("chromium"))
+        defer { browser.close() }
+
+        // Sign in with the printed link; the fleet page lists every meter.
+        try await browser.navigate("\(base)/login?token=\(token)")
+        #expect(try await browser.evaluate("location.pathname") as? String == "/")
+        let shown = try await browser.evaluate("[...document.querySelectorAll('.meter[data-meter]')].map(e => e.dataset.meter)") as? [String] ?? []
+        #expect(Set(shown) == Set(meters.map(\.meter_id)))
+        try await browser.waitUntil(seconds: 5, "the live connection") {
+            try await browser.evaluate("document.getElementById('live').className") as? String == "live on"
+        }
+        try await browser.screenshot(to: output + "/dashboard-fleet.png")
+
+        // A meter's page; a reading posted through the API shows up on it without a reload.
+        let meter = try #require(meters.first { $0.kind == "interval" && $0.latest != nil })
+        try await browser.navigate("\(base)/meters/\(meter.meter_id)")
+        #expect(try await browser.evaluate("document.querySelector('h1.meter-id').textContent") as? String == meter.meter_id)
+        #expect(try await browser.evaluate("document.querySelectorAll('#chart svg polyline.series').length") as? Int == 1)
+        try await browser.waitUntil(seconds: 5, "the live connection") {
+            try await browser.evaluate("document.getElementById('live').className") as? String == "live on"
+        }
+        try await browser.evaluate("window.__sameDocument = true")
+        let latest = try #require(meter.latest?.start)
+        let next = ISO8601DateFormatter().string(from: (ISO8601DateFormatter().date(from: latest) ?? Date()).addingTimeInterval(Double(meter.minutes * 60)))
+        var post = URLRequest(url: URL(string: base + "/api/v1/readings")!)
+        post.httpMethod = "POST"
+        post.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        post.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        post.httpBody = Data("[{\"meter_id\":\"\(meter.meter_id)\",\"start\":\"\(next)\",\"kwh\":7.777}]".utf8)
+        let (answer, response) = try await URLSession.shared.data(for: post)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: answer, as: UTF8.self))")
+        try await browser.waitUntil(seconds: 5, "the posted reading on the page") {
+            try await browser.evaluate("(document.querySelector('table.readings tr[data-start=\"\(next)\"]') || {}).textContent || ''") as? String ?? ""
+                != "" 
+        }
+        let row = try await browser.evaluate("document.querySelector('table.readings tr[data-start=\"\(next)\"]').textContent") as? String ?? ""
+        #expect(row.contains("7.777"))
+        #expect(try await browser.evaluate("window.__sameDocument === true") as? Bool == true)
+        try await Task.sleep(for: .seconds(1)) // the chart redraws with the new point
+        try await browser.screenshot(to: output + "/dashboard-meter.png")
+        #expect(browser.consoleErrors.isEmpty, "\(browser.consoleErrors)")
+        #expect(FileManager.default.fileExists(atPath: output + "/dashboard-meter.png"))
+    }
+}
