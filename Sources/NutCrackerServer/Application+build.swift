@@ -25,5 +25,7 @@ public func buildRouter(_ deps: ServerDependencies) -> Router<AppContext> {
     QueryRoutes(deps: deps).add(to: router)
     StreamRoutes(deps: deps).add(to: router)
     DashboardRoutes(deps: deps).add(to: router)
+    OpenAPIRoutes().add(to: router)
+    GraphQLRoutes(deps: deps).add(to: router)
     return router
 }
