@@ -54,7 +54,9 @@ public actor Pipeline {
     /// Feeds a stored batch's measured interval readings to the detectors, in time order, and the
     /// raw reads of register meters (before VEE took their differences) to the register detector.
     private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
-        guard var set = detectors, batch.count > 0 || input.count > 0 else { return }
+        guard detectors != nil, batch.count > 0 || input.count > 0, var set = detectors else { return }
+        // Own the set while it runs, so its per-meter state is mutated in place, never copied.
+        detectors = nil
         var reports: [Anomaly] = []
         let registerRows = (0..<input.count).filter { input.status[$0] == .number && kinds[input.meters[Int(input.meterIndex[$0])]] == .register }
             .sorted { input.start[$0] < input.start[$1] }
