@@ -181,10 +181,10 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Looks up a meter's row id, creating the meter with the batch's defaults when it is new.
-    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, cache: RowIDCache) throws -> Int64 {
-        if info.sources[id] == nil, info.kinds[id] == nil, let known = cache[id.rawValue] { return known }
+    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, ids: inout TransactionRowIDs) throws -> Int64 {
+        if info.sources[id] == nil, info.kinds[id] == nil, let known = ids[id.rawValue] { return known }
         if let row = try Int64.fetchOne(db, sql: "SELECT id FROM meters WHERE name = ?", arguments: [id.rawValue]) {
-            cache[id.rawValue] = row
+            ids.found[id.rawValue] = row
             if let s = info.sources[id] {
                 try db.execute(sql: "UPDATE meters SET source = ? WHERE id = ? AND source <> ?", arguments: [s.rawValue, row, s.rawValue])
             }
@@ -198,17 +198,22 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary {
-        try await pool.write { [rowIDs] db in try Self.write(db, batch, quarantine: quarantine, info: info, cache: rowIDs) }
+        try await write(group: [BatchWrite(batch: batch, quarantine: quarantine, info: info)])[0]
     }
 
     public func write(group: [BatchWrite]) async throws -> [WriteSummary] {
         guard !group.isEmpty else { return [] }
-        return try await pool.write { [rowIDs] db in
-            try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, cache: rowIDs) }
+        let (summaries, found) = try await pool.write { [rowIDs] db in
+            var ids = TransactionRowIDs(cache: rowIDs)
+            let summaries = try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, ids: &ids) }
+            return (summaries, ids.found)
         }
+        // Only ids of committed meters are remembered: a rolled-back insert must not be reused.
+        rowIDs.merge(found)
+        return summaries
     }
 
-    static func write(_ db: Database, _ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo, cache: RowIDCache) throws -> WriteSummary {
+    static func write(_ db: Database, _ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo, ids: inout TransactionRowIDs) throws -> WriteSummary {
         try db.execute(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)",
                        arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
         var summary = WriteSummary(batch: db.lastInsertedRowID)
@@ -225,7 +230,7 @@ public final class SQLiteStore: ReadingStore {
         for i in 0..<batch.count {
             let m = Int(batch.meterIndex[i])
             if !seen[m] {
-                rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, cache: cache)
+                rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, ids: &ids)
                 seen[m] = true
             }
             let rule = batch.ruleName(at: i)
@@ -363,11 +368,20 @@ public final class SQLiteStore: ReadingStore {
     }
 }
 
-/// Meter row ids by name, shared by every write.
+/// Meter row ids by name, of meters known to be committed; shared by every write.
 final class RowIDCache: Sendable {
     private let map = Mutex<[String: Int64]>([:])
-    subscript(name: String) -> Int64? {
-        get { map.withLock { $0[name] } }
-        set { map.withLock { $0[name] = newValue } }
+    subscript(name: String) -> Int64? { map.withLock { $0[name] } }
+    func merge(_ ids: [String: Int64]) {
+        guard !ids.isEmpty else { return }
+        map.withLock { $0.merge(ids) { _, new in new } }
     }
+}
+
+/// The row ids one transaction uses: the committed ones from the cache, and those it looked up,
+/// which join the cache only once the transaction commits.
+struct TransactionRowIDs {
+    let cache: RowIDCache
+    var found: [String: Int64] = [:]
+    subscript(name: String) -> Int64? { found[name] ?? cache[name] }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The front door for live ingest: requests wait here and are written in groups, one transaction
 /// per group (group commit), so many small concurrent requests cost one commit, not one each.
@@ -16,7 +15,7 @@ public actor IngestQueue {
     private var pendingRows = 0
     private var draining = false
     /// Rows waiting, readable from any thread (the queue-depth gauge).
-    private let depth = Depth()
+    private let depth = SharedCount()
 
     public init(pipeline: Pipeline, maxPendingRows: Int = 500_000, maxGroupRows: Int = 50_000, metrics: MetricsRegistry? = nil) {
         self.pipeline = pipeline
@@ -86,11 +85,4 @@ public enum IngestQueueError: Error, CustomStringConvertible {
         case .saturated(let s): "ingest is saturated: too many readings are waiting to be committed; retry after \(s) s"
         }
     }
-}
-
-/// An integer any thread may read.
-final class Depth: Sendable {
-    private let v = Mutex(0)
-    var value: Int { v.withLock { $0 } }
-    func set(_ n: Int) { v.withLock { $0 = n } }
 }

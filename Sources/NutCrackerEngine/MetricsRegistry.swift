@@ -14,6 +14,15 @@ public final class MetricsRegistry: Sendable {
         var buckets: [Double] = []
         /// Per label set: bucket counts (cumulative on output), sum, count.
         var histograms: [[String]: (counts: [UInt64], sum: Double, count: UInt64)] = [:]
+
+        /// Counts one observation in place (the family is never copied out of the registry).
+        mutating func observe(_ key: [String], _ value: Double) {
+            let bucket = buckets.firstIndex { value <= $0 }
+            let empty = (counts: [UInt64](repeating: 0, count: buckets.count), sum: 0.0, count: UInt64(0))
+            histograms[key, default: empty].sum += value
+            histograms[key, default: empty].count += 1
+            if let bucket { histograms[key, default: empty].counts[bucket] += 1 }
+        }
     }
 
     private let families = Mutex<[String: Family]>([:])
@@ -35,13 +44,7 @@ public final class MetricsRegistry: Sendable {
         let names = labels.keys.sorted()
         let key = names.map { labels[$0] ?? "" }
         families.withLock { f in
-            var family = f[name] ?? Family(help: help, type: "histogram", labelNames: names, buckets: buckets)
-            var h = family.histograms[key] ?? (counts: [UInt64](repeating: 0, count: family.buckets.count), sum: 0, count: 0)
-            if let i = family.buckets.firstIndex(where: { value <= $0 }) { h.counts[i] += 1 }
-            h.sum += value
-            h.count += 1
-            family.histograms[key] = h
-            f[name] = family
+            f[name, default: Family(help: help, type: "histogram", labelNames: names, buckets: buckets)].observe(key, value)
         }
     }
 

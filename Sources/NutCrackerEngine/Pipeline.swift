@@ -21,7 +21,6 @@ public actor Pipeline {
     public private(set) var readingsStored = 0
     private let logger: Logger
     private var detectors: DetectorSet?
-    private var subscribers: [Int: AsyncStream<Anomaly>.Continuation] = [:]
     private var nextSubscriber = 0
     private var eventSubscribers: [Int: AsyncStream<PipelineEvent>.Continuation] = [:]
     private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
@@ -39,22 +38,10 @@ public actor Pipeline {
         self.logger = logger
     }
 
-    /// Anomaly reports as they happen (each event when it opens, changes and closes).
-    public func anomalies() -> AsyncStream<Anomaly> {
-        let (stream, continuation) = AsyncStream<Anomaly>.makeStream(bufferingPolicy: .bufferingNewest(1024))
-        let id = nextSubscriber
-        nextSubscriber += 1
-        subscribers[id] = continuation
-        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
-        return stream
-    }
-
-    private func unsubscribe(_ id: Int) { subscribers[id] = nil }
-
     /// Feeds a stored batch's measured interval readings to the detectors, in time order, and the
     /// raw reads of register meters (before VEE took their differences) to the register detector.
     private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
-        guard detectors != nil, batch.count > 0 || input.count > 0, var set = detectors else { return }
+        guard batch.count > 0 || input.count > 0, var set = detectors else { return }
         // Own the set while it runs, so its per-meter state is mutated in place, never copied.
         detectors = nil
         var reports: [Anomaly] = []
@@ -78,10 +65,7 @@ public actor Pipeline {
         guard !reports.isEmpty else { return }
         try await store.write(anomalies: reports)
         anomalyReports += reports.count
-        for r in reports {
-            for c in subscribers.values { c.yield(r) }
-            for c in eventSubscribers.values { c.yield(.anomaly(r)) }
-        }
+        for r in reports { for c in eventSubscribers.values { c.yield(.anomaly(r)) } }
     }
 
     /// Registers meters so the pipeline knows their kinds.
@@ -108,23 +92,19 @@ public actor Pipeline {
                 for (id, r) in try await store.latest(meters: missing) { anchors[id] = SeriesAnchor(start: r.start, value: r.kwh) }
             }
         }
-        let saved = (anchors, registerAnchors)
-        let prepared = prepare(IngestRequest(batch: batch, problems: problems, info: info, layout: layout), rules: override, rawText: rawText)
-        let written: WriteSummary
-        do {
-            written = try await store.write(prepared.write.batch, quarantine: prepared.write.quarantine, info: info)
-        } catch {
-            (anchors, registerAnchors) = saved
-            throw error
-        }
-        return try await finish(prepared, written)
+        let request = IngestRequest(batch: batch, problems: problems, info: info, layout: layout)
+        return try await commit([request], rules: override, rawText: rawText)[0]
     }
 
     /// Runs VEE on each request in turn and stores them all in one transaction (group commit): when
     /// it returns, every request's readings are durable; when it throws, none is stored.
     public func ingest(group: [IngestRequest]) async throws -> [IngestSummary] {
+        try await commit(group, rules: nil, rawText: { _ in [:] })
+    }
+
+    private func commit(_ group: [IngestRequest], rules override: RuleSet?, rawText: ([Int]) -> [Int: String]) async throws -> [IngestSummary] {
         let saved = (anchors, registerAnchors)
-        let prepared = group.map { prepare($0, rules: nil, rawText: { _ in [:] }) }
+        let prepared = group.map { prepare($0, rules: override, rawText: rawText) }
         let written: [WriteSummary]
         do {
             written = try await store.write(group: prepared.map(\.write))
@@ -143,7 +123,6 @@ public actor Pipeline {
         var write: BatchWrite
         var input: ReadingBatch
         var report: QualityReport
-        var problems: Int
         var layout: String
     }
 
@@ -175,7 +154,7 @@ public actor Pipeline {
         }
         updateAnchors(batch, cleansed.batch)
         return Prepared(write: BatchWrite(batch: cleansed.batch, quarantine: quarantine, info: info), input: batch, report: report,
-                        problems: request.problems.count, layout: request.layout)
+                        layout: request.layout)
     }
 
     /// After the write: detectors, the running report, subscribers, and the summary.
@@ -233,9 +212,6 @@ public actor Pipeline {
     private func publish(_ batch: StoredBatch) {
         for c in eventSubscribers.values { c.yield(.stored(batch)) }
     }
-
-    /// The source a meter belongs to, as far as the pipeline knows.
-    public func source(of meter: MeterID) -> SourceID? { sources[meter] }
 
     private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) {
         for i in 0..<clean.count {

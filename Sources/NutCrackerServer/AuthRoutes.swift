@@ -28,7 +28,7 @@ struct AuthRoutes {
                 throw HTTPError(.unauthorized, message: "wrong user name or password")
             }
             let (token, expires) = try await deps.accounts.issueToken(name: c.username, role: role)
-            return try IngestRoutes.json(TokenAnswer(token: token, expires_at: ISO8601DateFormatter().string(from: expires), role: role.rawValue))
+            return try APIJSON.response(TokenAnswer(token: token, expires_at: ISO8601DateFormatter().string(from: expires), role: role.rawValue))
         }
         router.get("/login") { request, _ -> Response in
             // `/login?token=...` (what `demo` prints) sets the cookie from a token already issued.

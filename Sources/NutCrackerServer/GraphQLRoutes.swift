@@ -27,7 +27,7 @@ struct GraphQLRoutes {
             let schema = try api.schema()
             let result = try await schema.execute(request: r.query, resolver: api.resolver, context: FleetGraph.Context(),
                                                   variables: r.variables ?? [:], operationName: r.operationName)
-            return try IngestRoutes.json(result)
+            return try APIJSON.response(result)
         }
     }
 }

@@ -26,15 +26,15 @@ struct IngestRoutes {
             let q = request.uri.queryParameters
             let answer = try await Self.ingest(body, mediaType: request.headers[.contentType], query: { q.get($0) },
                                                context: context, deps: deps, origin: "http")
-            return try Self.json(answer)
+            return try APIJSON.response(answer)
         }
     }
 
     /// Reads, authorises, queues and answers one payload; shared by HTTP and WebSocket ingest.
     static func ingest(_ body: Data, mediaType: String?, query: (String) -> String?, context: AppContext, deps: ServerDependencies,
                        origin: String) async throws -> IngestAnswer {
-        // Who may write is checked before any work is done for them.
-        if case .device? = context.identity {} else { try context.require(.operator) }
+        // Who may write at all is checked before any work is done for them; the sources, once read.
+        try context.requireWriter(of: [])
         guard let format = ReadingsPayload.format(mediaType: mediaType, body: body) else {
             throw HTTPError(.unsupportedMediaType, message: "Content-Type \(mediaType ?? "") is not one of application/json, application/x-ndjson, text/csv")
         }
@@ -80,13 +80,6 @@ struct IngestRoutes {
             "received": "\(result.rowsRead)", "stored": "\(summary.stored)", "quarantined": "\(summary.quarantined)",
         ])
         return IngestAnswer(summary, received: result.rowsRead, format: format)
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

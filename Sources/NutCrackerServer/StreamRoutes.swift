@@ -13,7 +13,7 @@ import Synchronization
 /// `"fleet":true` and receives `readings`, `outcomes` and `anomaly` messages as they happen.
 struct StreamRoutes {
     let deps: ServerDependencies
-    let clients = Counter()
+    let clients = SharedCount()
 
     func add(to router: Router<AppContext>) {
         let clients = self.clients
@@ -47,7 +47,7 @@ struct StreamRoutes {
             }
             for try await message in inbound.messages(maxSize: deps.limits.maxBodyBytes) {
                 guard case .text(let text) = message else {
-                    send.yield(Self.encode(StreamError(message: "send JSON text messages")))
+                    send.yield(APIJSON.text(StreamError(message: "send JSON text messages")))
                     continue
                 }
                 send.yield(await handle(text, context: context, subscriptions: subscriptions))
@@ -62,7 +62,7 @@ struct StreamRoutes {
         guard let data = text.data(using: .utf8),
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let type = object["type"] as? String else {
-            return Self.encode(StreamError(message: "expected a JSON object with a \"type\""))
+            return APIJSON.text(StreamError(message: "expected a JSON object with a \"type\""))
         }
         let id = object["id"].map { "\($0)" }
         do {
@@ -85,7 +85,7 @@ struct StreamRoutes {
                 } else {
                     throw HTTPError(.badRequest, message: "name a \"meter\", a \"source\" or \"fleet\": true")
                 }
-                return Self.encode(Subscribed(type: on ? "subscribed" : "unsubscribed", id: id, topic: topic))
+                return APIJSON.text(Subscribed(type: on ? "subscribed" : "unsubscribed", id: id, topic: topic))
             case "readings":
                 guard let readings = object["readings"] else { throw HTTPError(.badRequest, message: "\"readings\" is missing") }
                 let body = try JSONSerialization.data(withJSONObject: readings)
@@ -93,21 +93,15 @@ struct StreamRoutes {
                 for key in ["source", "timezone", "interval"] { if let v = object[key] { query[key] = "\(v)" } }
                 let answer = try await IngestRoutes.ingest(body, mediaType: "application/json", query: { query[$0] }, context: context,
                                                            deps: deps, origin: "websocket")
-                return Self.encode(Ack(id: id, answer: answer))
+                return APIJSON.text(Ack(id: id, answer: answer))
             default:
                 throw HTTPError(.badRequest, message: "unknown type \(type.prefix(40)); use subscribe, unsubscribe or readings")
             }
         } catch let e as HTTPError {
-            return Self.encode(StreamError(id: id, status: e.status.code, message: e.body ?? "\(e.status)"))
+            return APIJSON.text(StreamError(id: id, status: e.status.code, message: e.body ?? "\(e.status)"))
         } catch {
-            return Self.encode(StreamError(id: id, status: 500, message: "\(error)"))
+            return APIJSON.text(StreamError(id: id, status: 500, message: "\(error)"))
         }
-    }
-
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 
@@ -133,17 +127,17 @@ struct Subscriptions {
             let readings = b.readings.filter { wants(meter: $0.meter, source: $0.source) }
             var out: [String] = []
             if !readings.isEmpty {
-                out.append(StreamRoutes.encode(StreamReadings(batch: b.summary.batch, readings: readings.map(LiveReadingDTO.init))))
+                out.append(APIJSON.text(StreamReadings(batch: b.summary.batch, readings: readings.map(LiveReadingDTO.init))))
             }
             let rejected = b.summary.rejected.filter { wants(meter: $0.meter, source: nil) || fleet }
             if !readings.isEmpty || !rejected.isEmpty {
-                out.append(StreamRoutes.encode(StreamOutcomes(batch: b.summary.batch, origin: b.summary.origin, outcomes: b.summary.report.totals,
+                out.append(APIJSON.text(StreamOutcomes(batch: b.summary.batch, origin: b.summary.origin, outcomes: b.summary.report.totals,
                                                               quarantined: rejected.prefix(100).map { QuarantineDTO($0) })))
             }
             return out
         case .anomaly(let a):
             guard wants(meter: a.meter, source: a.source) else { return [] }
-            return [StreamRoutes.encode(StreamAnomaly(anomaly: AnomalyDTO(a)))]
+            return [APIJSON.text(StreamAnomaly(anomaly: AnomalyDTO(a)))]
         }
     }
 }
@@ -207,11 +201,4 @@ struct StreamError: Codable {
 /// One connection's subscriptions, shared by its reader and its event pump.
 final class SubscriptionBox: Sendable {
     let state = Mutex(Subscriptions())
-}
-
-/// A count any thread may change (connected clients).
-final class Counter: Sendable {
-    private let v = Mutex(0)
-    var value: Int { v.withLock { $0 } }
-    func add(_ n: Int) { v.withLock { $0 += n } }
 }

@@ -24,7 +24,7 @@ import Testing
         let store = try SQLiteStore(path: dir.path("a.sqlite"))
         try await store.migrate()
         let pipeline = Pipeline(store: store, detectors: DetectorConfig())
-        let live = await pipeline.anomalies()
+        let live = await pipeline.events()
         var config = FleetConfig()
         config.tamperingRate = 1 // a meter held at a constant every week
         let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
@@ -32,8 +32,10 @@ import Testing
         let reports = await pipeline.anomalyReports
         #expect(reports > 0)
         // The first report reached a subscriber.
-        var iterator = live.makeAsyncIterator()
-        let first = await iterator.next()
+        var first: Anomaly?
+        for await event in live {
+            if case .anomaly(let a) = event { first = a; break }
+        }
         #expect(first != nil)
 
         let accounts = try await Accounts(store: store)

@@ -74,6 +74,11 @@ import Testing
             let id = String(server.deviceA.split(separator: "_")[1])
             #expect(try await server.deps.accounts.revokeDeviceKey(id: id))
             #expect(try await post(server.deviceA) == .unauthorized)
+            // A key revoked by another process (`nutcracker token revoke`) stops working at once.
+            let other = try await server.deps.accounts.createDeviceKey(source: SourceID("A")!)
+            #expect(try await post(other.key) == .ok)
+            #expect(try await Accounts(store: server.store).revokeDeviceKey(id: other.id))
+            #expect(try await post(other.key) == .unauthorized)
 
             // Pages: without a cookie, to the sign-in page; `/login?token=` signs in.
             try await client.execute(uri: "/", method: .get) { res in

@@ -85,8 +85,7 @@ import Testing
         let (answer, response) = try await URLSession.shared.data(for: post)
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: answer, as: UTF8.self))")
         try await browser.waitUntil(seconds: 5, "the posted reading on the page") {
-            try await browser.evaluate("(document.querySelector('table.readings tr[data-start=\"\(next)\"]') || {}).textContent || ''") as? String ?? ""
-                != "" 
+            try await browser.evaluate("document.querySelector('table.readings tr[data-start=\"\(next)\"]') !== null") as? Bool == true
         }
         let row = try await browser.evaluate("document.querySelector('table.readings tr[data-start=\"\(next)\"]').textContent") as? String ?? ""
         #expect(row.contains("7.777"))

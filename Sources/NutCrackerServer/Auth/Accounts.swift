@@ -4,19 +4,17 @@ import HummingbirdBcrypt
 import JWTKit
 import MeterCore
 import MeterStore
-import Synchronization
 
 /// Users, device keys and tokens over a `CredentialStore`.
 ///
 /// Passwords are kept as bcrypt hashes. Device keys are `nck_<id>_<secret>`: the id is public and
 /// looks the key up, the secret is 32 random bytes kept only as its SHA-256 (a random secret needs
-/// no slow hash, and the check stays cheap on every ingest request). Tokens are HS256 JWTs signed
+/// no slow hash, and the check stays cheap on every ingest request). A key is looked up in the store
+/// on every request, so revoking it (from another process too) takes effect at once. Tokens are HS256 JWTs signed
 /// with a secret the store generates once, so they survive restarts.
 public final class Accounts: Sendable {
     public let store: any CredentialStore
     private let keys: JWTKeyCollection
-    /// Verified device keys: id to (secret hash, source, revoked), so a request costs one hash, not a query.
-    private let keyCache = Mutex<[String: StoredDeviceKey]>([:])
     /// How long an issued token is valid.
     public let tokenLifetime: TimeInterval
 
@@ -63,10 +61,7 @@ public final class Accounts: Sendable {
 
     /// The identity a bearer credential proves, or nil when it proves nothing (wrong, expired, tampered).
     public func identity(bearer credential: String) async -> Identity? {
-        if credential.hasPrefix("nck_") {
-            if let known = deviceIdentity(credential, stored: nil) { return known }
-            return await loadDeviceKey(credential)
-        }
+        if credential.hasPrefix("nck_") { return await deviceIdentity(credential) }
         guard let payload = try? await keys.verify(credential, as: TokenPayload.self), let role = Role(rawValue: payload.role) else { return nil }
         return .user(name: payload.sub.value, role: role)
     }
@@ -83,19 +78,12 @@ public final class Accounts: Sendable {
     }
 
     public func revokeDeviceKey(id: String) async throws -> Bool {
-        keyCache.withLock { $0[id] = nil }
-        return try await store.revokeDeviceKey(id: id)
+        try await store.revokeDeviceKey(id: id)
     }
 
-    private func loadDeviceKey(_ credential: String) async -> Identity? {
-        guard let (id, _) = Self.split(credential), let stored = try? await store.deviceKey(id: id) else { return nil }
-        keyCache.withLock { $0[id] = stored }
-        return deviceIdentity(credential, stored: stored)
-    }
-
-    private func deviceIdentity(_ credential: String, stored: StoredDeviceKey?) -> Identity? {
+    private func deviceIdentity(_ credential: String) async -> Identity? {
         guard let (id, secret) = Self.split(credential),
-              let key = stored ?? keyCache.withLock({ $0[id] }), !key.revoked,
+              let key = try? await store.deviceKey(id: id), !key.revoked,
               Self.constantTimeEqual(Self.sha256(secret), key.secretHash),
               let source = SourceID(key.source) else { return nil }
         return .device(key: id, source: source)

@@ -24,8 +24,8 @@ public struct AppContext: RequestContext, WebSocketRequestContext {
         switch identity {
         case nil:
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "credentials required: a bearer token or a device key")
-        case .user(_, let r)? where r >= role:
-            return identity ?? .user(name: "", role: r)
+        case .user(let name, let r)? where r >= role:
+            return .user(name: name, role: r)
         case .user(let name, let r)?:
             throw HTTPError(.forbidden, message: "user \(name) has role \(r.rawValue); this needs \(role.rawValue)")
         case .device(let key, _)?:

@@ -30,7 +30,7 @@ enum FleetPage {
         body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>", sub: "kWh")
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
         body += kpi("Measured share", String(format: "%.1f", share), sub: "% since start")
-        body += kpi("Quarantined", "<span data-outcome-total>\(quarantined)</span>", sub: "rows since start")
+        body += kpi("Quarantined", "\(quarantined)", sub: "rows since start")
         body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(anomalies.count)</span>", sub: "")
         body += "</div><div class=\"grid2\"><div class=\"sources\">"
         let bySource = Dictionary(grouping: meters, by: \.meter.source)
@@ -44,8 +44,7 @@ enum FleetPage {
                 let json = "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
                 body += "<a class=\"meter\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\">"
                 body += "<div class=\"id\">\(Pages.esc(id))<small>\(s.meter.kind.rawValue) · \(s.meter.interval.minutes) min</small></div>"
-                body += SVGChart.spark(values).replacingOccurrences(of: "<svg class=\"spark\" viewBox=\"0 0 120 32\" aria-hidden=\"true\"></svg>",
-                                                                    with: "<svg class=\"spark\" viewBox=\"0 0 120 32\" aria-hidden=\"true\"><polyline points=\"\"/></svg>")
+                body += SVGChart.spark(values)
                 if let l = s.latest {
                     body += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-\(l.quality.name)\">\(l.quality.name)</small></div>"
                 } else {

@@ -10,9 +10,9 @@ enum MeterPage {
     static func render(deps: ServerDependencies, meter id: MeterID, days: Int) async throws -> String? {
         guard let snapshot = try await deps.store.meters().first(where: { $0.meter.id == id }) else { return nil }
         let meter = snapshot.meter
-        let end = (snapshot.latest?.start ?? Int64(Date().timeIntervalSince1970)) + meter.interval.seconds
-        let readings = try await deps.store.readings(meter: id, from: end - Int64(days) * 86_400, to: nil, limit: 100_000)
+        let readings = try await recent(deps: deps, meter: id, latest: snapshot.latest, days: days)
         let anomalies = try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50)
+        let end = (snapshot.latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
         let daily = try await RollupQuery.run(store: deps.store, filter: ReadingFilter(meter: id, from: end - 30 * 86_400), period: .day)
         let outcomes = await deps.pipeline.report.perMeter[id.rawValue] ?? [:]
         let path = "/meters/" + (id.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id.rawValue)
@@ -61,10 +61,14 @@ enum MeterPage {
 
     /// The readings chart alone (the page redraws it from here when readings arrive).
     static func chart(deps: ServerDependencies, meter id: MeterID, days: Int) async throws -> String {
-        let latest = try await deps.store.latest(meters: [id])[id]
-        let end = (latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
-        let readings = try await deps.store.readings(meter: id, from: end - Int64(days) * 86_400, to: nil, limit: 100_000)
+        let readings = try await recent(deps: deps, meter: id, latest: try await deps.store.latest(meters: [id])[id], days: days)
         return chart(readings, anomalies: try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50))
+    }
+
+    /// The readings a page shows: the `days` up to and including the meter's latest reading.
+    static func recent(deps: ServerDependencies, meter id: MeterID, latest: Reading?, days: Int) async throws -> [Reading] {
+        let end = (latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
+        return try await deps.store.readings(meter: id, from: end - Int64(days) * 86_400, to: nil, limit: 100_000)
     }
 
     static func chart(_ readings: [Reading], anomalies: [Anomaly]) -> String {

@@ -75,7 +75,8 @@ enum SVGChart {
 
     /// A small line without axes, for a meter's card.
     static func spark(_ values: [Double], width: Double = 120, height: Double = 32) -> String {
-        guard values.count > 1 else { return "<svg class=\"spark\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" aria-hidden=\"true\"></svg>" }
+        // Always a polyline, empty until there are two values, so the page can extend it.
+        guard values.count > 1 else { return "<svg class=\"spark\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" aria-hidden=\"true\"><polyline points=\"\"/></svg>" }
         let top = max(values.max() ?? 1, 0.001)
         let pts = values.enumerated().map { i, v in
             "\(f(Double(i) * width / Double(values.count - 1))),\(f(height - 2 - max(v, 0) / top * (height - 4)))"
