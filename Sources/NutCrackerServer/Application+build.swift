@@ -23,6 +23,7 @@ public func buildRouter(_ deps: ServerDependencies) -> Router<AppContext> {
     MeterRoutes(deps: deps).add(to: router)
     AnomalyRoutes(deps: deps).add(to: router)
     QueryRoutes(deps: deps).add(to: router)
+    ForecastRoutes(deps: deps).add(to: router)
     StreamRoutes(deps: deps).add(to: router)
     DashboardRoutes(deps: deps).add(to: router)
     OpenAPIRoutes().add(to: router)

@@ -76,6 +76,26 @@ enum OpenAPIDocument {
            response: ref("AnomalyList"), statuses: [400]),
         Op(method: "get", path: "/api/v1/health/meters", summary: "Meters most likely to need a visit, with reasons", tag: "analytics",
            query: [("limit", "integer", "most meters")], response: ["type": "object"]),
+        Op(method: "get", path: "/api/v1/meters/{id}/forecast", summary: "A meter's forecast with prediction intervals", tag: "analytics",
+           query: [("horizon", "integer", "steps ahead (default 48)"), ("level", "string", "interval levels in percent, e.g. 80,95"),
+                   ("model", "string", "auto, snaive, mstl, sarima, regression, mlp or ensemble"), ("window_days", "integer", "days of history fitted")],
+           response: ref("Forecast"), statuses: [400, 404]),
+        Op(method: "get", path: "/api/v1/meters/{id}/cost", summary: "A meter's energy and cost per day or month under the standard tariff",
+           tag: "analytics", query: [("by", "string", "day or month"), ("days", "integer", "days of history")], response: ["type": "object"],
+           statuses: [400]),
+        Op(method: "post", path: "/api/v1/whatif", summary: "A scenario applied to the forecast of a meter, a source or the fleet", tag: "analytics",
+           body: ["application/json": ["schema": ["type": "object", "properties": [
+               "meter": ["type": "string"], "source": ["type": "string"], "horizon": ["type": "integer"], "model": ["type": "string"],
+               "scenario": ["type": "object", "properties": ["loadFactor": ["type": "number"], "evShare": ["type": "number"], "ev": ["type": "object"],
+                                                             "tariff": ["type": "object"]]],
+               "tariff": ["type": "object"]]]]],
+           response: ["type": "object"], statuses: [400, 404]),
+        Op(method: "post", path: "/api/predict", summary: "Quantiles of the steps after a sequence of half-hourly values", tag: "analytics",
+           body: ["application/json": ["schema": ["type": "object", "properties": ["sequence": array(["type": "number"]), "horizon": ["type": "integer"]],
+                                                  "required": ["sequence"]]]],
+           response: ["type": "object", "properties": ["model": ["type": "string"], "predicted_quantiles": ["type": "object", "properties": [
+               "q_0.025": array(["type": "number"]), "q_0.500": array(["type": "number"]), "q_0.975": array(["type": "number"])]]]],
+           statuses: [400]),
         Op(method: "get", path: "/api/v1/stream", summary: "WebSocket: ingest with acks; subscribe to a meter, a source or the fleet",
            tag: "stream", auth: "viewer (subscribe); operator or device key (readings)", response: ["type": "string"], statuses: [101]),
         Op(method: "post", path: "/graphql", summary: "GraphQL over the same queries", tag: "query",
@@ -93,6 +113,11 @@ enum OpenAPIDocument {
     ] }
 
     static var schemas: [String: Any] { [
+        "Forecast": ["type": "object", "properties": [
+            "meter": ["type": "string"], "model": ["type": "string"], "step_minutes": ["type": "integer"], "history_steps": ["type": "integer"],
+            "timestamps": array(["type": "string", "format": "date-time"]), "mean": array(["type": "number"]),
+            "intervals": array(["type": "object", "properties": ["level": ["type": "number"], "lower": array(["type": "number"]),
+                                                                 "upper": array(["type": "number"])]])]],
         "Health": ["type": "object", "properties": ["status": ["type": "string"], "readings_stored": ["type": "integer"]], "required": ["status"]],
         "Error": ["type": "object", "properties": ["error": ["type": "object", "properties": ["message": ["type": "string"]]]]],
         "Credentials": ["type": "object", "properties": ["username": ["type": "string"], "password": ["type": "string"]], "required": ["username", "password"]],

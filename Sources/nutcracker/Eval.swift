@@ -6,7 +6,13 @@ import NutCrackerEngine
 
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score the anomaly detectors against ground truth and print the table.")
+        abstract: "Score the detectors or the forecasts against ground truth and print the table.",
+        subcommands: [EvalAnomalies.self, EvalForecast.self], defaultSubcommand: EvalAnomalies.self)
+}
+
+struct EvalAnomalies: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "anomalies", abstract: "Score the anomaly detectors against ground truth and print the table.")
 
     @Option(help: "Days of the simulated fleet.") var days = 60
     @Option(help: "Meters per source of the simulated fleet.") var metersPerSource = 10

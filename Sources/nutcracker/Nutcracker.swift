@@ -7,7 +7,7 @@ struct Nutcracker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nutcracker",
         abstract: "A digital twin of an energy-metering estate: ingest, cleanse, store, analyse and serve meter readings.",
-        subcommands: [Demo.self, Serve.self, Import.self, Export.self, Simulate.self, Migrate.self, Batch.self, Eval.self, Health.self, User.self, Token.self])
+        subcommands: [Demo.self, Serve.self, Import.self, Export.self, Simulate.self, Migrate.self, Batch.self, Eval.self, ForecastCommand.self, CostCommand.self, WhatIfCommand.self, Health.self, User.self, Token.self])
 
     /// Logs go to standard error (standard output carries the data), at `NUTCRACKER_LOG_LEVEL`
     /// or `warning` by default.

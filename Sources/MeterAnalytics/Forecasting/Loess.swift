@@ -1,0 +1,35 @@
+/// Locally linear smoothing with tricube weights on equally spaced points (Cleveland's loess, as
+/// STL uses it): the value at a position is the weighted linear fit of its `window` nearest points.
+/// Positions may lie outside the data, which extrapolates the local line (STL's one-cycle extension).
+enum Loess {
+    static func smooth(_ y: [Double], window: Int, at positions: [Double]) -> [Double] {
+        let n = y.count
+        guard n > 0 else { return positions.map { _ in 0 } }
+        guard n > 1 else { return positions.map { _ in y[0] } }
+        let q = min(max(window, 2), n)
+        return positions.map { x in
+            var lo = Int((x - Double(q) / 2).rounded(.up))
+            lo = min(max(lo, 0), n - q)
+            let hi = lo + q - 1
+            let reach = max(x - Double(lo), Double(hi) - x) * (q < window ? Double(window) / Double(q) : 1) + 1e-9
+            var sw = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+            for i in lo...hi {
+                let d = abs(Double(i) - x) / reach
+                guard d < 1 else { continue }
+                let c = 1 - d * d * d
+                let w = c * c * c
+                let xi = Double(i)
+                sw += w; sx += w * xi; sy += w * y[i]; sxx += w * xi * xi; sxy += w * xi * y[i]
+            }
+            guard sw > 0 else { return y[min(max(Int(x.rounded()), 0), n - 1)] }
+            let mx = sx / sw, my = sy / sw
+            let vx = sxx / sw - mx * mx
+            guard vx > 1e-12 else { return my }
+            return my + (sxy / sw - mx * my) / vx * (x - mx)
+        }
+    }
+
+    static func smooth(_ y: [Double], window: Int) -> [Double] {
+        smooth(y, window: window, at: y.indices.map(Double.init))
+    }
+}
