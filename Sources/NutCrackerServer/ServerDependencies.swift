@@ -9,6 +9,8 @@ public struct ServerDependencies: Sendable {
     public var ingest: IngestQueue
     public var metrics: MetricsRegistry
     public var limits: IngestLimits
+    /// Day-ahead forecasts drawn on meter pages.
+    let forecasts = ForecastCache()
 
     public init(store: any ReadingStore, pipeline: Pipeline, accounts: Accounts, ingest: IngestQueue? = nil,
                 metrics: MetricsRegistry = MetricsRegistry(), limits: IngestLimits = IngestLimits()) {

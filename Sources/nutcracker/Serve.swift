@@ -48,7 +48,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Meters per source (sources A, B, C).") var metersPerSource = 10
-    @Option(help: "Days of history to load before going live.") var historyDays = 2
+    @Option(help: "Days of history to load before going live.") var historyDays = 14
     @Option(help: "How many times faster than real time the fleet runs (900: a half hour every 2 s).") var speedup = 900.0
     @Option(help: "Random seed of the fleet.") var seed: UInt64 = 42
 

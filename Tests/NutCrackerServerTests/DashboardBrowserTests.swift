@@ -21,7 +21,7 @@ import Testing
         let demo = Process()
         demo.executableURL = URL(fileURLWithPath: binary)
         // A slow fleet, so the only new reading on the page is the one the test posts.
-        demo.arguments = ["demo", "--store", dir.path("demo.sqlite"), "--port", "\(port)", "--speedup", "1", "--history-days", "1"]
+        demo.arguments = ["demo", "--store", dir.path("demo.sqlite"), "--port", "\(port)", "--speedup", "1", "--history-days", "10"]
         let out = Pipe()
         demo.standardOutput = out
         demo.standardError = FileHandle.nullDevice
@@ -71,6 +71,8 @@ import Testing
         try await browser.navigate("\(base)/meters/\(meter.meter_id)")
         #expect(try await browser.evaluate("document.querySelector('h1.meter-id').textContent") as? String == meter.meter_id)
         #expect(try await browser.evaluate("document.querySelectorAll('#chart svg polyline.series').length") as? Int == 1)
+        // The day-ahead forecast follows the readings, with its 80% and 95% bands.
+        #expect(try await browser.evaluate("document.querySelectorAll('#chart svg g.forecast polygon').length") as? Int == 2)
         try await browser.waitUntil(seconds: 5, "the live connection") {
             try await browser.evaluate("document.getElementById('live').className") as? String == "live on"
         }

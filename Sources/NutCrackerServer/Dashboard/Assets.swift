@@ -51,6 +51,9 @@ enum Assets {
     svg.chart .series { fill:none; stroke:var(--series); stroke-width:1.6; stroke-linejoin:round; }
     svg.chart .estimated { fill:var(--estimated); } svg.chart .bar { fill:#3b82c4; } svg.chart .bar.estimated { fill:var(--estimated); }
     svg.chart .band { fill:var(--suspect); opacity:.18; } svg.chart .empty { fill:var(--dim); font-size:14px; }
+    svg.chart .fc95 { fill:var(--accent); opacity:.14; } svg.chart .fc80 { fill:var(--accent); opacity:.26; }
+    svg.chart .fcmean { fill:none; stroke:var(--accent); stroke-width:1.6; stroke-dasharray:5 4; }
+    .legend i.forecast-key { background:var(--accent); opacity:.5; }
     ul.anomalies { list-style:none; margin:0; padding:0; }
     ul.anomalies li { padding:8px 0; border-top:1px solid var(--line); } ul.anomalies li:first-child { border-top:0; }
     .sev { display:inline-block; font-size:11px; padding:1px 6px; border-radius:9px; margin-right:6px; text-transform:uppercase; letter-spacing:.05em; }

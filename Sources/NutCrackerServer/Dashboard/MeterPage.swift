@@ -12,6 +12,7 @@ enum MeterPage {
         let meter = snapshot.meter
         let readings = try await recent(deps: deps, meter: id, latest: snapshot.latest, days: days)
         let anomalies = try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50)
+        let forecast = await deps.forecasts.dayAhead(deps: deps, meter: id, latest: snapshot.latest?.start)
         let end = (snapshot.latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
         let daily = try await RollupQuery.run(store: deps.store, filter: ReadingFilter(meter: id, from: end - 30 * 86_400), period: .day)
         let outcomes = await deps.pipeline.report.perMeter[id.rawValue] ?? [:]
@@ -34,8 +35,10 @@ enum MeterPage {
         body += "</div>"
         body += "<section class=\"panel\"><h2>Readings</h2><p class=\"tabs\">"
         for d in [1, 2, 7, 30] { body += "<a href=\"\(path)?days=\(d)\" class=\"\(d == days ? "on" : "")\">\(d == 1 ? "1 day" : "\(d) days")</a>" }
-        body += "</p><div id=\"chart\" data-src=\"\(path)/chart?days=\(days)\">\(chart(readings, anomalies: anomalies))</div>"
-        body += "<p class=\"legend\"><span><i style=\"background:var(--series)\"></i>kWh per interval</span><span><i style=\"background:var(--estimated)\"></i>estimated</span><span><i style=\"background:var(--suspect);opacity:.4\"></i>anomaly</span></p></section>"
+        body += "</p><div id=\"chart\" data-src=\"\(path)/chart?days=\(days)\">\(chart(readings, anomalies: anomalies, forecast: forecast))</div>"
+        body += "<p class=\"legend\"><span><i style=\"background:var(--series)\"></i>kWh per interval</span><span><i style=\"background:var(--estimated)\"></i>estimated</span><span><i style=\"background:var(--suspect);opacity:.4\"></i>anomaly</span>"
+            + (forecast.map { "<span><i class=\"forecast-key\"></i>forecast (\(Pages.esc($0.forecast.model))), 80% and 95% intervals</span>" } ?? "")
+            + "</p></section>"
         body += "<div class=\"grid2 section\"><section class=\"panel\"><h2>Daily totals, last 30 days</h2>"
         body += SVGChart.bars(daily.map { ($0.period, $0.kwh, $0.readings > 0 ? Double($0.estimated) / Double($0.readings) : 0) })
         body += "<h2 class=\"section\">Latest readings</h2><table class=\"readings\" data-meter=\"\(Pages.esc(id.rawValue))\"><thead><tr><th>Start (UTC)</th><th class=\"num\">kWh</th><th>Quality</th></tr></thead><tbody>"
@@ -61,8 +64,10 @@ enum MeterPage {
 
     /// The readings chart alone (the page redraws it from here when readings arrive).
     static func chart(deps: ServerDependencies, meter id: MeterID, days: Int) async throws -> String {
-        let readings = try await recent(deps: deps, meter: id, latest: try await deps.store.latest(meters: [id])[id], days: days)
-        return chart(readings, anomalies: try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50))
+        let latest = try await deps.store.latest(meters: [id])[id]
+        let readings = try await recent(deps: deps, meter: id, latest: latest, days: days)
+        let forecast = await deps.forecasts.dayAhead(deps: deps, meter: id, latest: latest?.start)
+        return chart(readings, anomalies: try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50), forecast: forecast)
     }
 
     /// The readings a page shows: the `days` up to and including the meter's latest reading.
@@ -71,8 +76,14 @@ enum MeterPage {
         return try await deps.store.readings(meter: id, from: end - Int64(days) * 86_400, to: nil, limit: 100_000)
     }
 
-    static func chart(_ readings: [Reading], anomalies: [Anomaly]) -> String {
-        SVGChart.line(readings.map { ($0.start, $0.kwh, $0.quality == .estimated) },
-                      bands: anomalies.map { .init(start: $0.start, end: $0.end, kind: $0.kind.rawValue, title: "\($0.kind.rawValue): \($0.detail)") })
+    static func chart(_ readings: [Reading], anomalies: [Anomaly], forecast: MeterForecasting.Result?) -> String {
+        let band = forecast.flatMap { r -> SVGChart.ForecastBand? in
+            guard let i80 = r.forecast.interval(level: 0.8), let i95 = r.forecast.interval(level: 0.95) else { return nil }
+            return SVGChart.ForecastBand(starts: r.starts, mean: r.forecast.mean, lower80: i80.lower, upper80: i80.upper,
+                                         lower95: i95.lower, upper95: i95.upper)
+        }
+        return SVGChart.line(readings.map { ($0.start, $0.kwh, $0.quality == .estimated) },
+                             bands: anomalies.map { .init(start: $0.start, end: $0.end, kind: $0.kind.rawValue, title: "\($0.kind.rawValue): \($0.detail)") },
+                             forecast: band)
     }
 }

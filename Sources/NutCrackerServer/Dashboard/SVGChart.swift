@@ -11,17 +11,28 @@ enum SVGChart {
         var title: String
     }
 
-    /// A time series as a line, with its y axis, first/last time labels, estimated values marked and
-    /// anomaly spans shaded.
-    static func line(_ points: [(t: Int64, v: Double, estimated: Bool)], bands: [Band] = [], width: Double = 900, height: Double = 260,
-                     unit: String = "kWh") -> String {
+    /// A forecast drawn after the readings: its mean dashed, its 80% and 95% intervals shaded.
+    struct ForecastBand {
+        var starts: [Int64]
+        var mean: [Double]
+        var lower80: [Double], upper80: [Double]
+        var lower95: [Double], upper95: [Double]
+    }
+
+    /// A time series as a line, with its y axis, first/last time labels, estimated values marked,
+    /// anomaly spans shaded and, when given, the forecast that follows it.
+    static func line(_ points: [(t: Int64, v: Double, estimated: Bool)], bands: [Band] = [], forecast: ForecastBand? = nil,
+                     width: Double = 900, height: Double = 260, unit: String = "kWh") -> String {
         let left = 52.0, right = 12.0, top = 24.0, bottom = 28.0
         let w = width - left - right, h = height - top - bottom
         guard let first = points.first, let last = points.last else {
             return "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\"><text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" class=\"empty\" text-anchor=\"middle\">no readings in this range</text></svg>"
         }
-        let t0 = Double(first.t), t1 = Double(max(last.t, first.t + 1))
-        let top95 = niceCeiling(points.map(\.v).max() ?? 1)
+        let future = forecast.map { f in f.starts.indices.filter { f.starts[$0] > last.t } } ?? []
+        let end = future.last.flatMap { forecast?.starts[$0] } ?? last.t
+        let t0 = Double(first.t), t1 = Double(max(end, first.t + 1))
+        let highest = max(points.map(\.v).max() ?? 1, future.compactMap { forecast?.upper95[$0] }.max() ?? 0)
+        let top95 = niceCeiling(highest)
         func x(_ t: Int64) -> Double { left + (Double(t) - t0) / (t1 - t0) * w }
         func y(_ v: Double) -> Double { top + h - max(0, v) / top95 * h }
         var s = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"readings from \(label(first.t)) to \(label(last.t))\">"
@@ -35,7 +46,17 @@ enum SVGChart {
             s += "<text class=\"axis\" x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(number(v))</text>"
         }
         s += "<text class=\"axis\" x=\"\(f(left))\" y=\"\(f(height - 8))\">\(label(first.t))</text>"
-        s += "<text class=\"axis\" x=\"\(f(left + w))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(label(last.t))</text>"
+        s += "<text class=\"axis\" x=\"\(f(left + w))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(label(end))</text>"
+        if let fc = forecast, !future.isEmpty {
+            func area(_ lo: [Double], _ hi: [Double]) -> String {
+                (future.map { "\(f(x(fc.starts[$0]))),\(f(y(hi[$0])))" } + future.reversed().map { "\(f(x(fc.starts[$0]))),\(f(y(lo[$0])))" })
+                    .joined(separator: " ")
+            }
+            s += "<g class=\"forecast\"><title>forecast from \(label(fc.starts[future[0]]))</title>"
+            s += "<polygon class=\"fc95\" points=\"\(area(fc.lower95, fc.upper95))\"/>"
+            s += "<polygon class=\"fc80\" points=\"\(area(fc.lower80, fc.upper80))\"/>"
+            s += "<polyline class=\"fcmean\" points=\"\(future.map { "\(f(x(fc.starts[$0]))),\(f(y(fc.mean[$0])))" }.joined(separator: " "))\"/></g>"
+        }
         s += "<text class=\"axis unit\" x=\"\(f(left - 6))\" y=\"12\" text-anchor=\"end\">\(esc(unit))</text>"
         let path = points.map { "\(f(x($0.t))),\(f(y($0.v)))" }.joined(separator: " ")
         s += "<polyline class=\"series\" points=\"\(path)\"/>"
