@@ -29,7 +29,23 @@ enum Loess {
         }
     }
 
-    static func smooth(_ y: [Double], window: Int) -> [Double] {
-        smooth(y, window: window, at: y.indices.map(Double.init))
+    /// Smooths every point, fitting at every `jump`-th one (and the last) and interpolating
+    /// linearly between them, as STL's jump parameters do (about a tenth of the window).
+    static func smooth(_ y: [Double], window: Int, jump: Int = 1) -> [Double] {
+        let n = y.count
+        let step = max(1, jump)
+        guard step > 1, n > 2 * step else { return smooth(y, window: window, at: y.indices.map(Double.init)) }
+        var at = Array(stride(from: 0, to: n, by: step))
+        if at.last != n - 1 { at.append(n - 1) }
+        let fitted = smooth(y, window: window, at: at.map(Double.init))
+        var out = [Double](repeating: 0, count: n)
+        for k in 0..<(at.count - 1) {
+            let a = at[k], b = at[k + 1]
+            for i in a...b {
+                let w = Double(i - a) / Double(b - a)
+                out[i] = fitted[k] * (1 - w) + fitted[k + 1] * w
+            }
+        }
+        return out
     }
 }

@@ -63,13 +63,13 @@ struct MSTLDecomposition: Sendable {
             }
             // Low-pass filter of the cycles: moving averages p, p, 3, then loess.
             var low = movingAverage(movingAverage(movingAverage(cycles, p), p), 3)
-            low = Loess.smooth(low, window: lowPassWindow)
+            low = Loess.smooth(low, window: lowPassWindow, jump: lowPassWindow / 10)
             for i in 0..<(n + p) {
                 let li = min(i, low.count - 1)
                 seasonal[i] = cycles[i + p] - low[max(0, li)]
             }
             let deseasoned = (0..<n).map { y[$0] - seasonal[$0] }
-            trend = Loess.smooth(deseasoned, window: trendWindow)
+            trend = Loess.smooth(deseasoned, window: trendWindow, jump: trendWindow / 10)
         }
         return (seasonal, trend)
     }

@@ -7,12 +7,13 @@ public struct MSTLModel: ForecastModel {
 
     public func minimumHistory(season: Int) -> Int { 2 * season }
 
+    /// Refits at every origin: carrying an old decomposition forward loses much of its accuracy,
+    /// so backtests must refit too for the intervals to describe the forecasts really made.
     public func pointForecast(_ input: ForecastInput, horizon: Int) throws -> [Double] {
         try checked(input, horizon: horizon)
         let periods = input.count >= 2 * input.week ? [input.season, input.week] : [input.season]
         let mstl = MSTLDecomposition(input.values, periods: periods)
-        let ets = ExponentialSmoothing.auto(mstl.adjusted)
-        let trend = ets.forecast(horizon)
+        let trend = ExponentialSmoothing.auto(mstl.adjusted).forecast(horizon)
         return (0..<horizon).map { trend[$0] + mstl.seasonalAhead($0) }
     }
 }

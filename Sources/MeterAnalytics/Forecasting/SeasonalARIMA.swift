@@ -114,11 +114,26 @@ public struct SeasonalARIMA: ForecastModel {
         return terms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// Coefficients φ of a stationary 1 − Σ φᵢ Bⁱ from partial autocorrelations (Durbin-Levinson).
+    static func fromPartials(_ r: [Double]) -> [Double] {
+        var phi: [Double] = []
+        for (k, rk) in r.enumerated() {
+            var next = phi
+            for j in 0..<k { next[j] = phi[j] - rk * phi[k - 1 - j] }
+            next.append(rk)
+            phi = next
+        }
+        return phi
+    }
+
     static func estimate(_ w: [Double], orders o: Orders, season s: Int, mean: Double) -> Fitted {
         let k = o.p + o.q + o.seasonalP + o.seasonalQ
         func unpack(_ x: [Double]) -> ([(lag: Int, value: Double)], [(lag: Int, value: Double)]) {
-            let t = x.map { tanh($0) }
-            let phi = Array(t[0..<o.p]), theta = Array(t[o.p..<(o.p + o.q)])
+            // Partial autocorrelations in (−0.99, 0.99) map onto stationary AR and invertible MA
+            // polynomials (Jones's reparametrisation), so the search never leaves the valid region.
+            let t = x.map { 0.99 * tanh($0) }
+            let phi = Self.fromPartials(Array(t[0..<o.p]))
+            let theta = Self.fromPartials(Array(t[o.p..<(o.p + o.q)])).map { -$0 }
             let bigPhi = Array(t[(o.p + o.q)..<(o.p + o.q + o.seasonalP)]), bigTheta = Array(t[(o.p + o.q + o.seasonalP)...])
             // AR side: (1 − φB)(1 − ΦBˢ) = 1 − Σ c·Bˡ, so the product term enters with a minus.
             return (polynomial(phi, bigPhi, season: s, sign: -1), polynomial(theta, bigTheta, season: s, sign: 1))
