@@ -38,6 +38,21 @@ struct ForecastRoutes {
                 : calc.months(d).map { .init(period: String(format: "%04d-%02d", $0.year, $0.month), kwh: $0.kwh, cost: $0.cost) }
             return CostDTO(meter: id.rawValue, tariff: Tariff.standard.name, currency: "GBP", rows: rows)
         }
+        api.post("meters/{id}/tariffs/compare") { request, context -> TariffComparisonDTO in
+            try context.require(.viewer)
+            let id = try Self.meter(context.parameters.require("id"))
+            let days = try Self.int(request.uri.queryParameters.get("days"), "days", default: 365, range: 1...3660)
+            let body = try await request.decode(as: TariffCompareRequest.self, context: context)
+            guard !body.tariffs.isEmpty else { throw HTTPError(.badRequest, message: "tariffs: give at least one tariff") }
+            let problems = body.tariffs.flatMap { $0.problems() }
+            guard problems.isEmpty else { throw HTTPError(.badRequest, message: problems.joined(separator: "; ")) }
+            let (points, _) = try await MeterForecasting.points(store: deps.store, meter: id, source: nil, windowDays: days)
+            guard !points.starts.isEmpty else { throw HTTPError(.notFound, message: "no readings for meter \(id.rawValue)") }
+            let rows = TariffComparison.compare(body.tariffs, readings: points.readings)
+            return TariffComparisonDTO(meter: id.rawValue, currency: "GBP", rows: rows.map {
+                .init(tariff: $0.tariff, kwh: $0.kwh, days: $0.days, cost: $0.cost, annualCost: $0.annualCost, overCheapest: $0.overCheapest)
+            })
+        }
         api.post("whatif") { request, context -> WhatIfDTO in
             try context.require(.viewer)
             let body = try await request.decode(as: WhatIfRequest.self, context: context)
@@ -190,4 +205,15 @@ struct WhatIfDTO: ResponseEncodable {
     var steps: Int
     var baseline: Totals
     var scenario: Totals
+}
+
+struct TariffCompareRequest: Decodable {
+    var tariffs: [Tariff]
+}
+
+struct TariffComparisonDTO: ResponseEncodable {
+    struct Row: Codable { var tariff: String; var kwh: Double; var days: Int; var cost: Double; var annualCost: Double; var overCheapest: Double }
+    var meter: String
+    var currency: String
+    var rows: [Row]
 }

@@ -83,6 +83,14 @@ enum OpenAPIDocument {
         Op(method: "get", path: "/api/v1/meters/{id}/cost", summary: "A meter's energy and cost per day or month under the standard tariff",
            tag: "analytics", query: [("by", "string", "day or month"), ("days", "integer", "days of history")], response: ["type": "object"],
            statuses: [400]),
+        Op(method: "post", path: "/api/v1/meters/{id}/tariffs/compare", summary: "Several tariffs priced over a meter's history, cheapest first",
+           tag: "analytics", query: [("days", "integer", "days of history (default 365)")],
+           body: ["application/json": ["schema": ["type": "object", "properties": ["tariffs": array(["type": "object", "properties": [
+               "name": ["type": "string"], "standardRate": ["type": "number"], "standingCharge": ["type": "number"],
+               "bands": array(["type": "object", "properties": ["name": ["type": "string"], "from": ["type": ["string", "integer"]],
+                                                               "to": ["type": ["string", "integer"]], "rate": ["type": "number"]]])]])],
+                                                  "required": ["tariffs"]]]],
+           response: ["type": "object"], statuses: [400, 404]),
         Op(method: "post", path: "/api/v1/whatif", summary: "A scenario applied to the forecast of a meter, a source or the fleet", tag: "analytics",
            body: ["application/json": ["schema": ["type": "object", "properties": [
                "meter": ["type": "string"], "source": ["type": "string"], "horizon": ["type": "integer"], "model": ["type": "string"],

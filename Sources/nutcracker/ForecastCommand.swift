@@ -38,8 +38,16 @@ struct SeriesOptions: ParsableArguments {
                 }
                 wanted = only
             }
-            let readings = (0..<b.count).filter { b.status[$0] == .number && b.meters[Int(b.meterIndex[$0])] == wanted }
-                .map { b.reading(at: $0) }
+            var readings = (0..<b.count).filter { b.status[$0] == .number && b.meters[Int(b.meterIndex[$0])] == wanted }
+                .map { b.reading(at: $0) }.sorted { $0.start < $1.start }
+            if result.kinds[wanted] == .register {
+                // A register counts up: the energy of an interval is the difference from the previous read.
+                readings = zip(readings.dropFirst(), readings).compactMap { cur, prev in
+                    var r = cur
+                    r.kwh = cur.kwh - prev.kwh
+                    return r.kwh >= 0 ? r : nil
+                }
+            }
             return (MeterForecasting.Points(readings: readings), 1, offset)
         }
         let store = try await storeOptions.open()

@@ -67,4 +67,53 @@ struct CommandLineTests {
         #expect((json?["stored"] as? Int ?? 0) > 30 * 40)
         #expect(FileManager.default.fileExists(atPath: dir.path("truth.json")))
     }
+
+    @Test func forecastCostAndWhatIfFromAFile() throws {
+        let bin = try #require(BuiltProducts.nutcracker)
+        var csv = "meter_id,start,kwh\n"
+        let t0: Int64 = 1_793_491_200 // 2026-11-01T00:00:00Z
+        for i in 0..<(48 * 21) {
+            let v = 0.5 + 0.3 * sin(Double(i % 48) * 2 * Double.pi / 48)
+            csv += "H1,\(ISO8601Like.format(t0 + Int64(i) * 1800)),\(String(format: "%.4f", v))\n"
+        }
+        let file = try dir.write("h1.csv", csv)
+        let f = try BuiltProducts.run(bin, ["forecast", "--input", file, "--horizon", "6", "--level", "80,95", "--model", "regression"])
+        #expect(f.status == 0, "\(f.err)")
+        let lines = f.out.split(separator: "\n")
+        #expect(lines.first == "timestamp,mean,lo80,hi80,lo95,hi95")
+        #expect(lines.count == 7)
+        #expect(lines.dropFirst().first?.hasPrefix("2026-11-22T00:00:00Z,") == true)
+        #expect(f.err.contains("model regression"))
+        let bad = try BuiltProducts.run(bin, ["forecast", "--input", file, "--level", "120"])
+        #expect(bad.status != 0 && bad.err.contains("--level"))
+
+        let tariffs = try dir.write("tariffs.json", #"""
+            [{"name": "standard", "standardRate": 34, "standingCharge": 60,
+              "bands": [{"name": "off-peak", "from": "00:00", "to": "06:00", "rate": 18}, {"name": "peak", "from": "16:00", "to": "19:00", "rate": 42}]},
+             {"name": "flat", "standardRate": 28, "standingCharge": 45}]
+            """#)
+        let cost = try BuiltProducts.run(bin, ["cost", "--input", file, "--by", "month", "--tariffs", tariffs])
+        #expect(cost.status == 0, "\(cost.err)")
+        #expect(cost.out.hasPrefix("month,kwh,cost_gbp\n2026-11,504.000,"))
+        #expect(cost.out.contains("tariff,kwh,days,cost_gbp,annual_gbp,over_cheapest_gbp\nflat,504.000,21,"))
+        let broken = try dir.write("broken.json", #"{"name": "x", "standardRate": 30, "bands": [{"name": "p", "from": "7pm", "to": "19:00", "rate": 1}]}"#)
+        let refused = try BuiltProducts.run(bin, ["cost", "--input", file, "--tariffs", broken])
+        #expect(refused.status != 0 && refused.err.contains("broken.json") && refused.err.contains("7pm"))
+
+        let store = dir.path("w.sqlite")
+        #expect(try BuiltProducts.run(bin, ["import", file, "--store", store]).status == 0)
+        let w = try BuiltProducts.run(bin, ["whatif", "--store", store, "--meter", "H1", "--horizon", "48", "--model", "snaive",
+                                            "--load-factor", "1.2", "--ev-share", "1", "--ev-kwh", "7", "--ev-start", "01:00"])
+        #expect(w.status == 0, "\(w.err)")
+        #expect(w.out.contains("baseline,24.000,"))
+        #expect(w.out.contains("scenario,35.800,"))
+    }
+}
+
+/// ISO 8601 text of an epoch second (UTC), as files carry it.
+enum ISO8601Like {
+    static func format(_ t: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
+    }
 }

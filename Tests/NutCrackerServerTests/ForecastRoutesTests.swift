@@ -82,6 +82,14 @@ import Testing
                 #expect(String(buffer: res.body).contains("EV share"))
             }
 
+            let tariffs = #"{"tariffs":[{"name":"standard","standardRate":34,"standingCharge":60},{"name":"flat","standardRate":20}]}"#
+            let cmp = try await client.execute(uri: "/api/v1/meters/\(meter)/tariffs/compare", method: .post, headers: headers,
+                                               body: ByteBuffer(string: tariffs)) { res in
+                #expect(res.status == .ok)
+                return String(buffer: res.body)
+            }
+            let flatAt = try #require(cmp.range(of: #""tariff":"flat""#)), standardAt = try #require(cmp.range(of: #""tariff":"standard""#))
+            #expect(flatAt.lowerBound < standardAt.lowerBound, "cheapest first")
             let sequence = (0..<48).map { String(1 + sin(Double($0) / 7.6)) }.joined(separator: ",")
             let p = try await client.execute(uri: "/api/predict", method: .post, headers: headers,
                                              body: ByteBuffer(string: #"{"sequence":[\#(sequence)]}"#)) { res in
