@@ -35,9 +35,10 @@ struct MSTLDecomposition: Sendable {
         adjusted = deseasoned
     }
 
-    /// The seasonal sum at step `n + h`, repeating each extended cycle.
+    /// The seasonal sum at step `n + h`: each component's last cycle repeated (its extension past
+    /// the end is a local linear extrapolation, too jumpy to forecast with on noisy meters).
     func seasonalAhead(_ h: Int) -> Double {
-        seasonals.reduce(0) { sum, s in sum + s.values[count + h % s.period] }
+        seasonals.reduce(0) { sum, s in sum + s.values[count - s.period + h % s.period] }
     }
 
     /// One STL pass (no robustness weights): seasonal (extended one cycle) and trend.
