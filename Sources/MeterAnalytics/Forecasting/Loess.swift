@@ -1,8 +1,9 @@
 /// Locally linear smoothing with tricube weights on equally spaced points (Cleveland's loess, as
 /// STL uses it): the value at a position is the weighted linear fit of its `window` nearest points.
 /// Positions may lie outside the data, which extrapolates the local line (STL's one-cycle extension).
+/// With `degree: 0` the fit is a locally weighted mean (what R's `stl` uses for the seasonal).
 enum Loess {
-    static func smooth(_ y: [Double], window: Int, at positions: [Double]) -> [Double] {
+    static func smooth(_ y: [Double], window: Int, at positions: [Double], degree: Int = 1) -> [Double] {
         let n = y.count
         guard n > 0 else { return positions.map { _ in 0 } }
         guard n > 1 else { return positions.map { _ in y[0] } }
@@ -23,6 +24,7 @@ enum Loess {
             }
             guard sw > 0 else { return y[min(max(Int(x.rounded()), 0), n - 1)] }
             let mx = sx / sw, my = sy / sw
+            guard degree > 0 else { return my }
             let vx = sxx / sw - mx * mx
             guard vx > 1e-12 else { return my }
             return my + (sxy / sw - mx * my) / vx * (x - mx)

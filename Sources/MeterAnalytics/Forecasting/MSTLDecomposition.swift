@@ -56,7 +56,7 @@ struct MSTLDecomposition: Sendable {
                 let sub = Array(stride(from: phase, to: n, by: p)).map { detrended[$0] }
                 guard !sub.isEmpty else { continue }
                 let at = (-1...sub.count).map(Double.init)
-                let smoothed = Loess.smooth(sub, window: seasonalWindow, at: at)
+                let smoothed = Loess.smooth(sub, window: seasonalWindow, at: at, degree: 0)
                 for (j, v) in smoothed.enumerated() {
                     let i = phase + j * p
                     if i < cycles.count { cycles[i] = v }
