@@ -16,6 +16,8 @@ struct EvalForecast: AsyncParsableCommand {
     @Flag(help: "Do not give the models the temperature of the forecast day.") var noTemperature = false
     @Option(help: "Also run statsforecast (Python) on the same folds with this script (scripts/eval/forecast_peers.py).") var peers: String?
     @Option(help: "Python interpreter for the peers.") var python = "python3"
+    @Option(parsing: .upToNextOption, help: "statsforecast models for the peers (SeasonalNaive, MSTL, AutoETS, AutoARIMA-hourly).")
+    var peerModels: [String] = ["SeasonalNaive", "MSTL", "AutoETS"]
 
     func run() async throws {
         var sets: [ForecastEvaluation.DataSet] = []
@@ -47,7 +49,7 @@ struct EvalForecast: AsyncParsableCommand {
             try ForecastEvaluation.writeFolds(sets, options: options, to: foldsPath)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [python, peers, foldsPath, outPath]
+            p.arguments = [python, peers, foldsPath, outPath] + peerModels
             try p.run()
             p.waitUntilExit()
             guard p.terminationStatus == 0 else { throw ValidationError("\(peers) failed with status \(p.terminationStatus)") }

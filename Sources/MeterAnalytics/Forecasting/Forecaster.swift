@@ -86,10 +86,18 @@ public struct Forecaster: Sendable {
             chosen = candidates[0]
             label = chosen.name
         }
-        let mean = try chosen.pointForecast(input, horizon: horizon)
+        var mean = try chosen.pointForecast(input, horizon: horizon)
         let errors = backtests.first { $0.model == chosen.name }?.errors ?? []
-        let intervals = levels.map { level in
+        var intervals = levels.map { level in
             ConformalInterval.bounds(mean: mean, errors: errors, level: level, neighbourhood: max(1, s / 8))
+        }
+        // A series that has never gone below zero (energy drawn) is not forecast to.
+        if input.values.allSatisfy({ $0 >= 0 }) {
+            mean = mean.map { max(0, $0) }
+            for i in intervals.indices {
+                intervals[i].lower = intervals[i].lower.map { max(0, $0) }
+                intervals[i].upper = intervals[i].upper.map { max(0, $0) }
+            }
         }
         return (Forecast(model: label, mean: mean, intervals: intervals), backtests)
     }
