@@ -17,6 +17,8 @@ public protocol ReadingStore: Sendable {
     func write(group: [BatchWrite]) async throws -> [WriteSummary]
     /// Every meter with its latest reading.
     func meters() async throws -> [MeterSnapshot]
+    /// One meter with its latest reading; nil when the store does not know it.
+    func meter(_ id: MeterID) async throws -> MeterSnapshot?
     /// Readings of one meter, oldest first, `from` inclusive, `to` exclusive.
     func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading]
     /// Calls `body` with every reading that matches, ordered by meter then start.

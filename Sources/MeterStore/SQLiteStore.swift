@@ -256,13 +256,23 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func meters() async throws -> [MeterSnapshot] {
+        try await snapshots(nil)
+    }
+
+    public func meter(_ id: MeterID) async throws -> MeterSnapshot? {
+        try await snapshots(id).first
+    }
+
+    /// Meters (all, or the one named) with their latest reading, by source then name.
+    private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
         try await pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
                 FROM meters m
                 LEFT JOIN readings r ON r.meter = m.id AND r.start = (SELECT MAX(start) FROM readings WHERE meter = m.id)
+                \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
-                """)
+                """, arguments: only.map { [$0.rawValue] } ?? [])
             return rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
                 var latest: Reading?

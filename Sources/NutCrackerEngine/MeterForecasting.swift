@@ -84,8 +84,11 @@ public enum MeterForecasting {
     /// The stored history of a meter, a source or (both nil) the fleet, summed per step, over the
     /// `windowDays` before its latest reading.
     public static func points(store: any ReadingStore, meter: MeterID?, source: SourceID?, windowDays: Int) async throws -> (points: Points, meters: Int) {
-        let meters = try await store.meters().filter {
-            (meter == nil || $0.meter.id == meter) && (source == nil || $0.meter.source == source)
+        let meters: [MeterSnapshot]
+        if let meter {
+            meters = try await store.meter(meter).map { [$0] } ?? []
+        } else {
+            meters = try await store.meters().filter { source == nil || $0.meter.source == source }
         }
         guard let latest = meters.compactMap({ $0.latest?.start }).max() else {
             return (Points(starts: [], kwh: [], stepSeconds: 1800), meters.count)

@@ -50,7 +50,8 @@ struct FleetGraph: Sendable {
         }
 
         func meter(context: Context, arguments: MeterArgs) async throws -> MeterDTO? {
-            try await deps.store.meters().first { $0.meter.id.rawValue == arguments.id }.map(MeterDTO.init)
+            guard let id = MeterID(arguments.id) else { return nil }
+            return try await deps.store.meter(id).map(MeterDTO.init)
         }
 
         func readings(context: Context, arguments: ReadingArgs) async throws -> [ReadingDTO] {

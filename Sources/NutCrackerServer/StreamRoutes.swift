@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MeterIngest
 import HummingbirdWebSocket
 import MeterCore
 import NutCrackerEngine
@@ -59,10 +60,15 @@ struct StreamRoutes {
 
     /// Answers one client message.
     private func handle(_ text: String, context: AppContext, subscriptions: SubscriptionBox) async -> String {
-        guard let data = text.data(using: .utf8),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let type = object["type"] as? String else {
+        // The readings of a message go to the ingest reader as they came, parsed once; only the
+        // small fields are read here.
+        let data = Data(text.utf8)
+        guard let fields = JSONObjectFields.ranges(data), let type = JSONObjectFields.scalar(data, fields["type"]) as? String else {
             return APIJSON.text(StreamError(message: "expected a JSON object with a \"type\""))
+        }
+        var object: [String: Any] = [:]
+        for key in ["id", "meter", "source", "fleet", "timezone", "interval"] {
+            if let v = JSONObjectFields.scalar(data, fields[key]) { object[key] = v }
         }
         let id = object["id"].map { "\($0)" }
         do {
@@ -87,8 +93,8 @@ struct StreamRoutes {
                 }
                 return APIJSON.text(Subscribed(type: on ? "subscribed" : "unsubscribed", id: id, topic: topic))
             case "readings":
-                guard let readings = object["readings"] else { throw HTTPError(.badRequest, message: "\"readings\" is missing") }
-                let body = try JSONSerialization.data(withJSONObject: readings)
+                guard let range = fields["readings"] else { throw HTTPError(.badRequest, message: "\"readings\" is missing") }
+                let body = data.subdata(in: range)
                 var query: [String: String] = [:]
                 for key in ["source", "timezone", "interval"] { if let v = object[key] { query[key] = "\(v)" } }
                 let answer = try await IngestRoutes.ingest(body, mediaType: "application/json", query: { query[$0] }, context: context,

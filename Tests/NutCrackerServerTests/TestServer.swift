@@ -76,6 +76,7 @@ final class GatedStore: ReadingStore, @unchecked Sendable {
         try await inner.write(batch, quarantine: quarantine, info: info)
     }
     func meters() async throws -> [MeterSnapshot] { try await inner.meters() }
+    func meter(_ id: MeterID) async throws -> MeterSnapshot? { try await inner.meter(id) }
     func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
         try await inner.readings(meter: meter, from: from, to: to, limit: limit)
     }

@@ -8,7 +8,7 @@ import NutCrackerEngine
 /// its quality flags and VEE outcomes, its anomalies, and its latest readings, updated live.
 enum MeterPage {
     static func render(deps: ServerDependencies, meter id: MeterID, days: Int) async throws -> String? {
-        guard let snapshot = try await deps.store.meters().first(where: { $0.meter.id == id }) else { return nil }
+        guard let snapshot = try await deps.store.meter(id) else { return nil }
         let meter = snapshot.meter
         let readings = try await recent(deps: deps, meter: id, latest: snapshot.latest, days: days)
         let anomalies = try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50)
