@@ -13,15 +13,8 @@ struct ForecastRoutes {
         api.get("meters/{id}/forecast") { request, context -> ForecastDTO in
             try context.require(.viewer)
             let q = request.uri.queryParameters
-            let id = try Self.meter(context.parameters.require("id"))
-            let horizon = try Self.int(q.get("horizon"), "horizon", default: 48, range: 1...2880)
-            let window = try Self.int(q.get("window_days"), "window_days", default: 84, range: 7...730)
-            let levels = try Self.levels(q.get("level") ?? "80,95")
-            let model = q.get("model") ?? "auto"
-            let (points, _) = try await MeterForecasting.points(store: deps.store, meter: id, source: nil, windowDays: window)
-            guard !points.starts.isEmpty else { throw HTTPError(.notFound, message: "no readings for meter \(id.rawValue)") }
-            let result = try await Self.run { try MeterForecasting.forecast(points, horizon: horizon, levels: levels, model: model, windowDays: window) }
-            return ForecastDTO(meter: id.rawValue, result)
+            return try await Self.meterForecast(deps: deps, meter: context.parameters.require("id"), horizon: q.get("horizon"),
+                                                level: q.get("level"), model: q.get("model"), windowDays: q.get("window_days"))
         }
         api.get("meters/{id}/cost") { request, context -> CostDTO in
             try context.require(.viewer)
@@ -84,6 +77,20 @@ struct ForecastRoutes {
             let result = try await Self.run { try Predict.quantiles(body.sequence, horizon: horizon) }
             return PredictDTO(model: result.model, predicted_quantiles: result.quantiles)
         }
+    }
+
+    /// One function behind the REST and GraphQL forecasts of a meter; arguments as given, checked here.
+    static func meterForecast(deps: ServerDependencies, meter: String, horizon h: String?, level: String?, model: String?,
+                              windowDays w: String?) async throws -> ForecastDTO {
+        let id = try Self.meter(meter)
+        let horizon = try Self.int(h, "horizon", default: 48, range: 1...2880)
+        let window = try Self.int(w, "window_days", default: 84, range: 7...730)
+        let levels = try Self.levels(level ?? "80,95")
+        let model = model ?? "auto"
+        let (points, _) = try await MeterForecasting.points(store: deps.store, meter: id, source: nil, windowDays: window)
+        guard !points.starts.isEmpty else { throw HTTPError(.notFound, message: "no readings for meter \(id.rawValue)") }
+        let result = try await Self.run { try MeterForecasting.forecast(points, horizon: horizon, levels: levels, model: model, windowDays: window) }
+        return ForecastDTO(meter: id.rawValue, result)
     }
 
     /// Runs forecasting work off the server's event loops; model errors become 400.
@@ -157,7 +164,7 @@ struct PredictDTO: ResponseEncodable {
     var predicted_quantiles: [String: [Double]]
 }
 
-struct ForecastDTO: ResponseEncodable {
+struct ForecastDTO: ResponseEncodable, Codable {
     struct Interval: Codable { var level: Double; var lower: [Double]; var upper: [Double] }
     var meter: String
     var model: String

@@ -6,7 +6,7 @@ import MeterCore
 import MeterStore
 
 /// `POST /graphql`: the query API in one round trip (meters with their latest reading, readings,
-/// rollups, anomalies, quarantine), over the same functions as the REST routes. Needs a viewer.
+/// rollups, anomalies, quarantine, forecasts), over the same functions as the REST routes. Needs a viewer.
 struct GraphQLRoutes {
     let deps: ServerDependencies
 
@@ -44,6 +44,7 @@ struct FleetGraph: Sendable {
         struct RollupArgs: Codable { var period: String?; var meter: String?; var source: String?; var from: String?; var to: String?; var timezone: String? }
         struct AnomalyArgs: Codable { var kind: String?; var meter: String?; var source: String?; var open: Bool?; var limit: Int? }
         struct LimitArgs: Codable { var limit: Int? }
+        struct ForecastArgs: Codable { var meter: String; var horizon: Int?; var level: String?; var model: String? }
 
         func meters(context: Context, arguments: NoArguments) async throws -> [MeterDTO] {
             try await deps.store.meters().map(MeterDTO.init)
@@ -69,6 +70,11 @@ struct FleetGraph: Sendable {
             var filter = AnomalyFilter(meter: a.meter.flatMap(MeterID.init), source: a.source.flatMap(SourceID.init), openOnly: a.open ?? false)
             if let k = a.kind { filter.kinds = Set(k.split(separator: ",").compactMap { AnomalyKind(rawValue: String($0)) }) }
             return try await deps.store.anomalies(filter, limit: min(a.limit ?? 500, 10_000)).map(AnomalyDTO.init)
+        }
+
+        func forecast(context: Context, arguments a: ForecastArgs) async throws -> ForecastDTO {
+            try await ForecastRoutes.meterForecast(deps: deps, meter: a.meter, horizon: a.horizon.map(String.init), level: a.level,
+                                                   model: a.model, windowDays: nil)
         }
 
         func quarantine(context: Context, arguments: LimitArgs) async throws -> [QuarantineDTO] {
@@ -125,6 +131,20 @@ struct FleetGraph: Sendable {
                 Field("detail", at: \.detail)
                 Field("open", at: \.open)
             }
+            Type(ForecastDTO.Interval.self, as: "PredictionInterval") {
+                Field("level", at: \.level)
+                Field("lower", at: \.lower)
+                Field("upper", at: \.upper)
+            }
+            Type(ForecastDTO.self, as: "Forecast") {
+                Field("meterId", at: \.meter)
+                Field("model", at: \.model)
+                Field("stepMinutes", at: \.step_minutes)
+                Field("historySteps", at: \.history_steps)
+                Field("timestamps", at: \.timestamps)
+                Field("mean", at: \.mean)
+                Field("intervals", at: \.intervals)
+            }
             Type(QuarantineDTO.self, as: "QuarantineEntry") {
                 Field("origin", at: \.origin)
                 Field("line", at: \.line)
@@ -160,6 +180,12 @@ struct FleetGraph: Sendable {
                     Argument("limit", at: \.limit)
                 }
                 Field("quarantine", at: Resolver.quarantine) { Argument("limit", at: \.limit) }
+                Field("forecast", at: Resolver.forecast) {
+                    Argument("meter", at: \.meter)
+                    Argument("horizon", at: \.horizon)
+                    Argument("level", at: \.level)
+                    Argument("model", at: \.model)
+                }
             }
         }
     }

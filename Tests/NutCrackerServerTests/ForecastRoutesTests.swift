@@ -49,6 +49,13 @@ import Testing
                 let nested: Bool = f.intervals[1].lower[h] <= f.intervals[0].lower[h] && f.intervals[0].upper[h] <= f.intervals[1].upper[h]
                 #expect(nested)
             }
+            let gql = #"{"query":"query($m: String!) { forecast(meter: $m, horizon: 3, model: \"snaive\") { model mean intervals { level lower upper } } }","variables":{"m":"\#(meter)"}}"#
+            var jsonHeaders = auth
+            jsonHeaders[.contentType] = "application/json"
+            let g = try await client.execute(uri: "/graphql", method: .post, headers: jsonHeaders, body: ByteBuffer(string: gql)) { res in
+                String(buffer: res.body)
+            }
+            #expect(g.contains(#""model":"snaive""#) && g.contains(#""level":0.95"#), "\(g)")
             try await client.execute(uri: "/api/v1/meters/\(meter)/forecast?horizon=0", method: .get, headers: auth) { res in
                 #expect(res.status == .badRequest)
                 #expect(String(buffer: res.body).contains("horizon"))
