@@ -116,12 +116,7 @@ struct ForecastRoutes {
     }
 
     static func levels(_ text: String) throws -> [Double] {
-        try text.split(separator: ",").map { part in
-            guard let v = Double(part), v > 0, v < 100 else {
-                throw HTTPError(.badRequest, message: "level: '\(part.prefix(20))' is not a percentage between 0 and 100")
-            }
-            return v / 100
-        }
+        do { return try Forecast.levels(text) } catch { throw HTTPError(.badRequest, message: error.description) }
     }
 }
 

@@ -64,11 +64,8 @@ struct WhatIfCommand: AsyncParsableCommand {
 
     func run() async throws {
         let list = try loadTariffs(tariffs)
-        let parts = evStart.split(separator: ":")
-        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
-            throw ValidationError("--ev-start must be a time of day like 23:00")
-        }
-        var scenario = Scenario(loadFactor: loadFactor, evShare: evShare, ev: .init(kw: evKw, kwhPerDay: evKwh, startMinute: h * 60 + m))
+        guard let start = Tariff.minuteOfDay(evStart), start < 1440 else { throw ValidationError("--ev-start must be a time of day like 23:00") }
+        var scenario = Scenario(loadFactor: loadFactor, evShare: evShare, ev: .init(kw: evKw, kwhPerDay: evKwh, startMinute: start))
         if let scenarioTariff {
             guard let t = list.first(where: { $0.name == scenarioTariff }) else {
                 throw ValidationError("--scenario-tariff: no tariff '\(scenarioTariff)' in \(tariffs ?? "the defaults")")

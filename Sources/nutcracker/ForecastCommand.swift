@@ -77,12 +77,8 @@ struct ForecastCommand: AsyncParsableCommand {
     @Option(help: "Model: \(ForecastModels.names.joined(separator: ", ")).") var model = "auto"
 
     func run() async throws {
-        let levels = try level.split(separator: ",").map { text -> Double in
-            guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v > 0, v < 100 else {
-                throw ValidationError("--level: '\(text)' is not a percentage between 0 and 100")
-            }
-            return v / 100
-        }
+        let levels: [Double]
+        do { levels = try Forecast.levels(level) } catch { throw ValidationError("--\(error)") }
         guard horizon >= 1, horizon <= 48 * 60 else { throw ValidationError("--horizon must be between 1 and 2880 steps") }
         let (points, _, offset) = try await series.load()
         let result: MeterForecasting.Result

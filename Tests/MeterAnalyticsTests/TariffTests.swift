@@ -55,6 +55,13 @@ import Testing
         #expect { try Tariff.load(json: Array(negative.utf8), file: "n.json") } throws: { "\($0)".contains("standard rate") }
     }
 
+    @Test func clockTimesReadAsMinutesOfTheDay() {
+        #expect(Tariff.minuteOfDay("00:00") == 0)
+        #expect(Tariff.minuteOfDay("16:30") == 990)
+        #expect(Tariff.minuteOfDay("24:00") == 1440)
+        for bad in ["24:01", "7pm", "9:5", "12:60", "", ":", "-1:00", "12:00:00"] { #expect(Tariff.minuteOfDay(bad) == nil, "\(bad)") }
+    }
+
     @Test func whatIfScalesLoadAddsChargingAndReprices() {
         let starts = (0..<48).map { day + Int64($0) * 1800 }
         let forecast = [Double](repeating: 1, count: 48)

@@ -60,6 +60,10 @@ import Testing
                 #expect(res.status == .badRequest)
                 #expect(String(buffer: res.body).contains("horizon"))
             }
+            try await client.execute(uri: "/api/v1/meters/\(meter)/forecast?level=80,abc", method: .get, headers: auth) { res in
+                #expect(res.status == .badRequest)
+                #expect(String(buffer: res.body).contains("'abc' is not a percentage"))
+            }
             try await client.execute(uri: "/api/v1/meters/\(meter)/forecast?model=prophet", method: .get, headers: auth) { res in
                 #expect(res.status == .badRequest)
                 #expect(String(buffer: res.body).contains("unknown model"))

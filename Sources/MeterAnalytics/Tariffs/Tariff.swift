@@ -36,11 +36,10 @@ public struct Tariff: Sendable, Codable, Equatable {
             func minute(_ key: CodingKeys) throws -> Int {
                 if let m = try? c.decode(Int.self, forKey: key) { return m }
                 let text = try c.decode(String.self, forKey: key)
-                let parts = text.split(separator: ":")
-                guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440 else {
+                guard let m = Tariff.minuteOfDay(text) else {
                     throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "'\(text)' is not a time of day like 16:00")
                 }
-                return h * 60 + m
+                return m
             }
             from = try minute(.from)
             to = try minute(.to)
@@ -93,6 +92,14 @@ public struct Tariff: Sendable, Codable, Equatable {
         self.standardRate = standardRate
         self.standingCharge = standingCharge
         self.bands = bands
+    }
+
+    /// Minutes since midnight of a clock time "HH:MM" (00:00 to 24:00), or nil.
+    public static func minuteOfDay(_ text: String) -> Int? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
+              (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440 else { return nil }
+        return h * 60 + m
     }
 
     /// Standard 34p/kWh, off-peak 00:00 to 06:00 at 18p, peak 16:00 to 19:00 at 42p, 60p a day.
