@@ -4,6 +4,14 @@ import MeterCleanse
 import MeterCore
 import MeterStore
 
+/// Where the anomaly detectors run.
+public enum DetectionMode: Sendable {
+    /// On the commit path: a batch's reports are stored before its ingest returns.
+    case inline
+    /// On their own task after the commit, in commit order; `drainDetections()` waits for them.
+    case background
+}
+
 /// The one path into the store: a batch read from anywhere goes through the VEE rule set and is
 /// written, with its quarantined rows, in one transaction. Keeps each meter's last value so the
 /// next batch continues its series (gap estimation, register differences), and a running quality
@@ -21,6 +29,9 @@ public actor Pipeline {
     public private(set) var readingsStored = 0
     private let logger: Logger
     private var detectors: DetectorSet?
+    private let detectorConfig: DetectorConfig?
+    private let detection: DetectionMode
+    private var jobs: AsyncStream<DetectionJob>.Continuation?
     private var nextSubscriber = 0
     private var eventSubscribers: [Int: AsyncStream<PipelineEvent>.Continuation] = [:]
     private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
@@ -28,44 +39,129 @@ public actor Pipeline {
     public private(set) var anomalyReports = 0
 
     /// - Parameter observer: told of every stored batch's summary (metrics), on the pipeline's executor.
+    /// - Parameter detection: inline (reports stored before `ingest` returns) or in the background
+    ///   (the server: an acknowledgement does not wait for the detectors, which use another core).
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
+                detection: DetectionMode = .inline,
                 logger: Logger = Logger(label: "nutcracker.pipeline"),
                 observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil) {
         self.store = store
         self.observer = observer
         self.rules = rules
+        self.detectorConfig = detectors
+        self.detection = detection
         self.detectors = detectors.map { DetectorSet(config: $0) }
         self.logger = logger
     }
 
-    /// Feeds a stored batch's measured interval readings to the detectors, in time order, and the
-    /// raw reads of register meters (before VEE took their differences) to the register detector.
-    private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
-        guard batch.count > 0 || input.count > 0, var set = detectors else { return }
-        // Own the set while it runs, so its per-meter state is mutated in place, never copied.
-        detectors = nil
-        var reports: [Anomaly] = []
+    /// One reading for the detectors, with the source it is reported under.
+    struct Sighting: Sendable {
+        var meter: MeterID
+        var source: SourceID
+        var start: Int64
+        var value: Double
+    }
+
+    /// What a stored batch gives the detectors: register meters' raw reads (before VEE took their
+    /// differences) for the register detector, and the measured interval readings, each in time order.
+    private func sightings(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) -> (registers: [Sighting], readings: [Sighting]) {
+        func source(_ m: MeterID) -> SourceID { info.sources[m] ?? sources[m] ?? info.source }
         let registerRows = (0..<input.count).filter { input.status[$0] == .number && kinds[input.meters[Int(input.meterIndex[$0])]] == .register }
             .sorted { input.start[$0] < input.start[$1] }
-        for i in registerRows {
-            let meter = input.meters[Int(input.meterIndex[i])]
-            reports += set.observeRegister(meter: meter, source: info.sources[meter] ?? sources[meter] ?? info.source, start: input.start[i],
-                                           value: input.kwh[i], interval: info.interval.seconds)
+        let registers = registerRows.map { i -> Sighting in
+            let m = input.meters[Int(input.meterIndex[i])]
+            return Sighting(meter: m, source: source(m), start: input.start[i], value: input.kwh[i])
         }
         let order = (0..<batch.count).filter { batch.quality(at: $0) == .actual && batch.status[$0] == .number }
             .sorted { batch.start[$0] != batch.start[$1] ? batch.start[$0] < batch.start[$1] : batch.meterIndex[$0] < batch.meterIndex[$1] }
-        let interval = info.interval.seconds
-        for i in order {
-            // Register meters arrive here as interval energy (VEE took the differences).
-            let meter = batch.meters[Int(batch.meterIndex[i])]
-            reports += set.observe(meter: meter, source: info.sources[meter] ?? sources[meter] ?? info.source, start: batch.start[i], value: batch.kwh[i],
-                                   interval: interval)
+        // Register meters arrive here as interval energy (VEE took the differences).
+        let readings = order.map { i -> Sighting in
+            let m = batch.meters[Int(batch.meterIndex[i])]
+            return Sighting(meter: m, source: source(m), start: batch.start[i], value: batch.kwh[i])
         }
+        return (registers, readings)
+    }
+
+    /// Runs the detectors over a batch's sightings; the one place either mode applies them.
+    static func apply(_ set: inout DetectorSet, registers: [Sighting], readings: [Sighting], interval: Int64) -> [Anomaly] {
+        var reports: [Anomaly] = []
+        for r in registers {
+            reports += set.observeRegister(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval)
+        }
+        for r in readings {
+            reports += set.observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval)
+        }
+        return reports
+    }
+
+    /// Hands a stored batch to the detectors: inline, its reports are stored before this returns;
+    /// in the background, the batch joins the detectors' queue in commit order.
+    private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
+        guard batch.count > 0 || input.count > 0, detectorConfig != nil else { return }
+        let (registers, readings) = sightings(batch, registers: input, info: info)
+        guard !registers.isEmpty || !readings.isEmpty else { return }
+        if detection == .background {
+            backgroundQueue().yield(.batch(registers: registers, readings: readings, interval: info.interval.seconds))
+            return
+        }
+        guard var set = detectors else { return }
+        // Own the set while it runs, so its per-meter state is mutated in place, never copied.
+        detectors = nil
+        let reports = Self.apply(&set, registers: registers, readings: readings, interval: info.interval.seconds)
         detectors = set
         guard !reports.isEmpty else { return }
         try await store.write(anomalies: reports)
+        didDetect(reports)
+    }
+
+    /// Counts stored reports and offers them to subscribers.
+    private func didDetect(_ reports: [Anomaly]) {
         anomalyReports += reports.count
         for r in reports { for c in eventSubscribers.values { c.yield(.anomaly(r)) } }
+    }
+
+    /// Work for the background detectors, in commit order.
+    enum DetectionJob: Sendable {
+        case batch(registers: [Sighting], readings: [Sighting], interval: Int64)
+        case drain(CheckedContinuation<Void, Never>)
+    }
+
+    /// The background detectors' queue, started on first use: one task owns the detector set and
+    /// takes batches in the order they were committed.
+    private func backgroundQueue() -> AsyncStream<DetectionJob>.Continuation {
+        if let jobs { return jobs }
+        let (stream, continuation) = AsyncStream<DetectionJob>.makeStream()
+        jobs = continuation
+        let store = self.store, logger = self.logger
+        var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig())
+        detectors = nil
+        Task { [weak self] in
+            for await job in stream {
+                switch job {
+                case let .batch(registers, readings, interval):
+                    let reports = Pipeline.apply(&set, registers: registers, readings: readings, interval: interval)
+                    guard !reports.isEmpty else { continue }
+                    do {
+                        try await store.write(anomalies: reports)
+                        await self?.didDetect(reports)
+                    } catch {
+                        logger.error("anomaly reports not stored", metadata: ["error": "\(error)", "reports": "\(reports.count)"])
+                    }
+                case let .drain(done):
+                    done.resume()
+                }
+            }
+        }
+        return continuation
+    }
+
+    deinit { jobs?.finish() }
+
+    /// Returns once the detectors have seen every batch committed before the call (at once inline).
+    public func drainDetections() async {
+        guard detection == .background, detectorConfig != nil else { return }
+        let queue = backgroundQueue()
+        await withCheckedContinuation { queue.yield(.drain($0)) }
     }
 
     /// Registers meters so the pipeline knows their kinds.

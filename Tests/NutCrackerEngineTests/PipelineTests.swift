@@ -96,3 +96,31 @@ import Testing
         #expect(found.first?.meter == id && found.first?.source == source && found.first?.expected == 1001.2 && found.first?.observed == 0.3)
     }
 }
+
+/// Detectors in the background find exactly what they find inline, once drained.
+@Suite struct BackgroundDetectionTests {
+    let dir = TemporaryDirectory()
+
+    func run(_ mode: DetectionMode, name: String) async throws -> (reports: Int, stored: [String]) {
+        let store = try SQLiteStore(path: dir.path(name))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: mode)
+        var config = FleetConfig()
+        config.metersPerSource = 3
+        config.tamperingRate = 1
+        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+        try await feed.backfill(slots: 21 * 48)
+        await pipeline.drainDetections()
+        let stored = try await store.anomalies(AnomalyFilter(), limit: 100_000)
+            .map { "\($0.kind.rawValue) \($0.meter?.rawValue ?? "-") \($0.start) \($0.end)" }.sorted()
+        return (await pipeline.anomalyReports, stored)
+    }
+
+    @Test func backgroundFindsWhatInlineFinds() async throws {
+        let inline = try await run(.inline, name: "inline.sqlite")
+        let background = try await run(.background, name: "background.sqlite")
+        #expect(inline.reports > 0)
+        #expect(background.reports == inline.reports)
+        #expect(background.stored == inline.stored)
+    }
+}
