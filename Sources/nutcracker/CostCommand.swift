@@ -24,23 +24,20 @@ struct CostCommand: AsyncParsableCommand {
         guard by == "day" || by == "month" else { throw ValidationError("--by must be day or month") }
         let list = try loadTariffs(tariffs)
         let (points, meters, offset) = try await series.load()
-        let calc = CostCalculator(tariff: list[0], offset: offset)
+        let calc = CostCalculator(tariff: list[0], meters: meters, offset: offset)
         let days = calc.days(points.readings)
-        let standing = Double(max(1, meters) - 1) * list[0].standingCharge / 100
         printOut("\(by == "day" ? "date" : "month"),kwh,cost_gbp\n")
         if by == "day" {
-            for d in days { printOut("\(d.date),\(String(format: "%.3f", d.kwh)),\(String(format: "%.2f", d.cost + standing))\n") }
+            for d in days { printOut("\(d.date),\(String(format: "%.3f", d.kwh)),\(String(format: "%.2f", d.cost))\n") }
         } else {
             for m in calc.months(days) {
-                printOut(String(format: "%04d-%02d,%.3f,%.2f\n", m.year, m.month, m.kwh, m.cost + standing * Double(m.days)))
+                printOut(String(format: "%04d-%02d,%.3f,%.2f\n", m.year, m.month, m.kwh, m.cost))
             }
         }
         if list.count > 1 {
             printOut("\ntariff,kwh,days,cost_gbp,annual_gbp,over_cheapest_gbp\n")
-            for r in TariffComparison.compare(list, readings: points.readings, offset: offset) {
-                let extra = Double(max(1, meters) - 1) * Double(r.days) * (list.first { $0.name == r.tariff }?.standingCharge ?? 0) / 100
-                printOut(String(format: "%@,%.3f,%d,%.2f,%.2f,%.2f\n", r.tariff, r.kwh, r.days, r.cost + extra,
-                                (r.cost + extra) * 365 / Double(max(1, r.days)), r.overCheapest))
+            for r in TariffComparison.compare(list, readings: points.readings, meters: meters, offset: offset) {
+                printOut(String(format: "%@,%.3f,%d,%.2f,%.2f,%.2f\n", r.tariff, r.kwh, r.days, r.cost, r.annualCost, r.overCheapest))
             }
         }
     }

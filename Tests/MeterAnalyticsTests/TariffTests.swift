@@ -14,6 +14,9 @@ import Testing
         #expect(abs(d[0].energyCost - (0.18 + 0.34 + 0.42)) < 1e-9)
         #expect(abs(d[0].cost - (0.94 + 0.60)) < 1e-9)
         #expect(d[0].kwhByBand == ["off-peak": 1, "standard": 1, "peak": 1])
+        // A source of three meters pays three standing charges a day.
+        let group = CostCalculator(tariff: .standard, meters: 3).days(readings)
+        #expect(abs(group[0].cost - (0.94 + 1.80)) < 1e-9)
     }
 
     @Test func localTimePlacesReadingsInBandsAndDays() {

@@ -13,14 +13,12 @@ enum ConformalInterval {
             }
             guard !pool.isEmpty else { continue }
             pool.sort()
-            lower[h] = mean[h] + quantile(pool, lowerQ)
-            upper[h] = mean[h] + quantile(pool, upperQ)
+            lower[h] = mean[h] + ConformalQuantile.of(pool, lowerQ)
+            upper[h] = mean[h] + ConformalQuantile.of(pool, upperQ)
         }
         return PredictionInterval(level: level, lower: lower, upper: upper)
     }
 
-    /// The q-quantile of sorted values with linear interpolation between order statistics.
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double { ConformalQuantile.of(sorted, q) }
 }
 
 /// The q-quantile of sorted values with linear interpolation between order statistics.

@@ -5,10 +5,13 @@ import MeterCore
 /// time (`offset` gives the zone's offset at an instant); costs are in pounds.
 public struct CostCalculator: Sendable {
     public var tariff: Tariff
+    /// Meters whose summed energy is priced: each pays its own standing charge.
+    public var meters: Int
     public var offset: @Sendable (Int64) -> Int
 
-    public init(tariff: Tariff, offset: @escaping @Sendable (Int64) -> Int = { _ in 0 }) {
+    public init(tariff: Tariff, meters: Int = 1, offset: @escaping @Sendable (Int64) -> Int = { _ in 0 }) {
         self.tariff = tariff
+        self.meters = max(1, meters)
         self.offset = offset
     }
 
@@ -43,7 +46,7 @@ public struct CostCalculator: Sendable {
             let band = tariff.band(minute: minute, weekday: weekday)
             let rate = band?.rate ?? tariff.standardRate
             var d = byDay[dayNumber] ?? Day(date: CivilDate(daysSinceEpoch: dayNumber), kwh: 0, kwhByBand: [:], energyCost: 0,
-                                            standingCharge: tariff.standingCharge / 100)
+                                            standingCharge: Double(meters) * tariff.standingCharge / 100)
             d.kwh += r.kwh
             d.kwhByBand[band?.name ?? "standard", default: 0] += r.kwh
             d.energyCost += r.kwh * rate / 100

@@ -11,10 +11,10 @@ public enum TariffComparison {
         public var overCheapest: Double
     }
 
-    public static func compare(_ tariffs: [Tariff], readings: [(start: Int64, kwh: Double)],
+    public static func compare(_ tariffs: [Tariff], readings: [(start: Int64, kwh: Double)], meters: Int = 1,
                                offset: @escaping @Sendable (Int64) -> Int = { _ in 0 }) -> [Row] {
         var rows = tariffs.map { t -> Row in
-            let total = CostCalculator(tariff: t, offset: offset).total(readings)
+            let total = CostCalculator(tariff: t, meters: meters, offset: offset).total(readings)
             return Row(tariff: t.name, kwh: total.kwh, days: total.days, cost: total.cost,
                        annualCost: total.days > 0 ? total.cost * 365 / Double(total.days) : 0, overCheapest: 0)
         }

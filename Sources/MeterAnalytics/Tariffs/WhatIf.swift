@@ -28,13 +28,9 @@ public enum WhatIf {
         }
         let base = zip(starts, forecast.map { max(0, $0) }).map { (start: $0, kwh: $1) }
         let new = zip(starts, changed).map { (start: $0, kwh: $1) }
-        let standing = Double(max(1, meters) - 1)
-        let b = CostCalculator(tariff: tariff, offset: offset).total(base)
-        let s = CostCalculator(tariff: scenario.tariff ?? tariff, offset: offset).total(new)
-        // The calculator charges one standing charge per day; a group of meters pays one each.
-        let baseCost = b.cost + standing * Double(b.days) * tariff.standingCharge / 100
-        let newCost = s.cost + standing * Double(s.days) * (scenario.tariff ?? tariff).standingCharge / 100
-        return Outcome(baselineKWh: b.kwh, scenarioKWh: s.kwh, baselineCost: baseCost, scenarioCost: newCost,
+        let b = CostCalculator(tariff: tariff, meters: meters, offset: offset).total(base)
+        let s = CostCalculator(tariff: scenario.tariff ?? tariff, meters: meters, offset: offset).total(new)
+        return Outcome(baselineKWh: b.kwh, scenarioKWh: s.kwh, baselineCost: b.cost, scenarioCost: s.cost,
                        evMeters: evMeters, scenario: changed)
     }
 }
