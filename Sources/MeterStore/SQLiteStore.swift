@@ -6,20 +6,29 @@ import MeterCore
 /// The embedded store: one SQLite file in WAL mode, through GRDB.
 ///
 /// Readings are keyed by `(meter, start)` in a table without rowids, so a key lookup and a
-/// meter's time range are one B-tree walk; an index on `start` serves fleet-wide time ranges. A
-/// trigger copies a reading's old value to `reading_versions` whenever an upsert changes it.
+/// meter's time range are one B-tree walk, and a fleet-wide time range is one walk per meter. A
+/// trigger copies a reading's old value to `reading_versions` whenever an upsert changes it. Live
+/// readings that extend their meter's series reach `readings` through the inbox (`ReadingInbox`).
 public final class SQLiteStore: ReadingStore {
     public let path: String
     let pool: DatabasePool
     /// Meter name to row id, for meters known to be committed (live ingest looks up the same meters
     /// in every batch).
     let rowIDs = RowIDCache()
+    /// Each meter's latest committed start, so a reading that extends its series goes to the inbox.
+    let latestStarts = LatestStarts()
+    /// Inbox rows committed and not merged yet; past `inboxLimit` a merge is scheduled.
+    let inbox = InboxState()
+    /// Inbox rows that make a merge worth its commit (more rows per meter, fewer pages per row).
+    public let inboxLimit: Int
 
-    public init(path: String) throws {
+    public init(path: String, inboxLimit: Int = 80_000) throws {
         self.path = path
+        self.inboxLimit = inboxLimit
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA page_size = 1024")
             // A larger page cache and memory-mapped reads keep live upserts off the read path;
             // checkpoints run less often, in larger steps.
             try db.execute(sql: "PRAGMA cache_size = -131072")
@@ -31,6 +40,43 @@ public final class SQLiteStore: ReadingStore {
 
     public func migrate() async throws {
         try Self.migrator.migrate(pool)
+        // What an earlier process acknowledged and did not merge.
+        try await pool.write { db in try ReadingInbox.merge(db) }
+    }
+
+    /// Moves the inbox into `readings` now.
+    public func mergeInbox() async throws {
+        try await pool.write { [inbox] db in
+            try ReadingInbox.merge(db)
+            db.afterNextTransaction { _ in inbox.merged() }
+        }
+    }
+
+    /// Every read of readings goes through here: what was acknowledged before it is merged first.
+    private func readMerged<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        var waiting = inbox.pending > 0
+        if !waiting { waiting = try await pool.read { try ReadingInbox.hasRows($0) } }
+        if waiting { try await mergeInbox() }
+        return try await pool.read(body)
+    }
+
+    /// Schedules one merge in the background once the inbox has grown past its limit. It moves one
+    /// shard per transaction, so acknowledgements wait behind one shard's merge, not the whole inbox.
+    private func mergeIfFull() {
+        guard inbox.pending >= inboxLimit, inbox.claimMerge() else { return }
+        Task { [self] in
+            defer { inbox.mergeDone() }
+            for shard in 0..<ReadingInbox.shards {
+                do {
+                    try await pool.write { [inbox] db in
+                        let moved = try ReadingInbox.merge(db, shard: shard)
+                        db.afterNextTransaction { _ in inbox.merged(moved, shard: shard) }
+                    }
+                } catch {
+                    // The rows stay in the inbox; the next merge or read takes them.
+                }
+            }
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -121,6 +167,12 @@ public final class SQLiteStore: ReadingStore {
                 """)
         }
         registerCredentialMigration(&m)
+        m.registerMigration("v4-inbox") { db in
+            try db.execute(sql: ReadingInbox.schema)
+            // Fleet-wide time ranges are served per meter through the primary key; an index on
+            // `start` alone cost a second B-tree insert per reading.
+            try db.execute(sql: "DROP INDEX readings_start")
+        }
         return m
     }
 
@@ -203,13 +255,21 @@ public final class SQLiteStore: ReadingStore {
 
     public func write(group: [BatchWrite]) async throws -> [WriteSummary] {
         guard !group.isEmpty else { return [] }
-        let (summaries, found) = try await pool.write { [rowIDs] db in
-            var ids = TransactionRowIDs(cache: rowIDs)
+        let summaries = try await pool.write { [rowIDs, latestStarts, inbox] db in
+            var ids = TransactionRowIDs(cache: rowIDs, starts: latestStarts, inbox: inbox)
             let summaries = try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, ids: &ids) }
-            return (summaries, ids.found)
+            // Only what committed is remembered: a rolled-back meter's id or start must not be reused.
+            let found = ids.found, starts = ids.startsFound, appended = ids.appended, merged = ids.merged
+            let values = ids.inboxFound
+            db.afterNextTransaction { _ in
+                rowIDs.merge(found)
+                latestStarts.merge(starts)
+                if merged { inbox.merged() }
+                inbox.appended(appended, values: values)
+            }
+            return summaries
         }
-        // Only ids of committed meters are remembered: a rolled-back insert must not be reused.
-        rowIDs.merge(found)
+        mergeIfFull()
         return summaries
     }
 
@@ -219,28 +279,52 @@ public final class SQLiteStore: ReadingStore {
         var summary = WriteSummary(batch: db.lastInsertedRowID)
         var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
         var seen = [Bool](repeating: false, count: batch.meters.count)
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(meter, start) DO UPDATE SET
-                kwh = excluded.kwh, quality = excluded.quality, rule = excluded.rule,
-                batch = excluded.batch, version = readings.version + 1
-            WHERE (readings.kwh <> excluded.kwh OR readings.quality <> excluded.quality)
-              AND NOT (excluded.quality = 1 AND readings.quality <> 1)
-            """)
-        for i in 0..<batch.count {
-            let m = Int(batch.meterIndex[i])
-            if !seen[m] {
-                rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, ids: &ids)
-                seen[m] = true
+        for m in batch.meterIndex.lazy.map(Int.init) where !seen[m] {
+            rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, ids: &ids)
+            seen[m] = true
+        }
+        // In key order, each insert lands beside the previous one's B-tree page.
+        var order = Array(0..<batch.count)
+        order.sort { a, b in
+            let ma = rowIDs[Int(batch.meterIndex[a])], mb = rowIDs[Int(batch.meterIndex[b])]
+            return ma != mb ? ma < mb : batch.start[a] != batch.start[b] ? batch.start[a] < batch.start[b] : a < b
+        }
+        var upsert = try ReadingUpsert(db)
+        var appenders = try (0..<ReadingInbox.shards).map { try ReadingUpsert(db, inbox: $0) }
+        // Many readings per meter (a file import): straight into `readings`, after the inbox, in order.
+        let bulk = batch.count >= 8 * max(Set(batch.meterIndex).count, 1)
+        if bulk, ids.inboxRows + ids.appended > 0 { try ids.mergeInbox(db) }
+        var lastMeter = Int64.min, lastStart = Int64.min
+        for i in order {
+            let meter = rowIDs[Int(batch.meterIndex[i])], start = batch.start[i]
+            let kwh = batch.kwh[i], quality = batch.quality(at: i), rule = batch.ruleName(at: i)
+            let change: ReadingUpsert.Change
+            if bulk {
+                change = try upsert(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
+            } else {
+                if meter != lastMeter {
+                    lastStart = try ids.latestStart(db, meter: meter)
+                    lastMeter = meter
+                }
+                // Later than anything the meter has, a reading is new; otherwise the stored value
+                // (in the inbox or in `readings`) says what the merge's upsert will make of it.
+                let key = InboxKey(meter: meter, start: start)
+                change = start > lastStart ? .inserted
+                    : ReadingUpsert.change(from: try ids.stored(db, key), to: StoredValue(kwh: kwh, quality: quality))
+                if change != .unchanged {
+                    _ = try appenders[ReadingInbox.shard(of: meter)](meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
+                    ids.appended += 1
+                    ids.inboxFound[key] = StoredValue(kwh: kwh, quality: quality)
+                }
+                if start > lastStart {
+                    lastStart = start
+                    ids.startsFound[meter] = start
+                }
             }
-            let rule = batch.ruleName(at: i)
-            let before = db.totalChangesCount
-            try upsert.execute(arguments: [rowIDs[m], batch.start[i], batch.kwh[i], Int(batch.quality(at: i).rawValue),
-                                           rule, summary.batch])
-            switch db.totalChangesCount - before {
-            case 0: summary.unchanged += 1
-            case 1: summary.inserted += 1
-            default: summary.corrected += 1
+            switch change {
+            case .unchanged: summary.unchanged += 1
+            case .inserted: summary.inserted += 1
+            case .corrected: summary.corrected += 1
             }
         }
         let q = try db.cachedStatement(sql: """
@@ -265,7 +349,7 @@ public final class SQLiteStore: ReadingStore {
 
     /// Meters (all, or the one named) with their latest reading, by source then name.
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
-        try await pool.read { db in
+        try await readMerged { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
                 FROM meters m
@@ -292,7 +376,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        try await pool.read { db in
+        try await readMerged { db in
             var out: [Reading] = []
             try Self.scan(db, ReadingFilter(meter: meter, from: from, to: to), limit: limit) { out.append($0) }
             return out
@@ -300,7 +384,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func scan(_ filter: ReadingFilter, _ body: @Sendable (Reading) throws -> Void) async throws {
-        try await pool.read { db in try Self.scan(db, filter, limit: nil, body) }
+        try await readMerged { db in try Self.scan(db, filter, limit: nil, body) }
     }
 
     static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
@@ -328,7 +412,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion] {
-        try await pool.read { db in
+        try await readMerged { db in
             try Row.fetchAll(db, sql: """
                 SELECT v.version, v.kwh, v.quality, v.rule, v.batch, v.superseded_at FROM reading_versions v
                 JOIN meters m ON m.id = v.meter WHERE m.name = ? AND v.start = ? ORDER BY v.version DESC
@@ -351,7 +435,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
-        try await pool.read { db in
+        try await readMerged { db in
             var out: [MeterID: Reading] = [:]
             let stmt = try db.cachedStatement(sql: """
                 SELECT m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch FROM meters m
@@ -369,7 +453,7 @@ public final class SQLiteStore: ReadingStore {
 
     /// Row counts of the main tables, for tests and `status` output.
     public func counts() async throws -> (readings: Int, versions: Int, quarantine: Int, meters: Int) {
-        try await pool.read { db in
+        try await readMerged { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM readings") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM reading_versions") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0,
@@ -378,20 +462,3 @@ public final class SQLiteStore: ReadingStore {
     }
 }
 
-/// Meter row ids by name, of meters known to be committed; shared by every write.
-final class RowIDCache: Sendable {
-    private let map = Mutex<[String: Int64]>([:])
-    subscript(name: String) -> Int64? { map.withLock { $0[name] } }
-    func merge(_ ids: [String: Int64]) {
-        guard !ids.isEmpty else { return }
-        map.withLock { $0.merge(ids) { _, new in new } }
-    }
-}
-
-/// The row ids one transaction uses: the committed ones from the cache, and those it looked up,
-/// which join the cache only once the transaction commits.
-struct TransactionRowIDs {
-    let cache: RowIDCache
-    var found: [String: Int64] = [:]
-    subscript(name: String) -> Int64? { found[name] ?? cache[name] }
-}

@@ -11,7 +11,8 @@ public actor IngestQueue {
     public let maxPendingRows: Int
     public let maxGroupRows: Int
     private let metrics: MetricsRegistry?
-    private var pending: [(request: IngestRequest, rows: Int, done: CheckedContinuation<IngestSummary, any Error>)] = []
+    private typealias Pending = (request: IngestRequest, rows: Int, done: CheckedContinuation<IngestSummary, any Error>)
+    private var pending: [Pending] = []
     private var pendingRows = 0
     private var draining = false
     /// Rows waiting, readable from any thread (the queue-depth gauge).
@@ -47,8 +48,16 @@ public actor IngestQueue {
     /// Rows waiting now.
     public var waiting: Int { pendingRows }
 
+    /// Groups in flight: the next group's VEE runs while the one before is being written.
+    private static let inFlight = 2
+    private var running = 0
+
     private func drain() async {
-        while !pending.isEmpty {
+        while !pending.isEmpty || running > 0 {
+            guard !pending.isEmpty, running < Self.inFlight else {
+                await withCheckedContinuation { slotFreed = $0 }
+                continue
+            }
             var take = 0, rows = 0
             while take < pending.count, take == 0 || rows + pending[take].rows <= maxGroupRows {
                 rows += pending[take].rows
@@ -58,20 +67,36 @@ public actor IngestQueue {
             pending.removeFirst(take)
             pendingRows -= rows
             depth.set(pendingRows)
+            running += 1
+            // Staged here, in the order taken; written by its own task while the next group is staged.
             let started = ContinuousClock.now
-            do {
-                let summaries = try await pipeline.ingest(group: group.map(\.request))
-                let elapsed = ContinuousClock.now - started
-                metrics?.observe("nutcracker_commit_seconds", help: "Time to cleanse and commit one group of requests.",
-                                 buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-                                 Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                metrics?.count("nutcracker_commits_total", help: "Group commits.")
-                for (item, summary) in zip(group, summaries) { item.done.resume(returning: summary) }
-            } catch {
-                for item in group { item.done.resume(throwing: error) }
+            let staged = await pipeline.stage(group.map(\.request))
+            Task {
+                let result: Result<[IngestSummary], any Error>
+                do { result = .success(try await self.pipeline.write(staged)) } catch { result = .failure(error) }
+                self.finished(group, result, started: started)
             }
         }
         draining = false
+    }
+
+    private var slotFreed: CheckedContinuation<Void, Never>?
+
+    private func finished(_ group: [Pending], _ result: Result<[IngestSummary], any Error>, started: ContinuousClock.Instant) {
+        running -= 1
+        switch result {
+        case .success(let summaries):
+            let elapsed = ContinuousClock.now - started
+            metrics?.observe("nutcracker_commit_seconds", help: "Time to cleanse and commit one group of requests.",
+                             buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+                             Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            metrics?.count("nutcracker_commits_total", help: "Group commits.")
+            for (item, summary) in zip(group, summaries) { item.done.resume(returning: summary) }
+        case .failure(let error):
+            for item in group { item.done.resume(throwing: error) }
+        }
+        slotFreed?.resume()
+        slotFreed = nil
     }
 }
 

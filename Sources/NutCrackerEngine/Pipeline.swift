@@ -35,6 +35,8 @@ public actor Pipeline {
     private var nextSubscriber = 0
     private var eventSubscribers: [Int: AsyncStream<PipelineEvent>.Continuation] = [:]
     private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
+    /// Whether the last group handed to the store was written (yields once, when it is known).
+    private var lastWrite: AsyncStream<Bool>?
     /// Anomaly reports stored so far (opened, updated and closed events).
     public private(set) var anomalyReports = 0
 
@@ -189,33 +191,77 @@ public actor Pipeline {
             }
         }
         let request = IngestRequest(batch: batch, problems: problems, info: info, layout: layout)
-        return try await commit([request], rules: override, rawText: rawText)[0]
+        return try await write(stage([request], rules: override, rawText: rawText))[0]
     }
 
     /// Runs VEE on each request in turn and stores them all in one transaction (group commit): when
     /// it returns, every request's readings are durable; when it throws, none is stored.
     public func ingest(group: [IngestRequest]) async throws -> [IngestSummary] {
-        try await commit(group, rules: nil, rawText: { _ in [:] })
+        try await write(stage(group))
     }
 
-    private func commit(_ group: [IngestRequest], rules override: RuleSet?, rawText: ([Int]) -> [Int: String]) async throws -> [IngestSummary] {
-        let saved = (anchors, registerAnchors)
+    /// A group after VEE, waiting for its write; `write` takes it, in the order groups were staged.
+    public struct StagedGroup: Sendable {
+        fileprivate let requests: [IngestRequest]
+        fileprivate let prepared: [Prepared]
+        /// Yields whether the group staged before this one was stored.
+        fileprivate let previous: AsyncStream<Bool>?
+        fileprivate let signal: AsyncStream<Bool>.Continuation
+    }
+
+    /// VEE over a group, at once, even while the group before it is being written: it continues that
+    /// group's series. Every staged group must be written.
+    public func stage(_ group: [IngestRequest]) -> StagedGroup {
+        stage(group, rules: nil, rawText: { _ in [:] })
+    }
+
+    private func stage(_ group: [IngestRequest], rules override: RuleSet?, rawText: ([Int]) -> [Int: String]) -> StagedGroup {
         let prepared = group.map { prepare($0, rules: override, rawText: rawText) }
-        let written: [WriteSummary]
+        let previous = lastWrite
+        let (written, signal) = AsyncStream<Bool>.makeStream()
+        lastWrite = written
+        return StagedGroup(requests: group, prepared: prepared, previous: previous, signal: signal)
+    }
+
+    /// Writes a staged group once the group before it is written (a group whose predecessor failed
+    /// fails too, as its VEE assumed those readings), then runs what follows a commit.
+    public func write(_ staged: StagedGroup) async throws -> [IngestSummary] {
+        var succeeded = false
+        defer { staged.signal.yield(succeeded); staged.signal.finish() }
+        if let previous = staged.previous {
+            var earlier = previous.makeAsyncIterator()
+            guard await earlier.next() ?? false else {
+                forgetAnchors(of: staged.requests)
+                throw PipelineError.earlierGroupFailed
+            }
+        }
+        let summaries: [WriteSummary]
         do {
-            written = try await store.write(group: prepared.map(\.write))
+            summaries = try await store.write(group: staged.prepared.map(\.write))
         } catch {
-            (anchors, registerAnchors) = saved
+            forgetAnchors(of: staged.requests)
             throw error
         }
         var out: [IngestSummary] = []
-        out.reserveCapacity(group.count)
-        for (p, w) in zip(prepared, written) { out.append(try await finish(p, w)) }
+        out.reserveCapacity(summaries.count)
+        for (p, w) in zip(staged.prepared, summaries) { out.append(try await finish(p, w)) }
+        succeeded = true
         return out
     }
 
+    /// After a failed write, the group's meters continue from nothing rather than from readings that
+    /// were never stored (whichever groups were cleansed meanwhile).
+    private func forgetAnchors(of group: [IngestRequest]) {
+        for r in group {
+            for m in r.batch.meters {
+                anchors[m] = nil
+                registerAnchors[m] = nil
+            }
+        }
+    }
+
     /// A request after VEE, before its write.
-    struct Prepared {
+    struct Prepared: Sendable {
         var write: BatchWrite
         var input: ReadingBatch
         var report: QualityReport
@@ -324,3 +370,16 @@ public actor Pipeline {
         }
     }
 }
+
+/// Why the pipeline refused a group.
+public enum PipelineError: Error, CustomStringConvertible {
+    /// The group before it, whose series it continues, was not stored.
+    case earlierGroupFailed
+
+    public var description: String {
+        switch self {
+        case .earlierGroupFailed: "not stored: the readings received just before were not stored; send both again"
+        }
+    }
+}
+
