@@ -17,7 +17,7 @@ import Synchronization
 enum ReadingInbox {
     /// The inbox is split by meter into this many tables, so a background merge moves one shard at a
     /// time (a short transaction) and empties its table outright instead of picking rows out of pages.
-    static let shards = 8
+    static let shards = 32
 
     static func shard(of meter: Int64) -> Int { Int(UInt64(bitPattern: meter) % UInt64(shards)) }
 
@@ -95,32 +95,33 @@ struct InboxKey: Hashable, Sendable {
 final class InboxState: Sendable {
     private struct State {
         var pending = 0
-        var values: [InboxKey: StoredValue] = [:]
+        /// By shard, so a shard's merge drops its own values only.
+        var values = [[InboxKey: StoredValue]](repeating: [:], count: ReadingInbox.shards)
         var merging = false
     }
     private let state = Mutex(State())
 
     var pending: Int { state.withLock { $0.pending } }
-    subscript(key: InboxKey) -> StoredValue? { state.withLock { $0.values[key] } }
+    subscript(key: InboxKey) -> StoredValue? { state.withLock { $0.values[ReadingInbox.shard(of: key.meter)][key] } }
     func appended(_ n: Int, values: [InboxKey: StoredValue]) {
         guard n > 0 else { return }
         state.withLock { s in
             s.pending += n
-            s.values.merge(values) { _, new in new }
+            for (key, value) in values { s.values[ReadingInbox.shard(of: key.meter)][key] = value }
         }
     }
     /// The inbox was merged: nothing waits.
     func merged() {
         state.withLock { s in
             s.pending = 0
-            s.values = [:]
+            for i in s.values.indices { s.values[i].removeAll(keepingCapacity: true) }
         }
     }
     /// One shard was merged.
     func merged(_ rows: Int, shard: Int) {
         state.withLock { s in
             s.pending = max(0, s.pending - rows)
-            s.values = s.values.filter { ReadingInbox.shard(of: $0.key.meter) != shard }
+            s.values[shard].removeAll(keepingCapacity: true)
         }
     }
     /// True for the one caller that may start a merge.

@@ -22,7 +22,7 @@ public final class SQLiteStore: ReadingStore {
     /// Inbox rows that make a merge worth its commit (more rows per meter, fewer pages per row).
     public let inboxLimit: Int
 
-    public init(path: String, inboxLimit: Int = 80_000) throws {
+    public init(path: String, inboxLimit: Int = 200_000) throws {
         self.path = path
         self.inboxLimit = inboxLimit
         var config = Configuration()
@@ -33,7 +33,7 @@ public final class SQLiteStore: ReadingStore {
             // checkpoints run less often, in larger steps.
             try db.execute(sql: "PRAGMA cache_size = -131072")
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 2048")
         }
         pool = try DatabasePool(path: path, configuration: config)
     }
@@ -293,6 +293,7 @@ public final class SQLiteStore: ReadingStore {
         var appenders = try (0..<ReadingInbox.shards).map { try ReadingUpsert(db, inbox: $0) }
         // Many readings per meter (a file import): straight into `readings`, after the inbox, in order.
         let bulk = batch.count >= 8 * max(Set(batch.meterIndex).count, 1)
+        if !bulk { ids.inboxFound.reserveCapacity(ids.inboxFound.count + batch.count) }
         if bulk, ids.inboxRows + ids.appended > 0 { try ids.mergeInbox(db) }
         var lastMeter = Int64.min, lastStart = Int64.min
         for i in order {
