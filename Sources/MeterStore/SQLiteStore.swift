@@ -302,6 +302,7 @@ public final class SQLiteStore: ReadingStore {
             let change: ReadingUpsert.Change
             if bulk {
                 change = try upsert(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
+                ids.wrote(meter: meter, start: start)
             } else {
                 if meter != lastMeter {
                     lastStart = try ids.latestStart(db, meter: meter)

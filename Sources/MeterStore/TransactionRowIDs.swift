@@ -52,6 +52,12 @@ struct TransactionRowIDs {
 
     subscript(name: String) -> Int64? { found[name] ?? cache[name] }
 
+    /// A reading written straight to `readings`: a known latest start moves on (an unknown one is
+    /// read from the store when it is next needed).
+    mutating func wrote(meter: Int64, start: Int64) {
+        if let known = startsFound[meter] ?? starts[meter], start > known { startsFound[meter] = start }
+    }
+
     /// A meter's latest start, from this transaction, the shared cache or the store.
     mutating func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
         if let s = startsFound[meter] ?? starts[meter] { return s }

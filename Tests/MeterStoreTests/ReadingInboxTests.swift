@@ -103,5 +103,10 @@ import Testing
         #expect(w.inserted == 47 && w.corrected == 1)
         #expect(s.inbox.pending == 0)
         #expect(try await rowsInReadings(s) == 50)
+        // Live readings after the file continue from the file's last reading: a repeat is no change.
+        var repeatLast = ReadingBatch()
+        repeatLast.append(Reading(meter: MeterID("L-1")!, start: t0 + 47 * 1800, kwh: 4))
+        let again = try await s.write(repeatLast, quarantine: [], info: BatchInfo(origin: "gw"))
+        #expect(again.unchanged == 1 && again.inserted == 0)
     }
 }
