@@ -17,7 +17,7 @@ import Synchronization
 enum ReadingInbox {
     /// The inbox is split by meter into this many tables, so a background merge moves one shard at a
     /// time (a short transaction) and empties its table outright instead of picking rows out of pages.
-    static let shards = 32
+    static let shards = 128
 
     static func shard(of meter: Int64) -> Int { Int(UInt64(bitPattern: meter) % UInt64(shards)) }
 
@@ -67,63 +67,103 @@ enum ReadingInbox {
     }
 
     /// A stored reading's value in `readings`.
-    static func stored(_ db: Database, _ key: InboxKey) throws -> StoredValue? {
+    static func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
         let stmt = try db.cachedStatement(sql: "SELECT kwh, quality FROM readings WHERE meter = ? AND start = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [key.meter, key.start]) else { return nil }
+        guard let row = try Row.fetchOne(stmt, arguments: [meter, start]) else { return nil }
         return StoredValue(kwh: row[0], quality: Quality(rawValue: row[1]) ?? .actual)
     }
 }
 
-/// Latest start per meter row id, for meters whose latest start is committed; shared by every write.
-final class LatestStarts: Sendable {
-    private let map = Mutex<[Int64: Int64]>([:])
-    subscript(meter: Int64) -> Int64? { map.withLock { $0[meter] } }
-    func merge(_ starts: [Int64: Int64]) {
-        guard !starts.isEmpty else { return }
-        map.withLock { $0.merge(starts) { old, new in max(old, new) } }
-    }
-}
-
-/// A reading's key in the store.
-struct InboxKey: Hashable, Sendable {
-    var meter: Int64
-    var start: Int64
-}
-
-/// The committed inbox in memory: how many rows wait, each key's latest value there (so a late
-/// reading is judged against what it will meet), and whether a background merge is under way.
+/// What the store's writer knows about each meter, by row id: its latest start, and the values it
+/// has in the inbox (so a late reading is judged against what it will meet); how many inbox rows
+/// wait; whether a background merge is under way.
+///
+/// Only the writer (inside a write transaction, or its commit and rollback hooks) reads or changes
+/// the per-meter part, in place, as it writes; a transaction that rolls back marks it stale, and
+/// the next write merges the whole inbox and forgets the latest starts before trusting it again.
+/// Arrays by row id instead of hashed keys: live ingest touches every meter in every commit.
 final class InboxState: Sendable {
+    struct Entry {
+        var start: Int64
+        var value: StoredValue
+    }
+    struct MeterState {
+        var latest: Int64?
+        var entries: [Entry] = []
+    }
     private struct State {
         var pending = 0
-        /// By shard, so a shard's merge drops its own values only.
-        var values = [[InboxKey: StoredValue]](repeating: [:], count: ReadingInbox.shards)
+        var meters: [MeterState] = []
+        /// Meters whose row id is too large for the array.
+        var others: [Int64: MeterState] = [:]
+        var stale = false
         var merging = false
     }
     private let state = Mutex(State())
+    private static let arrayLimit: Int64 = 1 << 24
 
     var pending: Int { state.withLock { $0.pending } }
-    subscript(key: InboxKey) -> StoredValue? { state.withLock { $0.values[ReadingInbox.shard(of: key.meter)][key] } }
-    func appended(_ n: Int, values: [InboxKey: StoredValue]) {
-        guard n > 0 else { return }
+    var isStale: Bool { state.withLock { $0.stale } }
+
+    private static func update<T>(_ s: inout State, _ meter: Int64, _ body: (inout MeterState) -> T) -> T {
+        if meter >= 0, meter < arrayLimit {
+            let i = Int(meter)
+            if i >= s.meters.count { s.meters.append(contentsOf: repeatElement(MeterState(), count: i + 1 - s.meters.count)) }
+            return body(&s.meters[i])
+        }
+        return body(&s.others[meter, default: MeterState()])
+    }
+
+    func latest(_ meter: Int64) -> Int64? { state.withLock { Self.update(&$0, meter) { $0.latest } } }
+
+    /// Moves a meter's latest start on (never back).
+    func setLatest(_ meter: Int64, _ start: Int64) {
+        state.withLock { Self.update(&$0, meter) { m in m.latest = max(m.latest ?? start, start) } }
+    }
+
+    /// The latest value the inbox holds for a reading, if any.
+    func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
+        state.withLock { Self.update(&$0, meter) { m in m.entries.last { $0.start == start }?.value } }
+    }
+
+    func record(_ meter: Int64, _ start: Int64, _ value: StoredValue) {
+        state.withLock { Self.update(&$0, meter) { $0.entries.append(Entry(start: start, value: value)) } }
+    }
+
+    /// The whole inbox was merged (inside the current transaction): no values wait.
+    func clearValues() {
         state.withLock { s in
-            s.pending += n
-            for (key, value) in values { s.values[ReadingInbox.shard(of: key.meter)][key] = value }
+            for i in s.meters.indices { s.meters[i].entries.removeAll(keepingCapacity: true) }
+            for k in s.others.keys { s.others[k]?.entries.removeAll() }
+            s.stale = false
         }
     }
-    /// The inbox was merged: nothing waits.
-    func merged() {
-        state.withLock { s in
-            s.pending = 0
-            for i in s.values.indices { s.values[i].removeAll(keepingCapacity: true) }
-        }
-    }
-    /// One shard was merged.
+
+    /// One shard was merged and committed.
     func merged(_ rows: Int, shard: Int) {
         state.withLock { s in
             s.pending = max(0, s.pending - rows)
-            s.values[shard].removeAll(keepingCapacity: true)
+            for i in stride(from: shard, to: s.meters.count, by: ReadingInbox.shards) {
+                s.meters[i].entries.removeAll(keepingCapacity: true)
+            }
+            for k in s.others.keys where ReadingInbox.shard(of: k) == shard { s.others[k]?.entries.removeAll() }
         }
     }
+
+    /// A write committed: it appended `rows` after merging everything (`mergedAll`) or on top.
+    func committed(appended rows: Int, mergedAll: Bool) {
+        state.withLock { s in s.pending = mergedAll ? rows : s.pending + rows }
+    }
+
+    /// A write that changed this state rolled back: trust nothing until the next full merge.
+    func invalidate() {
+        state.withLock { s in
+            s.meters = []
+            s.others = [:]
+            s.stale = true
+        }
+    }
+
     /// True for the one caller that may start a merge.
     func claimMerge() -> Bool {
         state.withLock { s in
@@ -134,4 +174,3 @@ final class InboxState: Sendable {
     }
     func mergeDone() { state.withLock { $0.merging = false } }
 }
-

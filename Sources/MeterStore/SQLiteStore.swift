@@ -15,9 +15,8 @@ public final class SQLiteStore: ReadingStore {
     /// Meter name to row id, for meters known to be committed (live ingest looks up the same meters
     /// in every batch).
     let rowIDs = RowIDCache()
-    /// Each meter's latest committed start, so a reading that extends its series goes to the inbox.
-    let latestStarts = LatestStarts()
-    /// Inbox rows committed and not merged yet; past `inboxLimit` a merge is scheduled.
+    /// Each meter's latest start and inbox values, and the inbox rows not merged yet (past
+    /// `inboxLimit` a merge is scheduled).
     let inbox = InboxState()
     /// Inbox rows that make a merge worth its commit (more rows per meter, fewer pages per row).
     public let inboxLimit: Int
@@ -28,7 +27,6 @@ public final class SQLiteStore: ReadingStore {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA page_size = 1024")
             // A larger page cache and memory-mapped reads keep live upserts off the read path;
             // checkpoints run less often, in larger steps.
             try db.execute(sql: "PRAGMA cache_size = -131072")
@@ -47,8 +45,9 @@ public final class SQLiteStore: ReadingStore {
     /// Moves the inbox into `readings` now.
     public func mergeInbox() async throws {
         try await pool.write { [inbox] db in
+            db.afterNextTransaction { _ in inbox.committed(appended: 0, mergedAll: true) } onRollback: { _ in inbox.invalidate() }
             try ReadingInbox.merge(db)
-            db.afterNextTransaction { _ in inbox.merged() }
+            inbox.clearValues()
         }
     }
 
@@ -255,17 +254,18 @@ public final class SQLiteStore: ReadingStore {
 
     public func write(group: [BatchWrite]) async throws -> [WriteSummary] {
         guard !group.isEmpty else { return [] }
-        let summaries = try await pool.write { [rowIDs, latestStarts, inbox] db in
-            var ids = TransactionRowIDs(cache: rowIDs, starts: latestStarts, inbox: inbox)
+        let summaries = try await pool.write { [rowIDs, inbox] db in
+            // The inbox's state changes as rows are written: if this transaction rolls back, it is
+            // not trusted until the next write has merged the whole inbox.
+            db.afterNextTransaction { _ in } onRollback: { _ in inbox.invalidate() }
+            var ids = TransactionRowIDs(cache: rowIDs, inbox: inbox)
+            if inbox.isStale { try ids.mergeInbox(db) }
             let summaries = try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, ids: &ids) }
-            // Only what committed is remembered: a rolled-back meter's id or start must not be reused.
-            let found = ids.found, starts = ids.startsFound, appended = ids.appended, merged = ids.merged
-            let values = ids.inboxFound
+            // Only ids of committed meters are remembered: a rolled-back insert must not be reused.
+            let found = ids.found, appended = ids.appended, merged = ids.merged
             db.afterNextTransaction { _ in
                 rowIDs.merge(found)
-                latestStarts.merge(starts)
-                if merged { inbox.merged() }
-                inbox.appended(appended, values: values)
+                inbox.committed(appended: appended, mergedAll: merged)
             }
             return summaries
         }
@@ -293,8 +293,7 @@ public final class SQLiteStore: ReadingStore {
         var appenders = try (0..<ReadingInbox.shards).map { try ReadingUpsert(db, inbox: $0) }
         // Many readings per meter (a file import): straight into `readings`, after the inbox, in order.
         let bulk = batch.count >= 8 * max(Set(batch.meterIndex).count, 1)
-        if !bulk { ids.inboxFound.reserveCapacity(ids.inboxFound.count + batch.count) }
-        if bulk, ids.inboxRows + ids.appended > 0 { try ids.mergeInbox(db) }
+        if bulk, ids.inboxHadRows || ids.appended > 0 { try ids.mergeInbox(db) }
         var lastMeter = Int64.min, lastStart = Int64.min
         for i in order {
             let meter = rowIDs[Int(batch.meterIndex[i])], start = batch.start[i]
@@ -310,17 +309,17 @@ public final class SQLiteStore: ReadingStore {
                 }
                 // Later than anything the meter has, a reading is new; otherwise the stored value
                 // (in the inbox or in `readings`) says what the merge's upsert will make of it.
-                let key = InboxKey(meter: meter, start: start)
+                let value = StoredValue(kwh: kwh, quality: quality)
                 change = start > lastStart ? .inserted
-                    : ReadingUpsert.change(from: try ids.stored(db, key), to: StoredValue(kwh: kwh, quality: quality))
+                    : ReadingUpsert.change(from: try ids.stored(db, meter: meter, start: start), to: value)
                 if change != .unchanged {
                     _ = try appenders[ReadingInbox.shard(of: meter)](meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
                     ids.appended += 1
-                    ids.inboxFound[key] = StoredValue(kwh: kwh, quality: quality)
+                    ids.inbox.record(meter, start, value)
                 }
                 if start > lastStart {
                     lastStart = start
-                    ids.startsFound[meter] = start
+                    ids.inbox.setLatest(meter, start)
                 }
             }
             switch change {

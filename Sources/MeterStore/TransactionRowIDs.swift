@@ -11,58 +11,54 @@ final class RowIDCache: Sendable {
     }
 }
 
-/// What one write transaction learns about meters (row ids, latest starts) and adds to the inbox;
-/// it joins the shared caches only once the transaction commits.
+/// What one write transaction learns about meters and does to the inbox. Row ids join the shared
+/// cache only once the transaction commits; the inbox's per-meter state (`InboxState`) is changed
+/// in place, and marked stale if the transaction rolls back.
 struct TransactionRowIDs {
     let cache: RowIDCache
-    let starts: LatestStarts
     let inbox: InboxState
-    /// Inbox rows committed before this transaction began (zero once it merged them).
-    var inboxRows: Int
+    /// Whether the inbox held rows when this transaction began (false once it merged them).
+    var inboxHadRows: Bool
     var found: [String: Int64] = [:]
-    var startsFound: [Int64: Int64] = [:]
-    /// Inbox rows this transaction appended since its last merge, and their latest values.
+    /// Inbox rows this transaction appended since its last merge.
     var appended = 0
-    var inboxFound: [InboxKey: StoredValue] = [:]
-    /// Whether this transaction merged the inbox.
+    /// Whether this transaction merged the whole inbox.
     var merged = false
 
-    init(cache: RowIDCache, starts: LatestStarts, inbox: InboxState) {
+    init(cache: RowIDCache, inbox: InboxState) {
         self.cache = cache
-        self.starts = starts
         self.inbox = inbox
-        inboxRows = inbox.pending
+        inboxHadRows = inbox.pending > 0
     }
 
     /// Merges the inbox inside this transaction.
     mutating func mergeInbox(_ db: Database) throws {
         try ReadingInbox.merge(db)
+        inbox.clearValues()
         merged = true
-        inboxRows = 0
+        inboxHadRows = false
         appended = 0
-        inboxFound = [:]
     }
 
     /// The value a reading will meet: the inbox's latest for its key, else the one in `readings`.
-    func stored(_ db: Database, _ key: InboxKey) throws -> StoredValue? {
-        if let v = inboxFound[key] { return v }
-        if !merged, let v = inbox[key] { return v }
-        return try ReadingInbox.stored(db, key)
+    func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
+        if let v = inbox.value(meter, start) { return v }
+        return try ReadingInbox.stored(db, meter: meter, start: start)
     }
 
     subscript(name: String) -> Int64? { found[name] ?? cache[name] }
 
     /// A reading written straight to `readings`: a known latest start moves on (an unknown one is
     /// read from the store when it is next needed).
-    mutating func wrote(meter: Int64, start: Int64) {
-        if let known = startsFound[meter] ?? starts[meter], start > known { startsFound[meter] = start }
+    func wrote(meter: Int64, start: Int64) {
+        if let known = inbox.latest(meter), start > known { inbox.setLatest(meter, start) }
     }
 
-    /// A meter's latest start, from this transaction, the shared cache or the store.
-    mutating func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
-        if let s = startsFound[meter] ?? starts[meter] { return s }
+    /// A meter's latest start, known or read from the store.
+    func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
+        if let s = inbox.latest(meter) { return s }
         let s = try ReadingInbox.latestStart(db, meter: meter)
-        startsFound[meter] = s
+        inbox.setLatest(meter, s)
         return s
     }
 }

@@ -41,6 +41,9 @@ public actor IngestQueue {
             if !draining {
                 draining = true
                 Task { await self.drain() }
+            } else {
+                // A drain waiting for its group's write can stage this one meanwhile.
+                wake()
             }
         }
     }
@@ -95,6 +98,10 @@ public actor IngestQueue {
         case .failure(let error):
             for item in group { item.done.resume(throwing: error) }
         }
+        wake()
+    }
+
+    private func wake() {
         slotFreed?.resume()
         slotFreed = nil
     }

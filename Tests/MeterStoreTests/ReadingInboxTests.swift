@@ -81,6 +81,22 @@ import Testing
         #expect(try await s.versions(meter: meter, start: t0).map(\.kwh) == [2, 5])
     }
 
+    @Test func afterAFailedWriteTheInboxIsMergedBeforeItIsTrustedAgain() async throws {
+        let s = try await store()
+        _ = try await s.write(live(meters: 2, slot: 0), quarantine: [], info: BatchInfo(origin: "gw"))
+        var bad = live(meters: 2, slot: 1)
+        bad.append(meter: 0, start: t0 + 2 * 1800, kwh: .nan) // NOT NULL kwh: the whole write rolls back
+        await #expect(throws: (any Error).self) { try await s.write(bad, quarantine: [], info: BatchInfo(origin: "bad")) }
+        #expect(s.inbox.isStale)
+        // The repeat of an acknowledged reading is still no change, and the failed slot is new.
+        let again = try await s.write(live(meters: 2, slot: 0), quarantine: [], info: BatchInfo(origin: "gw"))
+        #expect(again.unchanged == 2 && again.inserted == 0)
+        let next = try await s.write(live(meters: 2, slot: 1), quarantine: [], info: BatchInfo(origin: "gw"))
+        #expect(next.inserted == 2)
+        #expect(!s.inbox.isStale)
+        #expect(try await s.counts().readings == 4)
+    }
+
     @Test func aFullInboxIsMergedInTheBackground() async throws {
         let s = try await store(limit: 30)
         for slot in 0..<4 {
