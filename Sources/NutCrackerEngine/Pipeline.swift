@@ -141,7 +141,14 @@ public actor Pipeline {
             for await job in stream {
                 switch job {
                 case let .batch(registers, readings, interval):
-                    let reports = Pipeline.apply(&set, registers: registers, readings: readings, interval: interval)
+                    // In slices, yielding between them: a group's detection is milliseconds of work,
+                    // and the pool's few threads also parse and cleanse the requests waiting.
+                    var reports = Pipeline.apply(&set, registers: registers, readings: [], interval: interval)
+                    for low in stride(from: 0, to: readings.count, by: 1_000) {
+                        let slice = Array(readings[low..<min(low + 1_000, readings.count)])
+                        reports += Pipeline.apply(&set, registers: [], readings: slice, interval: interval)
+                        await Task.yield()
+                    }
                     guard !reports.isEmpty else { continue }
                     do {
                         try await store.write(anomalies: reports)
