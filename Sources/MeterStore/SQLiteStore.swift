@@ -42,39 +42,50 @@ public final class SQLiteStore: ReadingStore {
         try await pool.write { db in try ReadingInbox.merge(db) }
     }
 
-    /// Moves the inbox into `readings` now.
+    /// Moves the inbox into `readings` now, one shard per transaction.
     public func mergeInbox() async throws {
-        try await pool.write { [inbox] db in
-            db.afterNextTransaction { _ in inbox.committed(appended: 0, mergedAll: true) } onRollback: { _ in inbox.invalidate() }
-            try ReadingInbox.merge(db)
-            inbox.clearValues()
+        try await mergeShards(0..<ReadingInbox.shards)
+    }
+
+    /// Moves some shards of the inbox into `readings`, each in its own transaction, so a writer
+    /// waiting meanwhile waits for one shard, not the whole inbox.
+    private func mergeShards(_ shards: some Sequence<Int>) async throws {
+        for shard in shards {
+            try await pool.write { [inbox] db in
+                let moved = try ReadingInbox.merge(db, shard: shard)
+                db.afterNextTransaction { _ in inbox.merged(moved, shard: shard) }
+            }
         }
     }
 
-    /// Every read of readings goes through here: what was acknowledged before it is merged first.
-    private func readMerged<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    /// Every read of readings goes through here: what was acknowledged before it is merged first,
+    /// only the shards of `meters` when the read is about those meters alone.
+    private func readMerged<T: Sendable>(meters: [MeterID]? = nil, _ body: @Sendable (Database) throws -> T) async throws -> T {
         var waiting = inbox.pending > 0
+        // Another process's writes: this store's count knows nothing of them.
         if !waiting { waiting = try await pool.read { try ReadingInbox.hasRows($0) } }
-        if waiting { try await mergeInbox() }
+        guard waiting else { return try await pool.read(body) }
+        if let meters, meters.count <= 500 {
+            guard !meters.isEmpty else { return try await pool.read(body) }
+            let names = meters.map(\.rawValue)
+            let ids = try await pool.read { db in
+                try Int64.fetchAll(db, sql: "SELECT id FROM meters WHERE name IN (\(names.map { _ in "?" }.joined(separator: ",")))",
+                                   arguments: StatementArguments(names))
+            }
+            try await mergeShards(Set(ids.map(ReadingInbox.shard(of:))).sorted())
+        } else {
+            try await mergeInbox()
+        }
         return try await pool.read(body)
     }
 
-    /// Schedules one merge in the background once the inbox has grown past its limit. It moves one
-    /// shard per transaction, so acknowledgements wait behind one shard's merge, not the whole inbox.
+    /// Schedules one merge in the background once the inbox has grown past its limit.
     private func mergeIfFull() {
         guard inbox.pending >= inboxLimit, inbox.claimMerge() else { return }
         Task { [self] in
             defer { inbox.mergeDone() }
-            for shard in 0..<ReadingInbox.shards {
-                do {
-                    try await pool.write { [inbox] db in
-                        let moved = try ReadingInbox.merge(db, shard: shard)
-                        db.afterNextTransaction { _ in inbox.merged(moved, shard: shard) }
-                    }
-                } catch {
-                    // The rows stay in the inbox; the next merge or read takes them.
-                }
-            }
+            // On failure the rows stay in the inbox; the next merge or read takes them.
+            try? await mergeInbox()
         }
     }
 
@@ -350,7 +361,7 @@ public final class SQLiteStore: ReadingStore {
 
     /// Meters (all, or the one named) with their latest reading, by source then name.
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
-        try await readMerged { db in
+        try await readMerged(meters: only.map { [$0] }) { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
                 FROM meters m
@@ -377,7 +388,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        try await readMerged { db in
+        try await readMerged(meters: [meter]) { db in
             var out: [Reading] = []
             try Self.scan(db, ReadingFilter(meter: meter, from: from, to: to), limit: limit) { out.append($0) }
             return out
@@ -385,7 +396,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func scan(_ filter: ReadingFilter, _ body: @Sendable (Reading) throws -> Void) async throws {
-        try await readMerged { db in try Self.scan(db, filter, limit: nil, body) }
+        try await readMerged(meters: filter.meter.map { [$0] }) { db in try Self.scan(db, filter, limit: nil, body) }
     }
 
     static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
@@ -413,7 +424,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion] {
-        try await readMerged { db in
+        try await readMerged(meters: [meter]) { db in
             try Row.fetchAll(db, sql: """
                 SELECT v.version, v.kwh, v.quality, v.rule, v.batch, v.superseded_at FROM reading_versions v
                 JOIN meters m ON m.id = v.meter WHERE m.name = ? AND v.start = ? ORDER BY v.version DESC
@@ -436,7 +447,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
-        try await readMerged { db in
+        try await readMerged(meters: ids) { db in
             var out: [MeterID: Reading] = [:]
             let stmt = try db.cachedStatement(sql: """
                 SELECT m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch FROM meters m

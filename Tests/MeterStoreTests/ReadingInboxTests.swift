@@ -44,8 +44,24 @@ import Testing
         let other = try SQLiteStore(path: dir.path("inbox.sqlite"))
         let rows = try await other.readings(meter: MeterID("L-7")!, from: nil, to: nil, limit: nil)
         #expect(rows.map(\.kwh) == [8, 8, 8] && rows.map(\.start) == [t0, t0 + 1800, t0 + 3600])
-        #expect(try await rowsInReadings(s) == 150)
+        // It merged that meter's shard only (50 meters over 128 shards: one meter a shard).
+        #expect(try await rowsInReadings(s) == 3)
         #expect(try await s.counts().readings == 150)
+    }
+
+    @Test func aReadOfOneMeterMergesOnlyItsShard() async throws {
+        let s = try await store()
+        _ = try await s.write(live(meters: 300, slot: 0), quarantine: [], info: BatchInfo(origin: "gw"))
+        let one = try await s.readings(meter: MeterID("L-5")!, from: nil, to: nil, limit: nil)
+        #expect(one.map(\.kwh) == [6])
+        // 300 meters over 128 shards: the meter's shard holds two or three of them.
+        let moved = 300 - s.inbox.pending
+        #expect(moved >= 1 && moved <= 3)
+        #expect(try await rowsInReadings(s) == moved)
+        // A fleet-wide read merges everything.
+        #expect(try await s.meters().count == 300)
+        #expect(s.inbox.pending == 0)
+        #expect(try await rowsInReadings(s) == 300)
     }
 
     @Test func aRestartMergesWhatWasAcknowledged() async throws {
