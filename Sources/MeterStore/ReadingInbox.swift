@@ -87,6 +87,12 @@ final class InboxState: Sendable {
         var start: Int64
         var value: StoredValue
     }
+    /// A value appended to the inbox for a meter's reading.
+    struct Record {
+        var meter: Int64
+        var start: Int64
+        var value: StoredValue
+    }
     struct MeterState {
         var latest: Int64?
         var entries: [Entry] = []
@@ -126,8 +132,13 @@ final class InboxState: Sendable {
         state.withLock { Self.update(&$0, meter) { m in m.entries.last { $0.start == start }?.value } }
     }
 
-    func record(_ meter: Int64, _ start: Int64, _ value: StoredValue) {
-        state.withLock { Self.update(&$0, meter) { $0.entries.append(Entry(start: start, value: value)) } }
+    /// A batch's appended values and its meters' new latest starts, in one step.
+    func apply(_ records: [Record], latest: [(meter: Int64, start: Int64)]) {
+        guard !records.isEmpty || !latest.isEmpty else { return }
+        state.withLock { s in
+            for r in records { Self.update(&s, r.meter) { $0.entries.append(Entry(start: r.start, value: r.value)) } }
+            for l in latest { Self.update(&s, l.meter) { m in m.latest = max(m.latest ?? l.start, l.start) } }
+        }
     }
 
     /// The whole inbox was merged (inside the current transaction): no values wait.

@@ -301,37 +301,53 @@ public final class SQLiteStore: ReadingStore {
             return ma != mb ? ma < mb : batch.start[a] != batch.start[b] ? batch.start[a] < batch.start[b] : a < b
         }
         var upsert = try ReadingUpsert(db)
-        var appenders = try (0..<ReadingInbox.shards).map { try ReadingUpsert(db, inbox: $0) }
+        var appenders = [ReadingUpsert?](repeating: nil, count: ReadingInbox.shards)
         // Many readings per meter (a file import): straight into `readings`, after the inbox, in order.
         let bulk = batch.count >= 8 * max(Set(batch.meterIndex).count, 1)
         if bulk, ids.inboxHadRows || ids.appended > 0 { try ids.mergeInbox(db) }
-        var lastMeter = Int64.min, lastStart = Int64.min
+        // What this batch adds to the inbox's state, handed over in one step at the end; rows are in
+        // key order, so one meter's are together at the end of the list while it is written.
+        var records: [InboxState.Record] = []
+        var latest: [(meter: Int64, start: Int64)] = []
+        var lastMeter = Int64.min, lastStart = Int64.min, startMoved = false
         for i in order {
             let meter = rowIDs[Int(batch.meterIndex[i])], start = batch.start[i]
             let kwh = batch.kwh[i], quality = batch.quality(at: i), rule = batch.ruleName(at: i)
+            if meter != lastMeter {
+                if startMoved { latest.append((lastMeter, lastStart)) }
+                lastStart = bulk ? (ids.inbox.latest(meter) ?? .max) : try ids.latestStart(db, meter: meter)
+                lastMeter = meter
+                startMoved = false
+            }
             let change: ReadingUpsert.Change
             if bulk {
                 change = try upsert(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
-                ids.wrote(meter: meter, start: start)
             } else {
-                if meter != lastMeter {
-                    lastStart = try ids.latestStart(db, meter: meter)
-                    lastMeter = meter
-                }
                 // Later than anything the meter has, a reading is new; otherwise the stored value
                 // (in the inbox or in `readings`) says what the merge's upsert will make of it.
                 let value = StoredValue(kwh: kwh, quality: quality)
-                change = start > lastStart ? .inserted
-                    : ReadingUpsert.change(from: try ids.stored(db, meter: meter, start: start), to: value)
-                if change != .unchanged {
-                    _ = try appenders[ReadingInbox.shard(of: meter)](meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
-                    ids.appended += 1
-                    ids.inbox.record(meter, start, value)
-                }
                 if start > lastStart {
-                    lastStart = start
-                    ids.inbox.setLatest(meter, start)
+                    change = .inserted
+                } else {
+                    var earlier: StoredValue?
+                    for r in records.reversed() {
+                        guard r.meter == meter else { break }
+                        if r.start == start { earlier = r.value; break }
+                    }
+                    change = ReadingUpsert.change(from: try earlier ?? ids.stored(db, meter: meter, start: start), to: value)
                 }
+                if change != .unchanged {
+                    let shard = ReadingInbox.shard(of: meter)
+                    if appenders[shard] == nil { appenders[shard] = try ReadingUpsert(db, inbox: shard) }
+                    _ = try appenders[shard]?(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
+                    ids.appended += 1
+                    records.append(InboxState.Record(meter: meter, start: start, value: value))
+                }
+            }
+            // A known latest start moves on; an unknown one (a file's meter) is read when next needed.
+            if start > lastStart, lastStart != .max {
+                lastStart = start
+                startMoved = true
             }
             switch change {
             case .unchanged: summary.unchanged += 1
@@ -339,6 +355,8 @@ public final class SQLiteStore: ReadingStore {
             case .corrected: summary.corrected += 1
             }
         }
+        if startMoved { latest.append((lastMeter, lastStart)) }
+        ids.inbox.apply(records, latest: latest)
         let q = try db.cachedStatement(sql: """
             INSERT INTO quarantine(batch, origin, line, field, reason, detail, raw, meter, start)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -48,12 +48,6 @@ struct TransactionRowIDs {
 
     subscript(name: String) -> Int64? { found[name] ?? cache[name] }
 
-    /// A reading written straight to `readings`: a known latest start moves on (an unknown one is
-    /// read from the store when it is next needed).
-    func wrote(meter: Int64, start: Int64) {
-        if let known = inbox.latest(meter), start > known { inbox.setLatest(meter, start) }
-    }
-
     /// A meter's latest start, known or read from the store.
     func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
         if let s = inbox.latest(meter) { return s }

@@ -97,6 +97,17 @@ import Testing
         #expect(try await s.versions(meter: meter, start: t0).map(\.kwh) == [2, 5])
     }
 
+    @Test func aKeyTwiceInOneBatchIsACorrectionOfItsFirstValue() async throws {
+        let s = try await store()
+        var b = ReadingBatch()
+        b.append(Reading(meter: MeterID("L-0")!, start: t0, kwh: 1))
+        b.append(Reading(meter: MeterID("L-0")!, start: t0, kwh: 2))
+        let w = try await s.write(b, quarantine: [], info: BatchInfo(origin: "gw"))
+        #expect(w.inserted == 1 && w.corrected == 1)
+        #expect(try await s.readings(meter: MeterID("L-0")!, from: nil, to: nil, limit: nil).map(\.kwh) == [2])
+        #expect(try await s.versions(meter: MeterID("L-0")!, start: t0).map(\.kwh) == [1])
+    }
+
     @Test func afterAFailedWriteTheInboxIsMergedBeforeItIsTrustedAgain() async throws {
         let s = try await store()
         _ = try await s.write(live(meters: 2, slot: 0), quarantine: [], info: BatchInfo(origin: "gw"))
