@@ -106,7 +106,8 @@ final class InboxState: Sendable {
         var merging = false
     }
     private let state = Mutex(State())
-    private static let arrayLimit: Int64 = 1 << 24
+    /// Row ids below this live in the array (at most about 40 MB of state); larger ones in `others`.
+    private static let arrayLimit: Int64 = 1 << 20
 
     var pending: Int { state.withLock { $0.pending } }
     var isStale: Bool { state.withLock { $0.stale } }
@@ -120,7 +121,12 @@ final class InboxState: Sendable {
         return body(&s.others[meter, default: MeterState()])
     }
 
-    func latest(_ meter: Int64) -> Int64? { state.withLock { Self.update(&$0, meter) { $0.latest } } }
+    private static func read<T>(_ s: State, _ meter: Int64, _ body: (MeterState) -> T?) -> T? {
+        if meter >= 0, meter < arrayLimit { return Int(meter) < s.meters.count ? body(s.meters[Int(meter)]) : nil }
+        return s.others[meter].flatMap(body)
+    }
+
+    func latest(_ meter: Int64) -> Int64? { state.withLock { Self.read($0, meter) { $0.latest } } }
 
     /// Moves a meter's latest start on (never back).
     func setLatest(_ meter: Int64, _ start: Int64) {
@@ -129,7 +135,7 @@ final class InboxState: Sendable {
 
     /// The latest value the inbox holds for a reading, if any.
     func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
-        state.withLock { Self.update(&$0, meter) { m in m.entries.last { $0.start == start }?.value } }
+        state.withLock { Self.read($0, meter) { m in m.entries.last { $0.start == start }?.value } }
     }
 
     /// A batch's appended values and its meters' new latest starts, in one step.
