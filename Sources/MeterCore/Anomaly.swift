@@ -20,6 +20,8 @@ public enum AnomalyKind: String, Sendable, Codable, CaseIterable, Hashable {
     case levelShift = "level_shift"
     /// Readings stopped arriving for a while.
     case communicationGap = "communication_gap"
+    /// Extremes coming far closer together than this meter has ever had them.
+    case spikeBurst = "spike_burst"
 }
 
 public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {

@@ -26,5 +26,10 @@ struct AnomalyEvaluationTests {
         #expect(r.files.count >= 9)
         #expect(r.files.contains { $0.file == "nyc_taxi.csv" && $0.windows == 5 })
         #expect(r.total.isFinite && r.baselineTotal.isFinite)
+        // The folder target: above 50 on NAB's standard profile, and above the windowed Gaussian.
+        #expect(r.total > 50, "NAB folder \(r.total)")
+        #expect(r.total > r.baselineTotal)
+        // A burst of spikes, each within the series' range, is found inside its window.
+        #expect((r.files.first { $0.file == "art_increase_spike_density.csv" }?.normalised ?? 0) > 80)
     }
 }

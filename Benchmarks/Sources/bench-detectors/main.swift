@@ -62,6 +62,7 @@ time("CommunicationGapDetector") { perMeter { CommunicationGapDetector() } }
 time("BoundaryDetector") { perMeter { BoundaryDetector() } }
 time("LevelShiftDetector") { perMeter { LevelShiftDetector() } }
 time("ProfileDeviationDetector") { perMeter { ProfileDeviationDetector() } }
+time("SpikeBurstDetector") { perMeter { SpikeBurstDetector() } }
 time("DetectorSet (all, folded)") {
     var set = DetectorSet()
     for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }

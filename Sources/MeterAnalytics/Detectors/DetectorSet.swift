@@ -9,6 +9,7 @@ public struct DetectorConfig: Sendable, Hashable {
     public var boundary = BoundaryDetector.Config()
     public var levelShift = LevelShiftDetector.Config()
     public var deviation = ProfileDeviationDetector.Config()
+    public var burst = SpikeBurstDetector.Config()
     public var registerSize = 100_000.0
     /// Share of a source's reporting meters at zero in one interval that makes an outage.
     public var outageShare = 0.6
@@ -37,6 +38,7 @@ public struct DetectorSet: Sendable {
         var boundary: BoundaryDetector
         var level: LevelShiftDetector
         var deviation: ProfileDeviationDetector
+        var burst: SpikeBurstDetector
         var register: RegisterDetector
         /// Valleys held back until a flatline or outage could explain them.
         var pending: [Anomaly] = []
@@ -80,7 +82,7 @@ public struct DetectorSet: Sendable {
         state.append(PerMeter(id: meter, source: source, spike: SpikeValleyDetector(config: c.spike), flatline: FlatlineDetector(config: c.flatline),
                               zeroRun: ZeroRunDetector(config: c.zeroRun), gap: CommunicationGapDetector(config: c.gap),
                               boundary: BoundaryDetector(config: c.boundary), level: LevelShiftDetector(config: c.levelShift),
-                              deviation: ProfileDeviationDetector(config: c.deviation),
+                              deviation: ProfileDeviationDetector(config: c.deviation), burst: SpikeBurstDetector(config: c.burst),
                               register: RegisterDetector(registerSize: c.registerSize)))
         meters[meter] = state.count - 1
         return state.count - 1
@@ -114,6 +116,7 @@ public struct DetectorSet: Sendable {
         state[i].boundary.observe(o, into: &raw)
         state[i].level.observe(o, into: &raw)
         state[i].deviation.observe(o, into: &raw)
+        state[i].burst.observe(o, into: &raw)
         // Valleys wait a few flatline windows: a held meter shows low values before the hold is certain.
         let hold = 3 * Int64(config.flatline.window) * interval
         var due: [Anomaly] = []
@@ -160,6 +163,7 @@ public struct DetectorSet: Sendable {
             state[i].zeroRun.finish(into: &raw)
             state[i].level.finish(into: &raw)
             state[i].deviation.finish(into: &raw)
+            state[i].burst.finish(into: &raw)
             raw += state[i].pending
             state[i].pending = []
             for a in raw { accept(a, meter: i, into: &out) }
