@@ -243,7 +243,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Looks up a meter's row id, creating the meter with the batch's defaults when it is new.
-    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, ids: inout TransactionRowIDs) throws -> Int64 {
+    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, ids: inout WriteContext) throws -> Int64 {
         if info.sources[id] == nil, info.kinds[id] == nil, let known = ids[id.rawValue] { return known }
         if let row = try Int64.fetchOne(db, sql: "SELECT id FROM meters WHERE name = ?", arguments: [id.rawValue]) {
             ids.found[id.rawValue] = row
@@ -269,7 +269,7 @@ public final class SQLiteStore: ReadingStore {
             // The inbox's state changes as rows are written: if this transaction rolls back, it is
             // not trusted until the next write has merged the whole inbox.
             db.afterNextTransaction { _ in } onRollback: { _ in inbox.invalidate() }
-            var ids = TransactionRowIDs(cache: rowIDs, inbox: inbox)
+            var ids = WriteContext(cache: rowIDs, inbox: inbox)
             if inbox.isStale { try ids.mergeInbox(db) }
             let summaries = try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, ids: &ids) }
             // Only ids of committed meters are remembered: a rolled-back insert must not be reused.
@@ -284,15 +284,17 @@ public final class SQLiteStore: ReadingStore {
         return summaries
     }
 
-    static func write(_ db: Database, _ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo, ids: inout TransactionRowIDs) throws -> WriteSummary {
+    static func write(_ db: Database, _ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo, ids: inout WriteContext) throws -> WriteSummary {
         try db.execute(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)",
                        arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
         var summary = WriteSummary(batch: db.lastInsertedRowID)
         var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
         var seen = [Bool](repeating: false, count: batch.meters.count)
+        var distinct = 0
         for m in batch.meterIndex.lazy.map(Int.init) where !seen[m] {
             rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, ids: &ids)
             seen[m] = true
+            distinct += 1
         }
         // In key order, each insert lands beside the previous one's B-tree page.
         var order = Array(0..<batch.count)
@@ -303,7 +305,7 @@ public final class SQLiteStore: ReadingStore {
         var upsert = try ReadingUpsert(db)
         var appenders = [ReadingUpsert?](repeating: nil, count: ReadingInbox.shards)
         // Many readings per meter (a file import): straight into `readings`, after the inbox, in order.
-        let bulk = batch.count >= 8 * max(Set(batch.meterIndex).count, 1)
+        let bulk = batch.count >= 8 * max(distinct, 1)
         if bulk, ids.inboxHadRows || ids.appended > 0 { try ids.mergeInbox(db) }
         // What this batch adds to the inbox's state, handed over in one step at the end; rows are in
         // key order, so one meter's are together at the end of the list while it is written.

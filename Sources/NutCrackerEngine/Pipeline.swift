@@ -37,6 +37,8 @@ public actor Pipeline {
     private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
     /// Whether the last group handed to the store was written (yields once, when it is known).
     private var lastWrite: AsyncStream<Bool>?
+    /// Groups not stored so far (refused by the store, or after such a group).
+    private var failedWrites = 0
     /// Anomaly reports stored so far (opened, updated and closed events).
     public private(set) var anomalyReports = 0
 
@@ -214,6 +216,8 @@ public actor Pipeline {
         /// Yields whether the group staged before this one was stored.
         fileprivate let previous: AsyncStream<Bool>?
         fileprivate let signal: AsyncStream<Bool>.Continuation
+        /// Failed writes known when it was cleansed (their meters' anchors were already dropped).
+        fileprivate let failuresKnown: Int
     }
 
     /// VEE over a group, at once, even while the group before it is being written: it continues that
@@ -227,18 +231,20 @@ public actor Pipeline {
         let previous = lastWrite
         let (written, signal) = AsyncStream<Bool>.makeStream()
         lastWrite = written
-        return StagedGroup(requests: group, prepared: prepared, previous: previous, signal: signal)
+        return StagedGroup(requests: group, prepared: prepared, previous: previous, signal: signal, failuresKnown: failedWrites)
     }
 
-    /// Writes a staged group once the group before it is written (a group whose predecessor failed
-    /// fails too, as its VEE assumed those readings), then runs what follows a commit.
+    /// Writes a staged group once the group before it is written, then runs what follows a commit.
+    /// A group cleansed before its predecessor's write failed fails too, as its VEE assumed those
+    /// readings; one cleansed after the failure was known goes ahead.
     public func write(_ staged: StagedGroup) async throws -> [IngestSummary] {
-        var succeeded = false
-        defer { staged.signal.yield(succeeded); staged.signal.finish() }
+        var stored = false
+        defer { staged.signal.yield(stored); staged.signal.finish() }
         if let previous = staged.previous {
             var earlier = previous.makeAsyncIterator()
-            guard await earlier.next() ?? false else {
+            if await earlier.next() == false, failedWrites > staged.failuresKnown {
                 forgetAnchors(of: staged.requests)
+                failedWrites += 1
                 throw PipelineError.earlierGroupFailed
             }
         }
@@ -247,12 +253,13 @@ public actor Pipeline {
             summaries = try await store.write(group: staged.prepared.map(\.write))
         } catch {
             forgetAnchors(of: staged.requests)
+            failedWrites += 1
             throw error
         }
+        stored = true
         var out: [IngestSummary] = []
         out.reserveCapacity(summaries.count)
         for (p, w) in zip(staged.prepared, summaries) { out.append(try await finish(p, w)) }
-        succeeded = true
         return out
     }
 

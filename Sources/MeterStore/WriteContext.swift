@@ -14,7 +14,7 @@ final class RowIDCache: Sendable {
 /// What one write transaction learns about meters and does to the inbox. Row ids join the shared
 /// cache only once the transaction commits; the inbox's per-meter state (`InboxState`) is changed
 /// in place, and marked stale if the transaction rolls back.
-struct TransactionRowIDs {
+struct WriteContext {
     let cache: RowIDCache
     let inbox: InboxState
     /// Whether the inbox held rows when this transaction began (false once it merged them).
