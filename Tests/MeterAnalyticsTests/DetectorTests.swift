@@ -41,6 +41,18 @@ struct DetectorTests {
         #expect(a.detail.contains("usually has"))
     }
 
+    @Test func aRecurringApplianceIsReportedThreeTimesThenIsTheMetersHabit() {
+        var s = profile(days: 60)
+        // A 3 kWh half-hour at night every six days (a water heater's boost), then a 6 kWh one.
+        let days = [14, 20, 26, 32, 38, 44]
+        for (n, d) in days.enumerated() { s[d * 48 + 2 + n].1 = n == days.count - 1 ? 6.0 : 3.0 + 0.1 * Double(n % 2) }
+        let reported = run(s).filter { $0.kind == .spike }.map(\.start)
+        #expect(reported == [0, 1, 2, 5].map { s[days[$0] * 48 + 2 + $0].0 })
+        var config = DetectorConfig()
+        config.spike.habitShare = 0
+        #expect(run(s, config: config).filter { $0.kind == .spike }.count == days.count)
+    }
+
     @Test func aLastingRiseIsNotASpike() {
         var s = profile(days: 21)
         for k in (20 * 48 + 4)..<(20 * 48 + 10) { s[k].1 = 3.0 } // three hours of heater

@@ -25,6 +25,9 @@ public struct SpikeValleyDetector: MeterDetector {
         /// own extremes are not spikes.
         public var noisySpread = 0.45
         public var noisyEnvelope = 2.0
+        /// Such a meter's slots are wide, so its robust z is small even for a spike: a lower z suffices
+        /// there, the envelope test being the one that counts.
+        public var noisyThreshold = 2.0
         /// ...and at least this many times the largest value remembered at this time of day (this
         /// slot and its neighbours, same kind of day).
         public var neighbourhoodRatio = 1.5
@@ -36,6 +39,10 @@ public struct SpikeValleyDetector: MeterDetector {
         public var minDifference = 0.05
         /// Lowest spread assumed (log units): a handful of similar values is not certainty.
         public var sigmaFloor = 0.15
+        /// A confirmed spike is the meter's habit, and not reported, when the meter has had three of
+        /// much the same height (within this share either way) in the last 90 days: a household's
+        /// recurring appliance at odd hours, not a fault. Zero turns habits off.
+        public var habitShare = 0.9
         /// Values remembered per slot and day type.
         public var memory = 8
         /// Added before taking logs.
@@ -55,6 +62,8 @@ public struct SpikeValleyDetector: MeterDetector {
     private var candidate: Anomaly?
     private var candidateObservation: Observation?
     private var previous: Double?
+    /// Spikes confirmed before, reported or not.
+    private var spikes = ExcursionMemory()
 
     public init(config: Config = Config()) {
         self.config = config
@@ -72,7 +81,9 @@ public struct SpikeValleyDetector: MeterDetector {
             candidate = nil
             let adjacent = o.start - c.start <= o.interval
             let recovered = c.kind == .spike ? o.value <= 0.5 * c.observed : o.value >= 3 * max(c.observed, 0.001)
-            if adjacent && recovered {
+            let habitual = adjacent && recovered && c.kind == .spike && isHabitual(c)
+            if adjacent && recovered && c.kind == .spike { spikes.record(at: c.start, value: c.observed) }
+            if adjacent && recovered && !habitual {
                 c.detectedAt = o.start
                 out.append(c)
             } else if let held = candidateObservation {
@@ -89,7 +100,7 @@ public struct SpikeValleyDetector: MeterDetector {
             // Cheap tests first; the envelope and tail quantiles only for a value already far from its slot.
             // A regular meter's spike stands out from its own residual tail and from what it did at this
             // time of day; a lively household's must stand above everything it usually does.
-            if z > config.threshold, o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
+            if z > (isNoisy ? config.noisyThreshold : config.threshold), o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
                isNoisy ? o.value >= config.noisyEnvelope * (envelope.quantile(0.99) ?? .infinity)
                      : x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin)
                        && o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
@@ -111,6 +122,12 @@ public struct SpikeValleyDetector: MeterDetector {
         }
         if flagged { candidateObservation = o } else { learn(o) }
         previous = o.value
+    }
+
+    /// Whether the meter has lately had enough spikes of much the same height that this one is its habit.
+    func isHabitual(_ c: Anomaly) -> Bool {
+        let share = config.habitShare
+        return share > 0 && spikes.isHabitual(at: c.start) { $0 >= share * c.observed && $0 * share <= c.observed }
     }
 
     /// Whether the meter's values scatter widely around its profile (a lively household).
