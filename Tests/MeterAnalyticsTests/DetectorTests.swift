@@ -53,6 +53,55 @@ struct DetectorTests {
         #expect(run(s, config: config).filter { $0.kind == .spike }.count == days.count)
     }
 
+    @Test func slotProfileMediansAndSpreadsAreThoseOfTheLastValues() {
+        var state: UInt64 = 7
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 40) / 4096 - 2 // repeats happen, as they do in metered values
+        }
+        func naive(_ v: [Double]) -> (Double, Double) {
+            func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+            let m = median(v)
+            return (m, median(v.map { abs($0 - m) }))
+        }
+        var profile = SlotProfile(memory: 8, epsilon: 0.02, sigmaFloor: 0)
+        profile.prepare(interval: 1800)
+        var held: [Double] = []
+        for n in 1...200 {
+            let x = n % 17 == 0 ? held.last ?? 0 : next()
+            profile.learn(logValue: x, slot: 5, weekend: false)
+            held = Array((held + [x]).suffix(8))
+            let got = profile.baseline(slot: 5, weekend: false)
+            if held.count < 3 { #expect(got == nil); continue }
+            let (m, mad) = naive(held)
+            #expect(got?.median == m && got?.sigma == 1.4826 * mad)
+            #expect(profile.neighbourhoodMax(slot: 5, weekend: false) == exp(held.max() ?? 0) - 0.02)
+        }
+        // Even and odd counts alike, through the one-pass MAD on ordered values.
+        for n in 1...12 {
+            let v = (0..<n).map { _ in next() }
+            let (m, mad) = v.sorted().withUnsafeBufferPointer { RingBuffer.medianAndMAD(sorted: $0) }
+            #expect((m, mad) == naive(v))
+        }
+    }
+
+    @Test func sketchQuantilesAreWithinABinFromEitherEnd() {
+        var sketch = QuantileSketch()
+        let values = (1...1000).map { Double(($0 * 389) % 1000 + 1) / 100 } // 0.01 to 10 kWh, shuffled
+        for v in values { sketch.add(v) }
+        // The same decay by hand: every 256th value ages all before it.
+        let f = pow(0.9995, 256.0)
+        let weights = values.indices.map { p in pow(f, Double((values.count / 256) - ((p + 1) / 256))) }
+        let ordered = zip(values, weights).sorted { $0.0 < $1.0 }
+        let total = weights.reduce(0, +)
+        for q in [0.001, 0.01, 0.16, 0.5, 0.84, 0.99, 0.998] {
+            var acc = 0.0
+            let truth = ordered.first { acc += $0.1; return acc >= q * total }?.0 ?? 0
+            let got = sketch.quantile(q) ?? 0
+            #expect(got >= truth * 0.999 && got <= truth * 1.045, "q \(q): \(got) for \(truth)")
+        }
+    }
+
     @Test func aLastingRiseIsNotASpike() {
         var s = profile(days: 21)
         for k in (20 * 48 + 4)..<(20 * 48 + 10) { s[k].1 = 3.0 } // three hours of heater

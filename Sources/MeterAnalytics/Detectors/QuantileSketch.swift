@@ -11,6 +11,8 @@ public struct DecayedHistogram: Sendable {
     public private(set) var weight = 0.0
     public var decay = 0.9995
     public private(set) var seen = 0
+    /// The lowest and highest bins ever counted in (the scans start there).
+    private var lowestUsed = Int.max, highestUsed = -1
 
     public init(low: Double, high: Double, bins: Int) {
         self.low = low
@@ -31,16 +33,28 @@ public struct DecayedHistogram: Sendable {
         guard counted else { return }
         weight += 1
         let k = (x - low) / (high - low) * Double(counts.count)
-        counts[Swift.min(counts.count - 1, Swift.max(0, Int(k)))] += 1
+        let bin = k.isNaN ? 0 : Swift.min(counts.count - 1, Swift.max(0, Int(Swift.max(-1, Swift.min(k, Double(counts.count))))))
+        counts[bin] += 1
+        lowestUsed = Swift.min(lowestUsed, bin)
+        highestUsed = Swift.max(highestUsed, bin)
     }
 
-    /// The upper edge of the bin holding the `target`-th counted weight.
+    /// The upper edge of the bin holding the `target`-th counted weight. A target in the upper half is
+    /// found from the top, so tail quantiles read a few bins, not all of them.
     public func value(atWeight target: Double) -> Double? {
         guard weight > 0 else { return nil }
+        func edge(_ i: Int) -> Double { low + Double(i + 1) / Double(counts.count) * (high - low) }
+        if target > weight / 2 {
+            // The lowest bin whose weight from the bottom reaches the target: the weight above it is under weight - target.
+            var above = 0.0
+            var i = highestUsed
+            while i > 0, above + counts[i] <= weight - target { above += counts[i]; i -= 1 }
+            return edge(i)
+        }
         var acc = 0.0
-        for (i, c) in counts.enumerated() {
-            acc += c
-            if acc >= target { return low + Double(i + 1) / Double(counts.count) * (high - low) }
+        for i in Swift.max(0, lowestUsed)..<counts.count {
+            acc += counts[i]
+            if acc >= target { return edge(i) }
         }
         return high
     }

@@ -21,14 +21,58 @@ public struct RingBuffer: Sendable {
 
     /// Median and median absolute deviation of what is held.
     public func medianAndMAD() -> (median: Double, mad: Double) {
-        guard !values.isEmpty else { return (.nan, .nan) }
-        let m = Self.median(values)
-        return (m, Self.median(values.map { abs($0 - m) }))
+        values.withUnsafeBufferPointer { Self.medianAndMAD($0) }
     }
 
     static func median(_ v: [Double]) -> Double {
         let s = v.sorted()
         let n = s.count
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+
+    /// Median and median absolute deviation of a few values, without allocating (small buffers are
+    /// sorted on the stack). NaN when empty.
+    static func medianAndMAD(_ v: UnsafeBufferPointer<Double>) -> (median: Double, mad: Double) {
+        let n = v.count
+        guard n > 0 else { return (.nan, .nan) }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { s in
+            for i in 0..<n { s[i] = v[i] }
+            insertionSort(s)
+            return medianAndMAD(sorted: UnsafeBufferPointer(s))
+        }
+    }
+
+    /// The same for values already in ascending order, in one pass: the deviations below and above
+    /// the median are two ascending runs, merged only as far as their middle.
+    static func medianAndMAD(sorted s: UnsafeBufferPointer<Double>) -> (median: Double, mad: Double) {
+        let n = s.count
+        guard n > 0 else { return (.nan, .nan) }
+        let m = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+        // Left run: m - s[i] for i going down from the middle; right run: s[j] - m going up.
+        var i = (n - 1) / 2, j = n / 2
+        if i == j { j += 1 } // odd n: the median itself is the first deviation (zero)
+        var taken = 0, last = 0.0, lower = 0.0
+        let wanted = n / 2 // index of the upper middle deviation
+        var first = true
+        while taken <= wanted {
+            let d: Double
+            if first && n % 2 == 1 { d = 0; i -= 1; first = false }
+            else if i >= 0 && (j >= n || m - s[i] <= s[j] - m) { d = m - s[i]; i -= 1 }
+            else { d = s[j] - m; j += 1 }
+            if taken == wanted - 1 { lower = d }
+            last = d
+            taken += 1
+        }
+        return (m, n % 2 == 1 ? last : (lower + last) / 2)
+    }
+
+    static func insertionSort(_ s: UnsafeMutableBufferPointer<Double>) {
+        guard s.count > 1 else { return }
+        for i in 1..<s.count {
+            let x = s[i]
+            var j = i - 1
+            while j >= 0, s[j] > x { s[j + 1] = s[j]; j -= 1 }
+            s[j + 1] = x
+        }
     }
 }

@@ -2,13 +2,16 @@ import Foundation
 
 /// What a meter usually does at each time of day, weekdays and weekends apart: per slot, the last
 /// few values in log space, from which a robust expectation (median) and spread (scaled MAD) come.
-/// Shared by the detectors that judge a value against its time of day.
+/// Shared by the detectors that judge a value against its time of day. Every ring lives in one flat
+/// array, so learning a value and judging one allocate nothing.
 public struct SlotProfile: Sendable {
     public let memory: Int
     public let epsilon: Double
     public let sigmaFloor: Double
-    private var byDayType: [RingBuffer] = []
-    private var bySlot: [RingBuffer] = []
+    /// Rings per slot and day type (weekday slots, then weekend slots), `memory` values each...
+    private var byDayType = Rings(capacity: 1, count: 0)
+    /// ...and per slot whatever the day, `memory + 2` values each.
+    private var bySlot = Rings(capacity: 1, count: 0)
     public private(set) var slots = 0
 
     public init(memory: Int = 8, epsilon: Double = 0.02, sigmaFloor: Double = 0.15) {
@@ -22,19 +25,24 @@ public struct SlotProfile: Sendable {
         let perDay = Int(86_400 / max(60, interval))
         guard slots != perDay else { return }
         slots = perDay
-        byDayType = Array(repeating: RingBuffer(capacity: memory), count: 2 * perDay)
-        bySlot = Array(repeating: RingBuffer(capacity: memory + 2), count: perDay)
+        byDayType = Rings(capacity: memory, count: 2 * perDay)
+        bySlot = Rings(capacity: memory + 2, count: perDay)
     }
 
     public func log(_ value: Double) -> Double { Foundation.log(max(0, value) + epsilon) }
 
+    /// The ring a slot is judged by: its day type's when that holds three values, else the slot's;
+    /// `body` gets the ring's values in ascending order.
+    private func withReference<T>(_ slot: Int, _ weekend: Bool, _ body: (UnsafeBufferPointer<Double>) -> T) -> T {
+        let k = slot + (weekend ? slots : 0)
+        return byDayType.count(k) >= 3 ? byDayType.withValues(k, body) : bySlot.withValues(slot, body)
+    }
+
     /// The expected log value and robust spread at a slot, when at least three values are held.
     public func baseline(slot: Int, weekend: Bool) -> (median: Double, sigma: Double)? {
         guard slots > 0, slot >= 0, slot < slots else { return nil }
-        let k = slot + (weekend ? slots : 0)
-        let ref = byDayType[k].count >= 3 ? byDayType[k] : bySlot[slot]
-        guard ref.count >= 3 else { return nil }
-        let (m, mad) = ref.medianAndMAD()
+        let (m, mad) = withReference(slot, weekend) { $0.count >= 3 ? RingBuffer.medianAndMAD(sorted: $0) : (.nan, .nan) }
+        guard !m.isNaN else { return nil }
         return (m, max(1.4826 * mad, sigmaFloor))
     }
 
@@ -43,17 +51,60 @@ public struct SlotProfile: Sendable {
         guard slots > 0 else { return .infinity }
         var m = -Double.infinity
         for d in -1...1 {
-            let s = (slot + d + slots) % slots
-            let k = s + (weekend ? slots : 0)
-            let ring = byDayType[k].count >= 3 ? byDayType[k] : bySlot[s]
-            m = max(m, ring.values.max() ?? -.infinity)
+            m = max(m, withReference((slot + d + slots) % slots, weekend) { $0.last } ?? -.infinity)
         }
         return m.isFinite ? exp(m) - epsilon : .infinity
     }
 
     public mutating func learn(logValue x: Double, slot: Int, weekend: Bool) {
         guard slots > 0, slot >= 0, slot < slots else { return }
-        byDayType[slot + (weekend ? slots : 0)].append(x)
-        bySlot[slot].append(x)
+        byDayType.append(x, to: slot + (weekend ? slots : 0))
+        bySlot.append(x, to: slot)
+    }
+}
+
+/// `count` rings of `capacity` values in one array, oldest overwritten first, each also kept in
+/// ascending order beside it so its median and MAD take one pass.
+private struct Rings: Sendable {
+    let capacity: Int
+    private var values: [Double]
+    private var sorted: [Double]
+    private var filled: [Int32]
+    private var next: [Int32]
+
+    init(capacity: Int, count: Int) {
+        self.capacity = max(1, capacity)
+        values = [Double](repeating: 0, count: self.capacity * count)
+        sorted = values
+        filled = [Int32](repeating: 0, count: count)
+        next = [Int32](repeating: 0, count: count)
+    }
+
+    func count(_ ring: Int) -> Int { Int(filled[ring]) }
+
+    /// The ring's values in ascending order.
+    func withValues<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Double>) -> T) -> T {
+        sorted.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[(ring * capacity)..<(ring * capacity + Int(filled[ring]))]))
+        }
+    }
+
+    mutating func append(_ x: Double, to ring: Int) {
+        let base = ring * capacity, at = Int(next[ring])
+        var n = Int(filled[ring])
+        if n == capacity {
+            // Take the value being overwritten out of the ordered copy.
+            let old = values[base + at]
+            var k = 0
+            while k < n - 1, sorted[base + k] != old { k += 1 }
+            while k < n - 1 { sorted[base + k] = sorted[base + k + 1]; k += 1 }
+            n -= 1
+        }
+        var k = n
+        while k > 0, sorted[base + k - 1] > x { sorted[base + k] = sorted[base + k - 1]; k -= 1 }
+        sorted[base + k] = x
+        values[base + at] = x
+        filled[ring] = Int32(n + 1)
+        next[ring] = Int32((at + 1) % capacity)
     }
 }
