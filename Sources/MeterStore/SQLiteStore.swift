@@ -82,11 +82,20 @@ public final class SQLiteStore: ReadingStore {
     /// Schedules one merge in the background once the inbox has grown past its limit.
     private func mergeIfFull() {
         guard inbox.pending >= inboxLimit, inbox.claimMerge() else { return }
-        Task { [self] in
+        let task = Task { [self] in
             defer { inbox.mergeDone() }
             // On failure the rows stay in the inbox; the next merge or read takes them.
             try? await mergeInbox()
         }
+        backgroundMerge.withLock { $0 = task }
+    }
+
+    /// The background merge last scheduled.
+    private let backgroundMerge = Mutex<Task<Void, Never>?>(nil)
+
+    /// Returns once the background merge last scheduled, if any, has finished.
+    public func backgroundMergeFinished() async {
+        await backgroundMerge.withLock { $0 }?.value
     }
 
     static var migrator: DatabaseMigrator {
