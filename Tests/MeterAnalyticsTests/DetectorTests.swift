@@ -102,6 +102,20 @@ struct DetectorTests {
         }
     }
 
+    @Test func aValleyIsFarBelowAnythingTheMeterDoesAndAHomeAtItsFloorHasNone() {
+        var s = profile(days: 28)
+        let k = 27 * 48 + 20 // 10:00 on day 28, a 0.6 kWh slot
+        s[k].1 = 0.01
+        let found = run(s).filter { $0.kind == .valley }
+        #expect(found.count == 1)
+        #expect(found.first?.start == s[k].0 && found.first?.detectedAt == s[k + 1].0)
+        #expect((found.first?.expected ?? 0) > 0.5 && found.first?.observed == 0.01)
+        // The same dip on a home whose readings touch 0.01 for an interval now and then, at any hour.
+        var floor = s
+        for d in stride(from: 1, to: 27, by: 2) { floor[d * 48 + (d * 7) % 48].1 = 0.01 }
+        #expect(run(floor).filter { $0.kind == .valley && $0.start == s[k].0 }.isEmpty)
+    }
+
     @Test func aLastingRiseIsNotASpike() {
         var s = profile(days: 21)
         for k in (20 * 48 + 4)..<(20 * 48 + 10) { s[k].1 = 3.0 } // three hours of heater

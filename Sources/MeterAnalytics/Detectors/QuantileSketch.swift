@@ -65,6 +65,8 @@ public struct DecayedHistogram: Sendable {
 /// percentiles of non-zero values) to within a bin.
 public struct QuantileSketch: Sendable {
     private var histogram = DecayedHistogram(low: -3, high: 3, bins: 360)
+    /// How much wider the top of a bin is than its bottom (quantiles are bin tops).
+    public static let binWidth = pow(10, 6.0 / 360)
 
     public init() {}
 

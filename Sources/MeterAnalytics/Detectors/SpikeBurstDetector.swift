@@ -43,7 +43,7 @@ public struct SpikeBurstDetector: MeterDetector {
         seen += 1
         // The threshold follows the meter's distribution, refreshed every 48 readings: the lower
         // edge of the sketch's bin that holds the quantile (its bins are 4% wide).
-        if seen % 48 == 1, let q = sketch.quantile(config.quantile) { threshold = q / 1.04 }
+        if seen % 48 == 1, let q = sketch.quantile(config.quantile) { threshold = q / QuantileSketch.binWidth }
         sketch.add(o.value)
         let extreme = o.value > 0 && o.value >= threshold
         if extremes[position] { count -= 1 }

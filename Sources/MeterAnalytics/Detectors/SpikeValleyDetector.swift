@@ -35,6 +35,10 @@ public struct SpikeValleyDetector: MeterDetector {
         /// meter's 1st percentile of non-zero values.
         public var valleyRatio = 0.2
         public var floorRatio = 0.7
+        /// ...and a whole sketch bin below the lowest this share of its recent values: a meter whose
+        /// own readings go that low now and then (a home whose floor sits at the meter's resolution)
+        /// has no valley there.
+        public var valleyRarity = 0.001
         /// And at least this far from expected in kWh, so tiny values do not alarm.
         public var minDifference = 0.05
         /// Lowest spread assumed (log units): a handful of similar values is not certainty.
@@ -112,7 +116,8 @@ public struct SpikeValleyDetector: MeterDetector {
                                     detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx; the meter's 99th percentile is %.3f)",
                                                    o.value, expected, o.value / max(expected, 1e-9), p99))
             } else if z < -config.valleyThreshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference,
-                      (previous ?? 0) >= 3 * o.value, let p1 = envelope.quantile(0.01), o.value < config.floorRatio * p1 {
+                      (previous ?? 0) >= 3 * o.value, let p1 = envelope.quantile(0.01), o.value < config.floorRatio * p1,
+                      o.value < (envelope.quantile(config.valleyRarity) ?? 0) / QuantileSketch.binWidth {
                 flagged = true
                 candidate = Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: .warning, score: z, expected: expected, observed: o.value,
