@@ -20,7 +20,7 @@ public struct FlatlineDetector: MeterDetector {
         public var minLevel = 0.01
         /// A hold must sit at least this many times above the meter's 5th percentile: a quiet home's
         /// steady base load at night is not a tamper.
-        public var aboveFloor = 1.3
+        public var aboveFloor = 1.2
         public init() {}
     }
 
