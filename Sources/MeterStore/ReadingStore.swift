@@ -33,6 +33,15 @@ public protocol ReadingStore: Sendable {
     func write(anomalies: [Anomaly]) async throws
     /// Anomalies that match, newest start first.
     func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly]
+    /// How many anomalies match, and how many of those are open (whatever a list's limit).
+    func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int)
+}
+
+extension ReadingStore {
+    public func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int) {
+        let all = try await anomalies(filter, limit: .max)
+        return (all.count, all.filter(\.open).count)
+    }
 }
 
 /// Which anomalies a query returns: any of the kinds, of a meter or a source, overlapping a time range.

@@ -212,21 +212,36 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
+    /// The WHERE clause of an anomaly filter and its arguments.
+    private static func condition(_ filter: AnomalyFilter) -> (sql: String, args: [any DatabaseValueConvertible & Sendable]) {
+        var sql = "WHERE 1"
+        var args: [any DatabaseValueConvertible & Sendable] = []
+        if let k = filter.kinds, !k.isEmpty {
+            sql += " AND kind IN (" + k.map { _ in "?" }.joined(separator: ",") + ")"
+            args += k.map(\.rawValue).sorted()
+        }
+        if let m = filter.meter { sql += " AND meter = ?"; args.append(m.rawValue) }
+        if let s = filter.source { sql += " AND (source = ? OR meter IN (SELECT name FROM meters WHERE source = ?))"; args += [s.rawValue, s.rawValue] }
+        if let f = filter.from { sql += " AND \"end\" > ?"; args.append(f) }
+        if let t = filter.to { sql += " AND start < ?"; args.append(t) }
+        if filter.openOnly { sql += " AND open = 1" }
+        return (sql, args)
+    }
+
+    public func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int) {
+        let (condition, args) = Self.condition(filter)
+        return try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(open), 0) FROM anomalies \(condition)", arguments: StatementArguments(args))
+            return (row?[0] ?? 0, row?[1] ?? 0)
+        }
+    }
+
     public func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly] {
-        try await pool.read { db in
-            var sql = "SELECT kind, meter, source, start, \"end\", detected_at, severity, score, expected, observed, detail, open FROM anomalies WHERE 1"
-            var args: [any DatabaseValueConvertible] = []
-            if let k = filter.kinds, !k.isEmpty {
-                sql += " AND kind IN (" + k.map { _ in "?" }.joined(separator: ",") + ")"
-                args += k.map(\.rawValue).sorted()
-            }
-            if let m = filter.meter { sql += " AND meter = ?"; args.append(m.rawValue) }
-            if let s = filter.source { sql += " AND (source = ? OR meter IN (SELECT name FROM meters WHERE source = ?))"; args += [s.rawValue, s.rawValue] }
-            if let f = filter.from { sql += " AND \"end\" > ?"; args.append(f) }
-            if let t = filter.to { sql += " AND start < ?"; args.append(t) }
-            if filter.openOnly { sql += " AND open = 1" }
-            sql += " ORDER BY start DESC LIMIT ?"
-            args.append(limit)
+        let (condition, conditionArgs) = Self.condition(filter)
+        return try await pool.read { db in
+            let sql = "SELECT kind, meter, source, start, \"end\", detected_at, severity, score, expected, observed, detail, open FROM anomalies "
+                + condition + " ORDER BY start DESC LIMIT ?"
+            let args = conditionArgs + [limit]
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).compactMap { r -> Anomaly? in
                 guard let kind = AnomalyKind(rawValue: r[0]), let severity = Severity(rawValue: r[6]) else { return nil }
                 return Anomaly(kind: kind, meter: (r[1] as String?).flatMap { MeterID($0) }, source: (r[2] as String?).flatMap { SourceID($0) },

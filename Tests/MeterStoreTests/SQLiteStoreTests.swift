@@ -104,3 +104,23 @@ final class Counter: Sendable {
 }
 
 import Synchronization
+
+extension SQLiteStoreTests {
+    @Test func anomalyCountsAreTheWholeMatchWhateverAListShows() async throws {
+        let s = try await store()
+        let m2 = MeterID("M2")!
+        var events: [Anomaly] = []
+        for k in 0..<40 {
+            events.append(Anomaly(kind: .spike, meter: k % 4 == 0 ? m2 : m1, source: nil, start: t0 + Int64(k) * 1800, end: t0 + Int64(k + 1) * 1800,
+                                  detectedAt: t0 + Int64(k + 1) * 1800, severity: .warning, score: 1, expected: 0.1, observed: 1, detail: "",
+                                  open: k % 3 == 0))
+        }
+        try await s.write(anomalies: events)
+        #expect(try await s.anomalies(AnomalyFilter(), limit: 30).count == 30)
+        let all = try await s.anomalyCounts(AnomalyFilter())
+        #expect(all.all == 40 && all.open == 14)
+        let one = try await s.anomalyCounts(AnomalyFilter(meter: m2))
+        #expect(one.all == 10 && one.open == events.filter { $0.meter == m2 && $0.open }.count)
+        #expect(try await s.anomalyCounts(AnomalyFilter(openOnly: true)) == (14, 14))
+    }
+}

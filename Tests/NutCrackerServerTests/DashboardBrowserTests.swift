@@ -93,6 +93,11 @@ import Testing
         #expect(row.contains("7.777"))
         #expect(try await browser.evaluate("window.__sameDocument === true") as? Bool == true)
         try await Task.sleep(for: .seconds(1)) // the chart redraws with the new point
+        // The anomaly counts are the meter's whole record, kept up as events arrive: never fewer than the list shows.
+        let counts = try await browser.evaluate(
+            "[Number(document.getElementById('all-anomalies').textContent), Number(document.getElementById('open-anomalies').textContent), "
+                + "document.querySelectorAll('#anomalies li[data-id]').length, document.querySelectorAll('#anomalies li[data-open=\"1\"]').length]") as? [Int] ?? []
+        #expect(counts.count == 4 && counts[0] >= counts[2] && counts[1] >= counts[3], "\(counts)")
         try await browser.screenshot(to: output + "/dashboard-meter.png")
         #expect(browser.consoleErrors.isEmpty, "\(browser.consoleErrors)")
         #expect(FileManager.default.fileExists(atPath: output + "/dashboard-meter.png"))

@@ -134,12 +134,16 @@ enum Assets {
         if (!list) return;
         const empty = list.querySelector(".none"); if (empty) empty.remove();
         let li = list.querySelector('li[data-id="' + CSS.escape(a.id) + '"]');
+        const seen = li !== null, wasOpen = seen && li.dataset.open === "1";
         if (!li) { li = document.createElement("li"); li.dataset.id = a.id; list.insertBefore(li, list.firstChild); }
+        li.dataset.open = a.open ? "1" : "0";
         li.innerHTML = '<span class="sev sev-' + esc(a.severity) + '">' + esc(a.severity) + "</span><b>" + esc(a.kind) + "</b> " +
           (a.meter_id ? '<a href="/meters/' + encodeURIComponent(a.meter_id) + '">' + esc(a.meter_id) + "</a>" : "source " + esc(a.source || "")) +
           '<br><span class="dim">' + esc(when(a.start)) + (a.open ? " · open" : " · closed") + " · " + esc(a.detail) + "</span>";
-        const open = document.getElementById("open-anomalies");
-        if (open && a.open && !li.dataset.counted) { li.dataset.counted = "1"; open.textContent = String(Number(open.textContent || 0) + 1); }
+        // The counts move by what this report changed: a new event, an open one closing.
+        const open = document.getElementById("open-anomalies"), all = document.getElementById("all-anomalies");
+        if (open) open.textContent = String(Math.max(0, Number(open.textContent || 0) + (a.open ? 1 : 0) - (wasOpen ? 1 : 0)));
+        if (all && !seen) all.textContent = String(Number(all.textContent || 0) + 1);
       }
 
       let chartTimer = null;

@@ -10,6 +10,7 @@ enum FleetPage {
     static func render(deps: ServerDependencies) async throws -> String {
         let meters = try await deps.store.meters()
         let anomalies = try await deps.store.anomalies(AnomalyFilter(openOnly: true), limit: 30)
+        let open = try await deps.store.anomalyCounts(AnomalyFilter(openOnly: true)).open
         let report = await deps.pipeline.report
         let latest = meters.compactMap(\.latest?.start).max()
         let fleetNow = meters.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
@@ -31,7 +32,7 @@ enum FleetPage {
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
         body += kpi("Measured share", String(format: "%.1f", share), sub: "% since start")
         body += kpi("Quarantined", "\(quarantined)", sub: "rows since start")
-        body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(anomalies.count)</span>", sub: "")
+        body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(open)</span>", sub: "")
         body += "</div><div class=\"grid2\"><div class=\"sources\">"
         let bySource = Dictionary(grouping: meters, by: \.meter.source)
         for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -72,7 +73,7 @@ enum FleetPage {
 
     static func anomalyItem(_ a: Anomaly) -> String {
         let who = a.meter.map { "<a href=\"/meters/\(Pages.esc($0.rawValue))\">\(Pages.esc($0.rawValue))</a>" } ?? "source \(Pages.esc(a.source?.rawValue ?? ""))"
-        return "<li data-id=\"\(Pages.esc(a.id))\" data-counted=\"1\"><span class=\"sev sev-\(a.severity.rawValue)\">\(a.severity.rawValue)</span><b>\(a.kind.rawValue)</b> \(who)"
+        return "<li data-id=\"\(Pages.esc(a.id))\" data-open=\"\(a.open ? 1 : 0)\"><span class=\"sev sev-\(a.severity.rawValue)\">\(a.severity.rawValue)</span><b>\(a.kind.rawValue)</b> \(who)"
             + "<br><span class=\"dim\">\(SVGChart.label(a.start)) UTC · \(a.open ? "open" : "closed") · \(Pages.esc(a.detail))</span></li>"
     }
 }

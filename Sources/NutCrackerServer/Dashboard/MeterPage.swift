@@ -12,6 +12,7 @@ enum MeterPage {
         let meter = snapshot.meter
         let readings = try await recent(deps: deps, meter: id, latest: snapshot.latest, days: days)
         let anomalies = try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50)
+        let counts = try await deps.store.anomalyCounts(AnomalyFilter(meter: id))
         let forecast = await deps.forecasts.dayAhead(deps: deps, meter: id, latest: snapshot.latest?.start)
         let end = (snapshot.latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
         let daily = try await RollupQuery.run(store: deps.store, filter: ReadingFilter(meter: id, from: end - 30 * 86_400), period: .day)
@@ -31,7 +32,8 @@ enum MeterPage {
         body += FleetPage.kpi("Last \(days) days", String(format: "%.1f", total), sub: "kWh")
         body += FleetPage.kpi("Measured", "\(byQuality[.actual] ?? 0)", sub: "of \(readings.count) readings")
         body += FleetPage.kpi("Estimated", "\(byQuality[.estimated] ?? 0)", sub: "readings")
-        body += FleetPage.kpi("Anomalies", "<span id=\"open-anomalies\">\(anomalies.filter(\.open).count)</span>", sub: "open of \(anomalies.count)")
+        body += FleetPage.kpi("Anomalies", "<span id=\"open-anomalies\">\(counts.open)</span>",
+                              sub: "open of <span id=\"all-anomalies\">\(counts.all)</span>")
         body += "</div>"
         body += "<section class=\"panel\"><h2>Readings</h2><p class=\"tabs\">"
         for d in [1, 2, 7, 30] { body += "<a href=\"\(path)?days=\(d)\" class=\"\(d == days ? "on" : "")\">\(d == 1 ? "1 day" : "\(d) days")</a>" }
