@@ -133,6 +133,11 @@ struct DetectorTests {
         #expect(h.detectedAt - h.start <= 12 * 3600)
         #expect(abs(Double(h.end - s[to].0)) <= 3600)
         #expect(h.severity == .critical && !h.open)
+        // A stray low value in the hold's first hours is part of the hold, not a valley of its own.
+        var stray = s
+        stray[from + 3].1 = 0.01
+        #expect(run(stray).filter { $0.kind == .flatline }.count == 1)
+        #expect(run(stray).filter { $0.kind == .valley }.isEmpty)
     }
 
     @Test func aQuietNightAtTheFloorIsNotAHold() {

@@ -40,8 +40,11 @@ public struct DetectorSet: Sendable {
         var deviation: ProfileDeviationDetector
         var burst: SpikeBurstDetector
         var register: RegisterDetector
-        /// Valleys held back until a flatline or outage could explain them.
-        var pending: [Anomaly] = []
+        /// Valleys held back while a hold may be forming around them, with the hold's level: a stray
+        /// low value in the first hours of a hold is part of the hold once the hold is certain.
+        var pending: [(valley: Anomaly, level: Double)] = []
+        /// The two readings before this one.
+        var before = (Double.nan, Double.nan)
         /// Recent flatlines (start to end), by start.
         var holds: [Int64: Int64] = [:]
     }
@@ -117,19 +120,30 @@ public struct DetectorSet: Sendable {
         state[i].level.observe(o, into: &raw)
         state[i].deviation.observe(o, into: &raw)
         state[i].burst.observe(o, into: &raw)
-        // Valleys wait a few flatline windows: a held meter shows low values before the hold is certain.
-        let hold = 3 * Int64(config.flatline.window) * interval
+        // A valley between two readings at one level may be a stray value at the start of a hold: it
+        // waits while the readings stay at that level, until the hold opens (and explains it) or a
+        // flatline window has passed; otherwise it is reported at once.
+        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * interval, held = state[i].flatline.isOpen
         var due: [Anomaly] = []
-        state[i].pending.removeAll { a in
-            if a.start + hold <= start { due.append(a); return true }
-            return false
+        state[i].pending.removeAll { p in
+            guard abs(value - p.level) > tolerance * p.level || p.valley.start + window < start || held else { return false }
+            var a = p.valley
+            a.detectedAt = start
+            due.append(a)
+            return true
         }
         // A learned limit breached by a spike is the spike.
         if raw.contains(where: { $0.kind == .spike }) { raw.removeAll { $0.kind == .boundary && $0.severity != .critical } }
+        let before = state[i].before.0
         for a in raw {
-            if a.kind == .valley { state[i].pending.append(a) } else { accept(a, meter: i, into: &out) }
+            if a.kind == .valley, abs(value - before) <= tolerance * max(value, before) {
+                state[i].pending.append((a, value))
+            } else {
+                accept(a, meter: i, into: &out)
+            }
         }
         for a in due { accept(a, meter: i, into: &out) }
+        state[i].before = (state[i].before.1, value)
         return out
     }
 
@@ -164,7 +178,7 @@ public struct DetectorSet: Sendable {
             state[i].level.finish(into: &raw)
             state[i].deviation.finish(into: &raw)
             state[i].burst.finish(into: &raw)
-            raw += state[i].pending
+            raw += state[i].pending.map(\.valley)
             state[i].pending = []
             for a in raw { accept(a, meter: i, into: &out) }
         }
