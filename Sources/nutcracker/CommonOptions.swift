@@ -9,19 +9,24 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The store: a SQLite file path.")
     var store = "nutcracker.sqlite"
 
+    @Option(help: "What an acknowledged commit survives: full (a power cut: the log is synced at every commit) or normal (a crash of the process; synced at checkpoints, a little faster).")
+    var durability: SQLiteStore.Durability = .full
+
     func open() async throws -> SQLiteStore {
         if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
             throw ValidationError("PostgreSQL stores are not supported by this build; use a SQLite file path")
         }
-        return try await Self.open(path: store)
+        return try await Self.open(path: store, durability: durability)
     }
 
-    static func open(path: String) async throws -> SQLiteStore {
-        let s = try SQLiteStore(path: path)
+    static func open(path: String, durability: SQLiteStore.Durability = .full) async throws -> SQLiteStore {
+        let s = try SQLiteStore(path: path, durability: durability)
         try await s.migrate()
         return s
     }
 }
+
+extension SQLiteStore.Durability: ExpressibleByArgument {}
 
 /// Prints a progress line on a terminal (stderr), and nothing when output is redirected.
 final class ProgressLine: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import MeterCore
-import MeterStore
+import GRDB
+@testable import MeterStore
 import TestSupport
 import Testing
 
@@ -122,5 +123,18 @@ extension SQLiteStoreTests {
         let one = try await s.anomalyCounts(AnomalyFilter(meter: m2))
         #expect(one.all == 10 && one.open == events.filter { $0.meter == m2 && $0.open }.count)
         #expect(try await s.anomalyCounts(AnomalyFilter(openOnly: true)) == (14, 14))
+    }
+}
+
+extension SQLiteStoreTests {
+    @Test func commitsAreSyncedToDiskUnlessAskedOtherwise() async throws {
+        let full = try await store()
+        #expect(full.durability == .full)
+        // The writer's setting is the one that counts; readers' too, for the record.
+        #expect(try await full.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        #expect(try await full.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        let normal = try SQLiteStore(path: dir.path("normal.sqlite"), durability: .normal)
+        try await normal.migrate()
+        #expect(try await normal.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
     }
 }
