@@ -125,13 +125,15 @@ public struct DetectorSet: Sendable {
         // flatline window has passed; otherwise it is reported at once.
         let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * interval, held = state[i].flatline.isOpen
         var due: [Anomaly] = []
-        if !state[i].pending.isEmpty { state[i].pending.removeAll { p in
-            guard abs(value - p.level) > tolerance * p.level || p.valley.start + window < start || held else { return false }
-            var a = p.valley
-            a.detectedAt = start
-            due.append(a)
-            return true
-        } }
+        if !state[i].pending.isEmpty {
+            state[i].pending.removeAll { p in
+                guard abs(value - p.level) > tolerance * p.level || p.valley.start + window < start || held else { return false }
+                var a = p.valley
+                a.detectedAt = start
+                due.append(a)
+                return true
+            }
+        }
         // A learned limit breached by a spike is the spike.
         if raw.contains(where: { $0.kind == .spike }) { raw.removeAll { $0.kind == .boundary && $0.severity != .critical } }
         let before = state[i].before.0

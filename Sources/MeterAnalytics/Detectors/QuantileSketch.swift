@@ -33,7 +33,7 @@ public struct DecayedHistogram: Sendable {
         guard counted else { return }
         weight += 1
         let k = (x - low) / (high - low) * Double(counts.count)
-        let bin = k.isNaN ? 0 : Swift.min(counts.count - 1, Swift.max(0, Int(Swift.max(-1, Swift.min(k, Double(counts.count))))))
+        let bin = k.isNaN ? 0 : Int(Swift.min(Swift.max(k, 0), Double(counts.count - 1)))
         counts[bin] += 1
         lowestUsed = Swift.min(lowestUsed, bin)
         highestUsed = Swift.max(highestUsed, bin)

@@ -48,17 +48,14 @@ public struct RingBuffer: Sendable {
         let n = s.count
         guard n > 0 else { return (.nan, .nan) }
         let m = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
-        // Left run: m - s[i] for i going down from the middle; right run: s[j] - m going up.
-        var i = (n - 1) / 2, j = n / 2
-        if i == j { j += 1 } // odd n: the median itself is the first deviation (zero)
-        var taken = 0, last = 0.0, lower = 0.0
+        // Left run: m - s[i] for i going down from the middle; right run: s[j] - m going up. With an
+        // odd count the median's own deviation (zero) is the first taken.
+        var i = n / 2 - 1, j = n % 2 == 1 ? n / 2 + 1 : n / 2
+        var taken = n % 2, last = 0.0, lower = 0.0
         let wanted = n / 2 // index of the upper middle deviation
-        var first = true
         while taken <= wanted {
             let d: Double
-            if first && n % 2 == 1 { d = 0; i -= 1; first = false }
-            else if i >= 0 && (j >= n || m - s[i] <= s[j] - m) { d = m - s[i]; i -= 1 }
-            else { d = s[j] - m; j += 1 }
+            if j >= n || (i >= 0 && m - s[i] <= s[j] - m) { d = m - s[i]; i -= 1 } else { d = s[j] - m; j += 1 }
             if taken == wanted - 1 { lower = d }
             last = d
             taken += 1

@@ -8,7 +8,9 @@ import MeterCore
 /// global threshold is used; the envelope is the meter's 99th (or 1st) percentile over the last
 /// few weeks. A candidate is confirmed by the next reading returning towards normal, so a spike is
 /// reported one interval after it happens and a household's hour-long heater run is not one.
-/// Values it flags are not learned; zeros are left to the zero-run and outage detectors.
+/// Values it flags are not learned, unless a spike turns out to be the meter's habit (three of much
+/// the same height in 90 days: a recurring appliance), which is learned and not reported; zeros are
+/// left to the zero-run and outage detectors.
 public struct SpikeValleyDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
         /// Robust z (log units over scaled MAD) beyond which a value is a spike candidate...
