@@ -26,7 +26,7 @@ public final class SQLiteStore: ReadingStore {
         /// The log is synced to disk at every commit: a reading acknowledged survives a power cut.
         case full
         /// The log is written but synced only at checkpoints: an acknowledged reading survives a
-        /// crash of the process, not of the machine (about 5% more live ingest).
+        /// crash of the process, not of the machine (5 to 15% more live ingest, docs/performance.md).
         case normal
     }
 
