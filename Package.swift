@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MeterCore", "MeterStore"], path: "Tests/TestSupport"),
         .testTarget(name: "MeterCoreTests", dependencies: ["MeterCore", "TestSupport"]),
         .testTarget(name: "MeterCleanseTests", dependencies: ["MeterCleanse", "TestSupport"]),
         .testTarget(name: "MeterAnalyticsTests", dependencies: ["MeterAnalytics", "TestSupport"]),

@@ -50,7 +50,7 @@ import Testing
 }
 
 /// The embedded store, refusing one group commit when told to; records the starts of what it wrote.
-final class RefusingStore: ReadingStore {
+final class RefusingStore: StoreWrapper {
     let inner: SQLiteStore
     private let state = Mutex((refuse: false, written: [[Int64]]()))
 
@@ -68,21 +68,4 @@ final class RefusingStore: ReadingStore {
         state.withLock { $0.written += group.map { $0.batch.start.sorted() } }
         return out
     }
-
-    func migrate() async throws { try await inner.migrate() }
-    func register(_ meters: [Meter]) async throws { try await inner.register(meters) }
-    func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary {
-        try await write(group: [BatchWrite(batch: batch, quarantine: quarantine, info: info)])[0]
-    }
-    func meters() async throws -> [MeterSnapshot] { try await inner.meters() }
-    func meter(_ id: MeterID) async throws -> MeterSnapshot? { try await inner.meter(id) }
-    func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        try await inner.readings(meter: meter, from: from, to: to, limit: limit)
-    }
-    func scan(_ filter: ReadingFilter, _ body: @Sendable (Reading) throws -> Void) async throws { try await inner.scan(filter, body) }
-    func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion] { try await inner.versions(meter: meter, start: start) }
-    func quarantine(limit: Int) async throws -> [QuarantineEntry] { try await inner.quarantine(limit: limit) }
-    func latest(meters: [MeterID]) async throws -> [MeterID: Reading] { try await inner.latest(meters: meters) }
-    func write(anomalies: [Anomaly]) async throws { try await inner.write(anomalies: anomalies) }
-    func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly] { try await inner.anomalies(filter, limit: limit) }
 }

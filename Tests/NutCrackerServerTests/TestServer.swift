@@ -46,7 +46,7 @@ struct TestServer {
 }
 
 /// A real store whose group commits wait until the test opens the gate (to hold requests in the queue).
-final class GatedStore: ReadingStore, @unchecked Sendable {
+final class GatedStore: StoreWrapper, @unchecked Sendable {
     let inner: SQLiteStore
     private let lock = NSLock()
     private var closed = false
@@ -69,21 +69,4 @@ final class GatedStore: ReadingStore, @unchecked Sendable {
         lock.withLock { groups.append(group.count) }
         return try await inner.write(group: group)
     }
-
-    func migrate() async throws { try await inner.migrate() }
-    func register(_ meters: [Meter]) async throws { try await inner.register(meters) }
-    func write(_ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) async throws -> WriteSummary {
-        try await inner.write(batch, quarantine: quarantine, info: info)
-    }
-    func meters() async throws -> [MeterSnapshot] { try await inner.meters() }
-    func meter(_ id: MeterID) async throws -> MeterSnapshot? { try await inner.meter(id) }
-    func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        try await inner.readings(meter: meter, from: from, to: to, limit: limit)
-    }
-    func scan(_ filter: ReadingFilter, _ body: @Sendable (Reading) throws -> Void) async throws { try await inner.scan(filter, body) }
-    func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion] { try await inner.versions(meter: meter, start: start) }
-    func quarantine(limit: Int) async throws -> [QuarantineEntry] { try await inner.quarantine(limit: limit) }
-    func latest(meters: [MeterID]) async throws -> [MeterID: Reading] { try await inner.latest(meters: meters) }
-    func write(anomalies: [Anomaly]) async throws { try await inner.write(anomalies: anomalies) }
-    func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly] { try await inner.anomalies(filter, limit: limit) }
 }
