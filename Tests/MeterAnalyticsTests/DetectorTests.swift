@@ -116,6 +116,28 @@ struct DetectorTests {
         #expect(run(floor).filter { $0.kind == .valley && $0.start == s[k].0 }.isEmpty)
     }
 
+    @Test func aValueUnderHalfTheMetersFloorIsAValleyEvenWhereItsSlotIsLow() {
+        var s = profile(days: 28)
+        let k = 27 * 48 + 6 // 03:00 on day 28, a 0.2 kWh night slot whose 1st percentile is about 0.18
+        s[k].1 = 0.05 // a quarter of what is expected: not a fifth, but under half of anything the meter does
+        let found = run(s).filter { $0.kind == .valley }
+        #expect(found.map(\.start) == [s[k].0])
+        #expect((found.first?.expected ?? 0) > 0.15)
+    }
+
+    @Test func valleysWithinADayOfTheLastAreOneEpisode() {
+        var s = profile(days: 35)
+        // A home left with only its fridge: three dips in one day (which teach the meter that level),
+        // then two days later one deeper than anything it has done.
+        let dips = [28 * 48 + 20, 28 * 48 + 30, 29 * 48 + 10, 31 * 48 + 20]
+        for k in dips { s[k].1 = 0.01 }
+        s[dips[3]].1 = 0.002
+        #expect(run(s).filter { $0.kind == .valley }.map(\.start) == [dips[0], dips[3]].map { s[$0].0 })
+        var config = DetectorConfig()
+        config.spike.valleyEpisode = 0
+        #expect(run(s, config: config).filter { $0.kind == .valley }.count == dips.count)
+    }
+
     @Test func aLastingRiseIsNotASpike() {
         var s = profile(days: 21)
         for k in (20 * 48 + 4)..<(20 * 48 + 10) { s[k].1 = 3.0 } // three hours of heater

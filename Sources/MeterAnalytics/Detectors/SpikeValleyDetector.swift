@@ -9,7 +9,8 @@ import MeterCore
 /// few weeks. A candidate is confirmed by the next reading returning towards normal, so a spike is
 /// reported one interval after it happens and a household's hour-long heater run is not one.
 /// Values it flags are not learned, unless a spike turns out to be the meter's habit (three of much
-/// the same height in 90 days: a recurring appliance), which is learned and not reported; zeros are
+/// the same height in 90 days: a recurring appliance) or a valley comes within a day of the last (one
+/// episode of a home at its floor): those are learned and not reported. Zeros are
 /// left to the zero-run and outage detectors.
 public struct SpikeValleyDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
@@ -37,6 +38,14 @@ public struct SpikeValleyDetector: MeterDetector {
         /// meter's 1st percentile of non-zero values.
         public var valleyRatio = 0.2
         public var floorRatio = 0.7
+        /// A value under this share of the meter's 1st percentile is a valley at any time of day (the
+        /// slot tests above are for values the meter's floor would allow): a home's base load halved.
+        /// Such a valley need only be this share of the 1st percentile below expected, not `minDifference`.
+        public var deepFloorRatio = 0.5
+        /// A valley within this many seconds of the meter's last confirmed one is the same episode (a home
+        /// left with only its fridge dips under its floor several times) and is not reported again. Zero
+        /// reports every one.
+        public var valleyEpisode: Int64 = 86_400
         /// ...and a whole sketch bin below the lowest this share of its recent values: a meter whose
         /// own readings go that low now and then (a home whose floor sits at the meter's resolution)
         /// has no valley there.
@@ -70,10 +79,13 @@ public struct SpikeValleyDetector: MeterDetector {
     private var previous: Double?
     /// Spikes confirmed before, reported or not.
     private var spikes = ExcursionMemory()
+    /// Valleys confirmed before, reported or not.
+    private var valleys: ExcursionMemory
 
     public init(config: Config = Config()) {
         self.config = config
         profile = SlotProfile(memory: config.memory, epsilon: config.epsilon, sigmaFloor: config.sigmaFloor)
+        valleys = ExcursionMemory(capacity: 1, habitAfter: 1, span: config.valleyEpisode)
     }
 
     func baseline(slot: Int, weekend: Bool) -> (median: Double, sigma: Double)? { profile.baseline(slot: slot, weekend: weekend) }
@@ -87,8 +99,10 @@ public struct SpikeValleyDetector: MeterDetector {
             candidate = nil
             let adjacent = o.start - c.start <= o.interval
             let recovered = c.kind == .spike ? o.value <= 0.5 * c.observed : o.value >= 3 * max(c.observed, 0.001)
-            let habitual = adjacent && recovered && c.kind == .spike && isHabitual(c)
-            if adjacent && recovered && c.kind == .spike { spikes.record(at: c.start, value: c.observed) }
+            let habitual = adjacent && recovered && isHabitual(c)
+            if adjacent && recovered {
+                if c.kind == .spike { spikes.record(at: c.start, value: c.observed) } else { valleys.record(at: c.start, value: c.observed) }
+            }
             if adjacent && recovered && !habitual {
                 c.detectedAt = o.start
                 out.append(c)
@@ -117,8 +131,9 @@ public struct SpikeValleyDetector: MeterDetector {
                                     expected: expected, observed: o.value,
                                     detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx; the meter's 99th percentile is %.3f)",
                                                    o.value, expected, o.value / max(expected, 1e-9), p99))
-            } else if z < -config.valleyThreshold, o.value <= config.valleyRatio * expected, expected - o.value >= config.minDifference,
-                      (previous ?? 0) >= 3 * o.value, let p1 = envelope.quantile(0.01), o.value < config.floorRatio * p1,
+            } else if (previous ?? 0) >= 3 * o.value, let p1 = envelope.quantile(0.01), o.value < config.floorRatio * p1,
+                      o.value <= config.deepFloorRatio * p1 || (z < -config.valleyThreshold && o.value <= config.valleyRatio * expected),
+                      expected - o.value >= min(config.minDifference, config.deepFloorRatio * p1),
                       o.value < (envelope.quantile(config.valleyRarity) ?? 0) / QuantileSketch.binWidth {
                 flagged = true
                 candidate = Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
@@ -131,8 +146,10 @@ public struct SpikeValleyDetector: MeterDetector {
         previous = o.value
     }
 
-    /// Whether the meter has lately had enough spikes of much the same height that this one is its habit.
+    /// Whether the meter has lately had enough spikes of much the same height that this one is its
+    /// habit, or a valley so lately that this one belongs to the same episode.
     func isHabitual(_ c: Anomaly) -> Bool {
+        if c.kind == .valley { return config.valleyEpisode > 0 && valleys.isHabitual(at: c.start) { _ in true } }
         let share = config.habitShare
         return share > 0 && spikes.isHabitual(at: c.start) { $0 >= share * c.observed && $0 * share <= c.observed }
     }
