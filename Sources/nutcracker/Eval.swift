@@ -34,7 +34,8 @@ struct EvalAnomalies: AsyncParsableCommand {
             if listErrors {
                 for a in h.anomalies {
                     let hit = h.truth.contains { $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
-                    if !hit { printOut("FP \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n") }
+                    let own = h.known.contains { $0.kind == a.kind && $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
+                    if !hit { printOut("\(own ? "OWN" : "FP") \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n") }
                 }
                 for t in h.truth where !h.anomalies.contains(where: { $0.meter == t.meter && $0.start < t.end && t.start < $0.end }) {
                     printOut("MISS \(t.kind) \(t.meter?.rawValue ?? "-") \(ISO8601.format(t.start))\n")
@@ -76,10 +77,17 @@ enum EvaluationTable {
     static func markdown(_ scores: [KindScore], others: [Anomaly] = []) -> String {
         func f(_ d: Double) -> String { d.isNaN ? "-" : String(format: "%.3f", d) }
         func h(_ s: Int64) -> String { String(format: "%.1f h", Double(s) / 3600) }
-        var lines = ["| kind | truth | found | detections | correct | recall | precision | F1 | median delay | max delay |",
-                     "|---|---|---|---|---|---|---|---|---|---|"]
+        // The data's own events are shown only where there can be some (real data).
+        let own = scores.contains { $0.known > 0 }
+        var lines = own
+            ? ["| kind | truth | found | detections | correct | its own | recall | precision | strict precision | F1 | median delay | max delay |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            : ["| kind | truth | found | detections | correct | recall | precision | F1 | median delay | max delay |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         for s in scores {
-            lines.append("| \(s.kind.rawValue) | \(s.truth) | \(s.found) | \(s.detections) | \(s.correct) | \(f(s.recall)) | \(f(s.precision)) | \(f(s.f1)) | \(h(s.medianDelay)) | \(h(s.maxDelay)) |")
+            lines.append(own
+                ? "| \(s.kind.rawValue) | \(s.truth) | \(s.found) | \(s.detections) | \(s.correct) | \(s.known) | \(f(s.recall)) | \(f(s.precision)) | \(f(s.strictPrecision)) | \(f(s.f1)) | \(h(s.medianDelay)) | \(h(s.maxDelay)) |"
+                : "| \(s.kind.rawValue) | \(s.truth) | \(s.found) | \(s.detections) | \(s.correct) | \(f(s.recall)) | \(f(s.precision)) | \(f(s.f1)) | \(h(s.medianDelay)) | \(h(s.maxDelay)) |")
         }
         let scored = Set(scores.map(\.kind))
         var rest: [AnomalyKind: Int] = [:]

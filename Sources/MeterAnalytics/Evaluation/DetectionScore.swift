@@ -26,12 +26,18 @@ public struct KindScore: Sendable, Hashable, Codable {
     /// Detections of this kind, and how many match a truth event.
     public var detections = 0
     public var correct = 0
+    /// Detections that match no truth event but an anomaly the data already had before anything was
+    /// injected (real data's own events): neither right nor wrong, and counted apart.
+    public var known = 0
     /// Onset to detection, seconds: median and worst over the events found.
     public var medianDelay: Int64 = 0
     public var maxDelay: Int64 = 0
 
     public var recall: Double { truth == 0 ? .nan : Double(found) / Double(truth) }
-    public var precision: Double { detections == 0 ? .nan : Double(correct) / Double(detections) }
+    /// Correct detections among those that are not the data's own known events.
+    public var precision: Double { detections - known == 0 ? .nan : Double(correct) / Double(detections - known) }
+    /// Correct detections among all, the data's own events counted as false.
+    public var strictPrecision: Double { detections == 0 ? .nan : Double(correct) / Double(detections) }
     public var f1: Double {
         let p = precision, r = recall
         return p.isNaN || r.isNaN || p + r == 0 ? .nan : 2 * p * r / (p + r)
@@ -40,14 +46,16 @@ public struct KindScore: Sendable, Hashable, Codable {
 
 /// Scores detections against truth per kind: a truth event is found when a detection of its kind
 /// (or one of the kinds that also explain it) covers part of it for the same meter or source; a
-/// detection is correct when it covers part of a truth event it may explain.
+/// detection is correct when it covers part of a truth event it may explain, and known when it
+/// instead covers part of an event of its kind the data had before injection (`known`: the same
+/// detectors run on the untouched data), so real data's own anomalies are counted apart, not as false.
 public enum DetectionScoring {
     /// Kinds that also count as finding a truth kind (an injected outlier breaches the learned limit too).
     public static let alsoExplains: [AnomalyKind: [AnomalyKind]] = [.spike: [.boundary]]
 
     /// Events that start before `from` (the detectors' learning period) are not scored.
     public static func score(truth allTruth: [TruthEvent], detections allDetections: [Anomaly], kinds: [AnomalyKind],
-                             from: Int64 = .min) -> [KindScore] {
+                             from: Int64 = .min, known allKnown: [Anomaly] = []) -> [KindScore] {
         let truth = allTruth.filter { $0.start >= from }
         let detections = allDetections.filter { $0.start >= from }
         func same(_ t: TruthEvent, _ a: Anomaly) -> Bool {
@@ -58,6 +66,8 @@ public enum DetectionScoring {
         // Index detections by meter or source so matching stays near linear.
         var byOwner: [String: [Anomaly]] = [:]
         for a in detections { byOwner[a.meter?.rawValue ?? "source:" + (a.source?.rawValue ?? "-"), default: []].append(a) }
+        var knownByOwner: [String: [Anomaly]] = [:]
+        for a in allKnown where a.start >= from { knownByOwner[a.meter?.rawValue ?? "source:" + (a.source?.rawValue ?? "-"), default: []].append(a) }
         var truthByOwner: [String: [TruthEvent]] = [:]
         for t in truth { truthByOwner[t.meter?.rawValue ?? "source:" + (t.source?.rawValue ?? "-"), default: []].append(t) }
         return kinds.map { kind in
@@ -78,6 +88,8 @@ public enum DetectionScoring {
                 let owner = a.meter?.rawValue ?? "source:" + (a.source?.rawValue ?? "-")
                 if (truthByOwner[owner] ?? []).contains(where: { ($0.kind == kind || (alsoExplains[$0.kind] ?? []).contains(kind)) && same($0, a) && overlaps($0, a) }) {
                     s.correct += 1
+                } else if (knownByOwner[owner] ?? []).contains(where: { $0.kind == kind && $0.start < a.end && a.start < $0.end }) {
+                    s.known += 1
                 }
             }
             delays.sort()
