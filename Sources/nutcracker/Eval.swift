@@ -37,7 +37,10 @@ struct EvalAnomalies: AsyncParsableCommand {
                     let own = h.known.contains { $0.kind == a.kind && $0.meter == a.meter && $0.start < a.end && a.start < $0.end }
                     if !hit { printOut("\(own ? "OWN" : "FP") \(a.kind) \(a.meter?.rawValue ?? "-") \(ISO8601.format(a.start)) \(a.detail)\n") }
                 }
-                for t in h.truth where !h.anomalies.contains(where: { $0.meter == t.meter && $0.start < t.end && t.start < $0.end }) {
+                let explains = DetectionScoring.alsoExplains
+                for t in h.truth where !h.anomalies.contains(where: { a in
+                    (a.kind == t.kind || (explains[t.kind] ?? []).contains(a.kind)) && a.meter == t.meter && a.start < t.end && t.start < a.end
+                }) {
                     printOut("MISS \(t.kind) \(t.meter?.rawValue ?? "-") \(ISO8601.format(t.start))\n")
                 }
             }

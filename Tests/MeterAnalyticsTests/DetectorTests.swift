@@ -162,10 +162,16 @@ struct DetectorTests {
         #expect(run(stray).filter { $0.kind == .valley }.isEmpty)
     }
 
-    @Test func aQuietNightAtTheFloorIsNotAHold() {
+    @Test func aQuietNightAtTheFloorIsNotAHoldButAStillOrLowerLevelIs() {
+        // Fifteen hours at the base load (the night slots' 0.2 kWh), moving by a watt-hour or two as a fridge cycles.
         var s = profile(days: 21)
-        for k in (14 * 48)..<(14 * 48 + 30) { s[k].1 = 0.2 }
+        for k in (14 * 48)..<(14 * 48 + 30) { s[k].1 = [0.2, 0.201, 0.199, 0.202][k % 4] }
         #expect(run(s).filter { $0.kind == .flatline }.isEmpty)
+        // The same hours at exactly one value, or under anything the home's base load does: held.
+        for level in [[0.2], [0.12, 0.121, 0.12, 0.119]] {
+            for k in (14 * 48)..<(14 * 48 + 30) { s[k].1 = level[k % level.count] }
+            #expect(run(s).filter { $0.kind == .flatline }.map(\.start) == [s[14 * 48].0], "\(level)")
+        }
     }
 
     @Test func zerosOnOneMeterAreAZeroRunAndOnASourceAreOneOutage() {

@@ -18,9 +18,14 @@ public struct FlatlineDetector: MeterDetector {
         public var tolerance = 0.05
         /// Below this mean the window is zeros or near: the zero-run detector's matter.
         public var minLevel = 0.01
-        /// A hold must sit at least this many times above the meter's 5th percentile: a quiet home's
-        /// steady base load at night is not a tamper.
+        /// A hold near the meter's floor (under this many times its 5th percentile) must be stiller
+        /// than other holds: a quiet home's steady base load at night is not a tamper...
         public var aboveFloor = 1.2
+        /// ...unless it sits well under that percentile (below anything the home's base load does)...
+        public var belowFloor = 0.8
+        /// ...or holds tighter than this (standard deviation over mean; 1 Wh on 0.5 kWh): a home's base load moves
+        /// more than that as its fridge and boiler cycle, so a level this still at the floor is held.
+        public var floorVariation = 0.002
         public init() {}
     }
 
@@ -93,7 +98,8 @@ public struct FlatlineDetector: MeterDetector {
         let sd = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)).squareRoot()
         let variation = mean > 0 ? sd / mean : .infinity
         let floor = envelope.seen >= 96 ? (envelope.quantile(0.05) ?? 0) : 0
-        if mean >= config.minLevel, variation <= config.maxVariation, mean >= config.aboveFloor * floor {
+        let nearFloor = mean >= config.belowFloor * floor && mean < config.aboveFloor * floor
+        if mean >= config.minLevel, variation <= config.maxVariation, !nearFloor || variation <= config.floorVariation {
             level = mean
             // The hold starts at the window's first value near the level (a stray first value is not part of it).
             let ordered = recent.ordered
