@@ -20,6 +20,24 @@ struct AnomalyEvaluationTests {
         #expect((flat?.maxDelay ?? .max) <= 12 * 3600, "flatlines within 12 hours")
     }
 
+    @Test(.enabled(if: SharedData.shouldRun, "../shared/data is absent: injected households skipped"), arguments: [42, 7] as [UInt64])
+    func injectedHouseholdsMeetTheTargetsForValleysHoldsAndZeroRuns(_ seed: UInt64) throws {
+        let r = try AnomalyEvaluation.injectedHouseholds(path: try SharedData.path("real/sgsc/smart_meter10.csv"), seed: seed)
+        for s in r.scores where s.kind != .spike {
+            #expect(s.truth >= 20 && s.recall >= 0.95, "\(s.kind.rawValue) recall \(s.recall) of \(s.truth)")
+            #expect(s.precision >= 0.90, "\(s.kind.rawValue) precision \(s.precision)")
+        }
+        // The households' own events are found by running the untouched households: some of every kind
+        // but valleys are theirs (the 50-day run at zero, the 14-day hold), and none is an injection.
+        for kind in [AnomalyKind.spike, .flatline, .zeroRun] {
+            #expect((r.scores.first { $0.kind == kind }?.known ?? 0) > 0, "\(kind.rawValue) has none of its own")
+        }
+        #expect(!r.known.contains { k in r.truth.contains { $0.kind == k.kind && $0.meter == k.meter && $0.start < k.end && k.start < $0.end } })
+        // Spikes, not yet at target, are held where they are.
+        let spike = r.scores.first { $0.kind == .spike }
+        #expect((spike?.recall ?? 0) >= 0.85 && (spike?.precision ?? 0) >= 0.90 && (spike?.maxDelay ?? .max) <= 1800)
+    }
+
     @Test(.enabled(if: SharedData.shouldRun, "../shared/data is absent: NAB scoring skipped"))
     func nabFolderIsScoredForBothDetectors() throws {
         let r = try AnomalyEvaluation.nab(folder: try SharedData.path("real/nab"))
