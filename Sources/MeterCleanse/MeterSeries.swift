@@ -69,22 +69,25 @@ public struct MeterSeries {
         }
         removeAll()
         reserve(rows.count)
+        // Column by column, each from its own array (a closure over the whole batch would copy it per series).
+        let statuses = input.status, values = input.kwh, qualities = input.quality, ruleIndices = input.ruleIndex
         self.rows.append(contentsOf: rows)
-        start.append(contentsOf: rows.lazy.map { input.start[Int($0)] })
-        kwh.append(contentsOf: rows.lazy.map { input.kwh[Int($0)] })
+        for r in rows {
+            start.append(starts[Int(r)])
+            kwh.append(values[Int(r)])
+            status.append(statuses[Int(r)])
+            quality.append(qualities.isEmpty ? .actual : qualities[Int(r)])
+            alive.append(true)
+        }
         loadedSpan = start.isEmpty ? nil : start[0]...start[start.count - 1]
-        status.append(contentsOf: rows.lazy.map { input.status[Int($0)] })
-        if input.quality.isEmpty { quality.append(contentsOf: repeatElement(.actual, count: rows.count)) }
-        else { quality.append(contentsOf: rows.lazy.map { input.quality[Int($0)] }) }
-        alive.append(contentsOf: repeatElement(true, count: rows.count))
-        if input.ruleIndex.isEmpty {
+        if ruleIndices.isEmpty {
             rule.append(contentsOf: repeatElement(-1, count: rows.count))
         } else {
             let map = input.rules.map { ruleIndex($0) }
-            rule.append(contentsOf: rows.lazy.map { r in
-                let k = input.ruleIndex[Int(r)]
-                return k >= 0 ? map[Int(k)] : -1
-            })
+            for r in rows {
+                let k = ruleIndices[Int(r)]
+                rule.append(k >= 0 ? map[Int(k)] : -1)
+            }
         }
     }
 

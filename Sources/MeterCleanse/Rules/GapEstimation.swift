@@ -21,6 +21,14 @@ public struct GapEstimation: SeriesRule {
 
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         let step = interval.seconds
+        // Nothing to fill or leave out (the usual live batch): the series stays as it is.
+        var last = anchor?.start
+        var untouched = true
+        for i in 0..<series.count {
+            if !series.alive[i] || series.status[i] != .number || last.map({ series.start[i] > $0 + step }) == true { untouched = false; break }
+            last = series.start[i]
+        }
+        if untouched { return }
         var out = series.emptyCopy()
         out.reserve(series.count + 8)
         let tag = out.ruleIndex(Self.name)
