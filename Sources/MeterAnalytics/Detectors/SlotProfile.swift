@@ -64,47 +64,50 @@ public struct SlotProfile: Sendable {
 }
 
 /// `count` rings of `capacity` values in one array, oldest overwritten first, each also kept in
-/// ascending order beside it so its median and MAD take one pass.
+/// ascending order beside it so its median and MAD take one pass. A ring's ordered values, its
+/// values in arrival order, its fill and its next slot lie together (one or two cache lines), so
+/// learning a value at a fleet's scale waits on memory once, not once per column.
 private struct Rings: Sendable {
     let capacity: Int
-    private var values: [Double]
-    private var sorted: [Double]
-    private var filled: [Int32]
-    private var next: [Int32]
+    /// Per ring: `capacity` ordered values, `capacity` values in arrival order, fill, next.
+    private var data: [Double]
+    private var stride: Int { 2 * capacity + 2 }
 
     init(capacity: Int, count: Int) {
         self.capacity = max(1, capacity)
-        values = [Double](repeating: 0, count: self.capacity * count)
-        sorted = values
-        filled = [Int32](repeating: 0, count: count)
-        next = [Int32](repeating: 0, count: count)
+        data = [Double](repeating: 0, count: (2 * self.capacity + 2) * count)
     }
 
-    func count(_ ring: Int) -> Int { Int(filled[ring]) }
+    func count(_ ring: Int) -> Int { Int(data[ring * stride + 2 * capacity]) }
 
     /// The ring's values in ascending order.
     func withValues<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Double>) -> T) -> T {
-        sorted.withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[(ring * capacity)..<(ring * capacity + Int(filled[ring]))]))
+        data.withUnsafeBufferPointer { all in
+            let base = ring * stride
+            return body(UnsafeBufferPointer(rebasing: all[base..<(base + Int(all[base + 2 * capacity]))]))
         }
     }
 
     mutating func append(_ x: Double, to ring: Int) {
-        let base = ring * capacity, at = Int(next[ring])
-        var n = Int(filled[ring])
-        if n == capacity {
-            // Take the value being overwritten out of the ordered copy.
-            let old = values[base + at]
-            var k = 0
-            while k < n - 1, sorted[base + k] != old { k += 1 }
-            while k < n - 1 { sorted[base + k] = sorted[base + k + 1]; k += 1 }
-            n -= 1
+        let capacity = capacity, base = ring * stride
+        data.withUnsafeMutableBufferPointer { d in
+            let sorted = base, values = base + capacity, meta = base + 2 * capacity
+            let at = Int(d[meta + 1])
+            var n = Int(d[meta])
+            if n == capacity {
+                // Take the value being overwritten out of the ordered copy.
+                let old = d[values + at]
+                var k = 0
+                while k < n - 1, d[sorted + k] != old { k += 1 }
+                while k < n - 1 { d[sorted + k] = d[sorted + k + 1]; k += 1 }
+                n -= 1
+            }
+            var k = n
+            while k > 0, d[sorted + k - 1] > x { d[sorted + k] = d[sorted + k - 1]; k -= 1 }
+            d[sorted + k] = x
+            d[values + at] = x
+            d[meta] = Double(n + 1)
+            d[meta + 1] = Double((at + 1) % capacity)
         }
-        var k = n
-        while k > 0, sorted[base + k - 1] > x { sorted[base + k] = sorted[base + k - 1]; k -= 1 }
-        sorted[base + k] = x
-        values[base + at] = x
-        filled[ring] = Int32(n + 1)
-        next[ring] = Int32((at + 1) % capacity)
     }
 }
