@@ -165,6 +165,12 @@ public struct NABFileScore: Sendable, Codable {
     public var baselineDetections: Int
     public var baselineRaw: Double
     public var baselineNormalised: Double?
+    /// The detectors' events, each with whether its detection fell in a labelled window.
+    public var events: [(anomaly: Anomaly, inWindow: Bool)] = []
+
+    enum CodingKeys: String, CodingKey {
+        case file, points, windows, detections, raw, normalised, baselineDetections, baselineRaw, baselineNormalised
+    }
 }
 
 extension AnomalyEvaluation {
@@ -202,6 +208,7 @@ extension AnomalyEvaluation {
         }
         // The detectors: every event's detection time is one detection.
         var ours: [Set<Int>] = []
+        var events: [[(anomaly: Anomaly, inWindow: Bool)]] = []
         for s in all {
             var steps: [Int64: Int] = [:]
             for (a, b) in zip(s.times, s.times.dropFirst()) where b > a { steps[b - a, default: 0] += 1 }
@@ -212,9 +219,10 @@ extension AnomalyEvaluation {
             _ = set.finish()
             var index: [Int64: Int] = [:]
             for (i, t) in s.times.enumerated() { index[t] = i }
-            ours.append(Set(set.anomalies.filter { $0.kind != .communicationGap }.compactMap { a in
-                index[a.detectedAt] ?? s.times.firstIndex { $0 >= a.detectedAt }
-            }))
+            let scored = set.anomalies.filter { $0.kind != .communicationGap }
+            let at = scored.map { a in index[a.detectedAt] ?? s.times.firstIndex { $0 >= a.detectedAt } }
+            ours.append(Set(at.compactMap { $0 }))
+            events.append(zip(scored, at).map { a, i in (a, i.map { i in s.windows.contains { $0.contains(i) } } ?? false) })
         }
         // The baseline at each threshold; the best for the folder as a whole.
         let gaussian = all.map { WindowedGaussian().scores($0.values) }
@@ -240,7 +248,7 @@ extension AnomalyEvaluation {
             out.append(NABFileScore(file: s.name, points: n, windows: s.windows.count, detections: ours[k].count, raw: raw,
                                     normalised: NABScorer.normalised(raw: raw, null: null, perfect: perfect),
                                     baselineDetections: bd.count, baselineRaw: braw,
-                                    baselineNormalised: NABScorer.normalised(raw: braw, null: null, perfect: perfect)))
+                                    baselineNormalised: NABScorer.normalised(raw: braw, null: null, perfect: perfect), events: events[k]))
         }
         return (out, NABScorer.normalised(raw: sums.raw, null: sums.null, perfect: sums.perfect) ?? 0,
                 NABScorer.normalised(raw: sums.baseline, null: sums.null, perfect: sums.perfect) ?? 0, best.threshold)

@@ -49,6 +49,13 @@ struct EvalAnomalies: AsyncParsableCommand {
             let r = try AnomalyEvaluation.nab(folder: nab)
             printOut("\nNAB standard profile (\(nab)); windowed Gaussian at its best threshold for the folder, \(r.baselineThreshold)\n")
             printOut(EvaluationTable.nab(r.files, total: r.total, baselineTotal: r.baselineTotal) + "\n")
+            if listErrors {
+                for f in r.files {
+                    for (a, inWindow) in f.events {
+                        printOut("\(inWindow ? "IN " : "OUT") \(f.file) \(a.kind) \(ISO8601.format(a.start)) detected \(ISO8601.format(a.detectedAt)) \(a.detail)\n")
+                    }
+                }
+            }
         }
         if listErrors {
             for a in sim.anomalies where a.kind != .outage {
