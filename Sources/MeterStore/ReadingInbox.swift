@@ -11,8 +11,9 @@ import Synchronization
 /// `readings` later, many readings per meter at a time, in key order ("merge").
 ///
 /// Guarantees: inbox rows are committed with their batch, so an acknowledged reading is durable
-/// either way; every read of readings merges the inbox first, so a reader sees every reading
-/// acknowledged before the read began; a merge is the store's upsert, so the rules of corrections
+/// either way; a read of readings either merges the inbox first or lays the inbox's last row of
+/// each key over `readings` (`waiting`), so a reader sees every reading acknowledged before the
+/// read began; a merge is the store's upsert, so the rules of corrections
 /// and estimates hold; a store merges what an earlier process left when it opens.
 enum ReadingInbox {
     /// The inbox is split by meter into this many tables, so a background merge moves one shard at a
@@ -54,6 +55,39 @@ enum ReadingInbox {
             """ + "\n" + ReadingUpsert.onConflict)
         try db.execute(sql: "DELETE FROM \(table)")
         return db.changesCount
+    }
+
+    /// A meter's readings waiting in the inbox within a time range, as the merge will leave them:
+    /// the last row of each start (every row there is a change the merge applies, in order).
+    static func waiting(_ db: Database, meter: Int64, id: MeterID, minutes: Int, from: Int64?, to: Int64?) throws -> [Int64: Reading] {
+        var sql = "SELECT start, kwh, quality, rule, batch FROM \(table(shard(of: meter))) WHERE meter = ?"
+        var args: [any DatabaseValueConvertible] = [meter]
+        if let from { sql += " AND start >= ?"; args.append(from) }
+        if let to { sql += " AND start < ?"; args.append(to) }
+        var out: [Int64: Reading] = [:]
+        let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY seq", arguments: StatementArguments(args))
+        while let row = try rows.next() {
+            let start: Int64 = row[0]
+            out[start] = Reading(meter: id, start: start, minutes: minutes, kwh: row[1], quality: Quality(rawValue: row[2]) ?? .actual,
+                                 rule: row[3], batch: row[4])
+        }
+        return out
+    }
+
+    /// Each meter's latest reading waiting in the inbox (by meter row id), as the merge will leave it.
+    static func latestWaiting(_ db: Database) throws -> [Int64: (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)] {
+        var out: [Int64: (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)] = [:]
+        for shard in 0..<shards {
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT meter, start, kwh, quality, rule, batch FROM (
+                    SELECT *, row_number() OVER (PARTITION BY meter ORDER BY start DESC, seq DESC) AS k FROM \(table(shard))
+                ) WHERE k = 1
+                """)
+            while let row = try rows.next() {
+                out[row[0]] = (row[1], row[2], Quality(rawValue: row[3]) ?? .actual, row[4], row[5])
+            }
+        }
+        return out
     }
 
     static func hasRows(_ db: Database) throws -> Bool {

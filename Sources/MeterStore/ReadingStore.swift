@@ -35,6 +35,8 @@ public protocol ReadingStore: Sendable {
     func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly]
     /// How many anomalies match, and how many of those are open (whatever a list's limit).
     func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int)
+    /// Each meter's last `count` readings, oldest first (a sparkline's worth); meters without any are left out.
+    func recent(meters: [MeterID], count: Int) async throws -> [MeterID: [Reading]]
 }
 
 extension ReadingStore {

@@ -74,8 +74,9 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
-    /// Every read of readings goes through here: what was acknowledged before it is merged first,
-    /// only the shards of `meters` when the read is about those meters alone.
+    /// Reads of readings that do not lay the inbox over `readings` themselves go through here: what
+    /// was acknowledged before them is merged first, only the shards of `meters` when the read is
+    /// about those meters alone.
     private func readMerged<T: Sendable>(meters: [MeterID]? = nil, _ body: @Sendable (Database) throws -> T) async throws -> T {
         var waiting = inbox.pending > 0
         // Another process's writes: this store's count knows nothing of them.
@@ -420,21 +421,37 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Meters (all, or the one named) with their latest reading, by source then name.
+    /// Meters with their latest reading, without merging the inbox: a meter's latest is the later of
+    /// its latest in `readings` and its latest waiting in the inbox (which wins a tie, being newer).
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
-        try await readMerged(meters: only.map { [$0] }) { db in
+        try await pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
+                SELECT m.id AS rowid, m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
                 FROM meters m
                 LEFT JOIN readings r ON r.meter = m.id AND r.start = (SELECT MAX(start) FROM readings WHERE meter = m.id)
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
                 """, arguments: only.map { [$0.rawValue] } ?? [])
+            var waiting: [Int64: (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)] = [:]
+            if let only, let row = rows.first, let meter = Self.meter(row) {
+                let id: Int64 = row["rowid"]
+                if let w = try ReadingInbox.waiting(db, meter: id, id: only, minutes: meter.interval.minutes, from: row["start"], to: nil)
+                    .values.max(by: { $0.start < $1.start }) {
+                    waiting[id] = (w.start, w.kwh, w.quality, w.rule, w.batch)
+                }
+            } else if only == nil {
+                waiting = try ReadingInbox.latestWaiting(db)
+            }
             return rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
                 var latest: Reading?
                 if let start: Int64 = row["start"] {
                     latest = Reading(meter: meter.id, start: start, minutes: meter.interval.minutes, kwh: row["kwh"],
                                      quality: Quality(rawValue: row["quality"]) ?? .actual, rule: row["rule"], batch: row["batch"])
+                }
+                if let w = waiting[row["rowid"]], w.start >= (latest?.start ?? .min) {
+                    latest = Reading(meter: meter.id, start: w.start, minutes: meter.interval.minutes, kwh: w.kwh, quality: w.quality,
+                                     rule: w.rule, batch: w.batch)
                 }
                 return MeterSnapshot(meter: meter, latest: latest)
             }
@@ -447,10 +464,19 @@ public final class SQLiteStore: ReadingStore {
                      interval: IntervalLength(minutes: row["minutes"]) ?? .halfHour)
     }
 
+    /// A meter's readings without merging the inbox: those in `readings`, with what waits in the
+    /// inbox laid over them (the values the merge will leave), so a read does not wait for the writer.
     public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        try await readMerged(meters: [meter]) { db in
+        try await pool.read { db in
             var out: [Reading] = []
             try Self.scan(db, ReadingFilter(meter: meter, from: from, to: to), limit: limit) { out.append($0) }
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, minutes FROM meters WHERE name = ?", arguments: [meter.rawValue]) else { return out }
+            var waiting = try ReadingInbox.waiting(db, meter: row[0], id: meter, minutes: row[1], from: from, to: to)
+            guard !waiting.isEmpty else { return out }
+            for i in out.indices { if let w = waiting.removeValue(forKey: out[i].start) { out[i] = w } }
+            out += waiting.values
+            out.sort { $0.start < $1.start }
+            if let limit, out.count > limit { out.removeLast(out.count - limit) }
             return out
         }
     }
@@ -506,17 +532,54 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
-    public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
-        try await readMerged(meters: ids) { db in
-            var out: [MeterID: Reading] = [:]
+    /// Each meter's last readings in one read, without merging the inbox: its last `count` in
+    /// `readings` with what waits in the inbox laid over them.
+    public func recent(meters ids: [MeterID], count: Int) async throws -> [MeterID: [Reading]] {
+        guard count > 0 else { return [:] }
+        return try await pool.read { db in
+            var out: [MeterID: [Reading]] = [:]
+            let meterRow = try db.cachedStatement(sql: "SELECT id, minutes FROM meters WHERE name = ?")
             let stmt = try db.cachedStatement(sql: """
-                SELECT m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch FROM meters m
-                JOIN readings r ON r.meter = m.id WHERE m.name = ? ORDER BY r.start DESC LIMIT 1
+                SELECT start, kwh, quality, rule, batch FROM readings WHERE meter = ? ORDER BY start DESC LIMIT ?
                 """)
             for id in ids {
-                if let row = try Row.fetchOne(stmt, arguments: [id.rawValue]) {
-                    out[id] = Reading(meter: id, start: row[1], minutes: row[0], kwh: row[2],
-                                      quality: Quality(rawValue: row[3]) ?? .actual, rule: row[4], batch: row[5])
+                guard let m = try Row.fetchOne(meterRow, arguments: [id.rawValue]) else { continue }
+                let rowID: Int64 = m[0], minutes: Int = m[1]
+                var rows = try Row.fetchAll(stmt, arguments: [rowID, count]).reversed().map {
+                    Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
+                            rule: $0[3], batch: $0[4])
+                }
+                var waiting = try ReadingInbox.waiting(db, meter: rowID, id: id, minutes: minutes, from: rows.first?.start, to: nil)
+                if !waiting.isEmpty {
+                    for i in rows.indices { if let w = waiting.removeValue(forKey: rows[i].start) { rows[i] = w } }
+                    rows += waiting.values
+                    rows.sort { $0.start < $1.start }
+                    if rows.count > count { rows.removeFirst(rows.count - count) }
+                }
+                if !rows.isEmpty { out[id] = rows }
+            }
+            return out
+        }
+    }
+
+    /// Each meter's latest reading, without merging the inbox (the later of `readings` and the inbox).
+    public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
+        try await pool.read { db in
+            var out: [MeterID: Reading] = [:]
+            let meterRow = try db.cachedStatement(sql: "SELECT id, minutes FROM meters WHERE name = ?")
+            let stmt = try db.cachedStatement(sql: """
+                SELECT start, kwh, quality, rule, batch FROM readings WHERE meter = ? ORDER BY start DESC LIMIT 1
+                """)
+            for id in ids {
+                guard let m = try Row.fetchOne(meterRow, arguments: [id.rawValue]) else { continue }
+                let rowID: Int64 = m[0], minutes: Int = m[1]
+                if let row = try Row.fetchOne(stmt, arguments: [rowID]) {
+                    out[id] = Reading(meter: id, start: row[0], minutes: minutes, kwh: row[1],
+                                      quality: Quality(rawValue: row[2]) ?? .actual, rule: row[3], batch: row[4])
+                }
+                if let w = try ReadingInbox.waiting(db, meter: rowID, id: id, minutes: minutes, from: out[id]?.start, to: nil)
+                    .values.max(by: { $0.start < $1.start }) {
+                    out[id] = w
                 }
             }
             return out

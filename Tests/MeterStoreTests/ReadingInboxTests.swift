@@ -44,24 +44,71 @@ import Testing
         let other = try SQLiteStore(path: dir.path("inbox.sqlite"))
         let rows = try await other.readings(meter: MeterID("L-7")!, from: nil, to: nil, limit: nil)
         #expect(rows.map(\.kwh) == [8, 8, 8] && rows.map(\.start) == [t0, t0 + 1800, t0 + 3600])
-        // It merged that meter's shard only (50 meters over 128 shards: one meter a shard).
-        #expect(try await rowsInReadings(s) == 3)
+        // It read the inbox beside `readings`, merging nothing.
+        #expect(try await rowsInReadings(s) == 0)
         #expect(try await s.counts().readings == 150)
     }
 
-    @Test func aReadOfOneMeterMergesOnlyItsShard() async throws {
+    @Test func aMetersReadingsAndTheFleetsLatestDoNotWaitForAMerge() async throws {
         let s = try await store()
         _ = try await s.write(live(meters: 300, slot: 0), quarantine: [], info: BatchInfo(origin: "gw"))
-        let one = try await s.readings(meter: MeterID("L-5")!, from: nil, to: nil, limit: nil)
-        #expect(one.map(\.kwh) == [6])
-        // 300 meters over 128 shards: the meter's shard holds two or three of them.
-        let moved = 300 - s.inbox.pending
-        #expect(moved >= 1 && moved <= 3)
-        #expect(try await rowsInReadings(s) == moved)
-        // A fleet-wide read merges everything.
-        #expect(try await s.meters().count == 300)
+        _ = try await s.write(live(meters: 300, slot: 1, kwh: 10), quarantine: [], info: BatchInfo(origin: "gw"))
+        #expect(try await s.readings(meter: MeterID("L-5")!, from: nil, to: nil, limit: nil).map(\.kwh) == [6, 15])
+        #expect(try await s.latest(meters: [MeterID("L-5")!, MeterID("L-6")!]).mapValues(\.kwh) == [MeterID("L-5")!: 15, MeterID("L-6")!: 16])
+        #expect(try await s.meter(MeterID("L-7")!)?.latest?.kwh == 17)
+        let fleet = try await s.meters()
+        #expect(fleet.count == 300 && fleet.allSatisfy { $0.latest?.start == t0 + 1800 })
+        #expect(s.inbox.pending == 600)
+        #expect(try await rowsInReadings(s) == 0)
+        // A scan across meters (here a count) merges everything first.
+        #expect(try await s.counts().readings == 600)
         #expect(s.inbox.pending == 0)
-        #expect(try await rowsInReadings(s) == 300)
+        #expect(try await rowsInReadings(s) == 600)
+    }
+
+    @Test func aReadBesideTheInboxEqualsTheReadAfterTheMerge() async throws {
+        let s = try await store()
+        // A day already in `readings` (a file), then live readings: new slots, a late correction of a
+        // stored slot, an estimate then its measured value, a repeat, an estimate after a measured value.
+        var day = ReadingBatch()
+        for m in 0..<4 { for slot in 0..<24 { day.append(Reading(meter: MeterID("L-\(m)")!, start: t0 + Int64(slot) * 1800, kwh: 1)) } }
+        _ = try await s.write(day, quarantine: [], info: BatchInfo(origin: "day.csv"))
+        func one(_ m: Int, _ slot: Int64, _ kwh: Double, _ q: Quality = .actual) -> ReadingBatch {
+            var b = ReadingBatch()
+            b.append(Reading(meter: MeterID("L-\(m)")!, start: t0 + slot * 1800, kwh: kwh, quality: q, rule: q == .estimated ? "gap_estimation" : nil))
+            return b
+        }
+        for b in [one(0, 24, 2), one(0, 10, 7), one(1, 25, 3, .estimated), one(1, 25, 4), one(1, 25, 4), one(2, 24, 5), one(2, 24, 9, .estimated),
+                  one(0, 10, 8), one(2, 3, 6, .estimated), one(3, 23, 6)] {
+            _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "gw"))
+        }
+        #expect(s.inbox.pending > 0)
+        let ids = (0..<4).map { MeterID("L-\($0)")! }
+        let ranges: [(Int64?, Int64?, Int?)] = [(nil, nil, nil), (t0 + 5 * 1800, nil, nil), (nil, t0 + 11 * 1800, nil), (t0 + 9 * 1800, nil, 3), (nil, nil, 30)]
+        func snapshot() async throws -> [[Reading]] {
+            var out: [[Reading]] = []
+            for id in ids { for (from, to, limit) in ranges { out.append(try await s.readings(meter: id, from: from, to: to, limit: limit)) } }
+            return out
+        }
+        let before = try await snapshot(), latestBefore = try await s.latest(meters: ids), fleetBefore = try await s.meters()
+        let recentBefore = try await s.recent(meters: ids, count: 5)
+        // The last five of each: L-1's gap at slot 24 is skipped, L-0's waiting slot 24 is the last.
+        #expect(recentBefore[ids[1]]?.map(\.start) == [20, 21, 22, 23, 25].map { t0 + $0 * 1800 })
+        #expect(recentBefore[ids[0]]?.map(\.kwh) == [1, 1, 1, 1, 2])
+        #expect(try await rowsInReadings(s) == 96)
+        // A correction of a meter's latest stored slot, waiting: the latest is the corrected value.
+        #expect(latestBefore[ids[3]]?.kwh == 6 && fleetBefore.first { $0.meter.id == ids[3] }?.latest?.kwh == 6)
+        // Each meter's whole range (every fifth read): the latest value of each key, estimates never over measured ones.
+        #expect(before[0].count == 25 && before[0].first { $0.start == t0 + 10 * 1800 }?.kwh == 8)
+        #expect(before[5].count == 25 && before[5].last?.kwh == 4 && before[5].last?.quality == .actual)
+        #expect(before[10].first { $0.start == t0 + 3 * 1800 }?.kwh == 1 && before[10].last?.kwh == 5)
+        #expect(before[3].map(\.start) == [9, 10, 11].map { t0 + $0 * 1800 })
+        try await s.mergeInbox()
+        #expect(s.inbox.pending == 0)
+        #expect(try await snapshot() == before)
+        #expect(try await s.latest(meters: ids) == latestBefore)
+        #expect(try await s.meters() == fleetBefore)
+        #expect(try await s.recent(meters: ids, count: 5) == recentBefore)
     }
 
     @Test func aRestartMergesWhatWasAcknowledged() async throws {

@@ -15,12 +15,8 @@ enum FleetPage {
         let latest = meters.compactMap(\.latest?.start).max()
         let fleetNow = meters.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
         // Sparklines for the first meters; a large estate shows the rest without one.
-        var recent: [MeterID: [Double]] = [:]
-        for s in meters.prefix(300) {
-            guard let l = s.latest else { continue }
-            let from = l.start - 47 * s.meter.interval.seconds
-            recent[s.meter.id] = try await deps.store.readings(meter: s.meter.id, from: from, to: nil, limit: 48).map(\.kwh)
-        }
+        let recent = try await deps.store.recent(meters: meters.prefix(300).filter { $0.latest != nil }.map(\.meter.id), count: 48)
+            .mapValues { $0.map(\.kwh) }
         let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
         let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
 
