@@ -94,6 +94,12 @@ public struct ReadingBatch: Sendable {
         line.removeAll(keepingCapacity: true)
     }
 
+    /// Room for `n` meters, so interning them does not regrow the table.
+    public mutating func reserveMeters(_ n: Int) {
+        meters.reserveCapacity(n)
+        internTable.reserveCapacity(n)
+    }
+
     /// The index of a meter in `meters`, adding it on first sight.
     public mutating func intern(_ id: MeterID) -> Int32 {
         if let i = internTable[id] { return i }

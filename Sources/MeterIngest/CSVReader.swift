@@ -225,6 +225,11 @@ public struct CSVReader: Sendable {
     /// Reads bytes already in memory (a request body, a test string).
     public func read(bytes: UnsafeRawBufferPointer, origin: String) throws -> IngestResult {
         var state = State(reader: self, origin: origin)
+        // A body in memory (an HTTP request, a message): room for as many rows as its size allows (no
+        // record is shorter than a dozen bytes) and as many meters, so neither table regrows.
+        let rows = min(bytes.count / 12 + 1, 1 << 20)
+        state.result.batch.reserve(rows)
+        state.result.batch.reserveMeters(min(rows, 1 << 14))
         _ = try state.consume(bytes, isFinal: true)
         return try state.finish()
     }
