@@ -45,6 +45,8 @@ public final class SQLiteStore: ReadingStore {
             try db.execute(sql: "PRAGMA cache_size = -131072")
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 2048")
+            // The merges' sorts stay in memory, not in temporary files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // The pool puts its writer in WAL mode after `prepareDatabase`, with `synchronous = NORMAL`;
