@@ -74,9 +74,23 @@ enum ReadingInbox {
         return out
     }
 
+    /// Stored readings of one meter in time order with its waiting ones laid over them: what a read
+    /// after the merge would return.
+    static func laid(_ stored: [Reading], under waiting: [Int64: Reading]) -> [Reading] {
+        guard !waiting.isEmpty else { return stored }
+        var waiting = waiting
+        var out = stored.map { waiting.removeValue(forKey: $0.start) ?? $0 }
+        out += waiting.values
+        out.sort { $0.start < $1.start }
+        return out
+    }
+
+    /// A reading waiting in the inbox, by meter row id rather than name.
+    typealias WaitingRow = (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)
+
     /// Each meter's latest reading waiting in the inbox (by meter row id), as the merge will leave it.
-    static func latestWaiting(_ db: Database) throws -> [Int64: (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)] {
-        var out: [Int64: (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)] = [:]
+    static func latestWaiting(_ db: Database) throws -> [Int64: WaitingRow] {
+        var out: [Int64: WaitingRow] = [:]
         for shard in 0..<shards {
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT meter, start, kwh, quality, rule, batch FROM (

@@ -422,21 +422,21 @@ public final class SQLiteStore: ReadingStore {
         try await snapshots(id).first
     }
 
-    /// Meters (all, or the one named) with their latest reading, by source then name.
-    /// Meters with their latest reading, without merging the inbox: a meter's latest is the later of
-    /// its latest in `readings` and its latest waiting in the inbox (which wins a tie, being newer).
+    /// Meters (all, or the one named) with their latest reading, by source then name, without merging
+    /// the inbox: a meter's latest is the later of its latest in `readings` and its latest waiting in
+    /// the inbox (which wins a tie, being newer).
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
         try await pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id AS rowid, m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
+                SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
                 FROM meters m
                 LEFT JOIN readings r ON r.meter = m.id AND r.start = (SELECT MAX(start) FROM readings WHERE meter = m.id)
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
                 """, arguments: only.map { [$0.rawValue] } ?? [])
-            var waiting: [Int64: (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)] = [:]
+            var waiting: [Int64: ReadingInbox.WaitingRow] = [:]
             if let only, let row = rows.first, let meter = Self.meter(row) {
-                let id: Int64 = row["rowid"]
+                let id: Int64 = row["meter_row"]
                 if let w = try ReadingInbox.waiting(db, meter: id, id: only, minutes: meter.interval.minutes, from: row["start"], to: nil)
                     .values.max(by: { $0.start < $1.start }) {
                     waiting[id] = (w.start, w.kwh, w.quality, w.rule, w.batch)
@@ -451,7 +451,7 @@ public final class SQLiteStore: ReadingStore {
                     latest = Reading(meter: meter.id, start: start, minutes: meter.interval.minutes, kwh: row["kwh"],
                                      quality: Quality(rawValue: row["quality"]) ?? .actual, rule: row["rule"], batch: row["batch"])
                 }
-                if let w = waiting[row["rowid"]], w.start >= (latest?.start ?? .min) {
+                if let w = waiting[row["meter_row"]], w.start >= (latest?.start ?? .min) {
                     latest = Reading(meter: meter.id, start: w.start, minutes: meter.interval.minutes, kwh: w.kwh, quality: w.quality,
                                      rule: w.rule, batch: w.batch)
                 }
@@ -473,11 +473,7 @@ public final class SQLiteStore: ReadingStore {
             var out: [Reading] = []
             try Self.scan(db, ReadingFilter(meter: meter, from: from, to: to), limit: limit) { out.append($0) }
             guard let row = try Row.fetchOne(db, sql: "SELECT id, minutes FROM meters WHERE name = ?", arguments: [meter.rawValue]) else { return out }
-            var waiting = try ReadingInbox.waiting(db, meter: row[0], id: meter, minutes: row[1], from: from, to: to)
-            guard !waiting.isEmpty else { return out }
-            for i in out.indices { if let w = waiting.removeValue(forKey: out[i].start) { out[i] = w } }
-            out += waiting.values
-            out.sort { $0.start < $1.start }
+            out = ReadingInbox.laid(out, under: try ReadingInbox.waiting(db, meter: row[0], id: meter, minutes: row[1], from: from, to: to))
             if let limit, out.count > limit { out.removeLast(out.count - limit) }
             return out
         }
@@ -547,18 +543,13 @@ public final class SQLiteStore: ReadingStore {
             for id in ids {
                 guard let m = try Row.fetchOne(meterRow, arguments: [id.rawValue]) else { continue }
                 let rowID: Int64 = m[0], minutes: Int = m[1]
-                var rows = try Row.fetchAll(stmt, arguments: [rowID, count]).reversed().map {
+                let stored = try Row.fetchAll(stmt, arguments: [rowID, count]).reversed().map {
                     Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
                             rule: $0[3], batch: $0[4])
                 }
-                var waiting = try ReadingInbox.waiting(db, meter: rowID, id: id, minutes: minutes, from: rows.first?.start, to: nil)
-                if !waiting.isEmpty {
-                    for i in rows.indices { if let w = waiting.removeValue(forKey: rows[i].start) { rows[i] = w } }
-                    rows += waiting.values
-                    rows.sort { $0.start < $1.start }
-                    if rows.count > count { rows.removeFirst(rows.count - count) }
-                }
-                if !rows.isEmpty { out[id] = rows }
+                let rows = ReadingInbox.laid(stored, under: try ReadingInbox.waiting(db, meter: rowID, id: id, minutes: minutes,
+                                                                                     from: stored.first?.start, to: nil)).suffix(count)
+                if !rows.isEmpty { out[id] = Array(rows) }
             }
             return out
         }
