@@ -223,6 +223,17 @@ struct DetectorTests {
         wrong.end = 10_800
         let s = DetectionScoring.score(truth: truth, detections: [found, wrong], kinds: [.spike])[0]
         #expect(s.recall == 0.5 && s.precision == 0.5 && s.medianDelay == 1800)
+        // The same wrong detection where the untouched data had a spike of its own is counted apart:
+        // not against precision, only against the strict one; a known event of another kind excuses nothing.
+        var own = wrong
+        own.start = 8100
+        own.end = 9900
+        var other = own
+        other.kind = .valley
+        let k = DetectionScoring.score(truth: truth, detections: [found, wrong], kinds: [.spike], known: [own])[0]
+        #expect(k.known == 1 && k.precision == 1 && k.strictPrecision == 0.5 && k.recall == 0.5)
+        let n = DetectionScoring.score(truth: truth, detections: [found, wrong], kinds: [.spike], known: [other])[0]
+        #expect(n.known == 0 && n.precision == 0.5)
     }
 
     @Test func nabRulesStandardProfile() {

@@ -23,8 +23,9 @@ public struct FlatlineDetector: MeterDetector {
         public var aboveFloor = 1.2
         /// ...unless it sits well under that percentile (below anything the home's base load does)...
         public var belowFloor = 0.8
-        /// ...or holds tighter than this (standard deviation over mean; 1 Wh on 0.5 kWh): a home's base load moves
-        /// more than that as its fridge and boiler cycle, so a level this still at the floor is held.
+        /// ...or holds tighter than this (standard deviation over mean; 1 Wh on 0.5 kWh): a home's
+        /// base load moves more than that as its fridge and boiler cycle, so a level this still at
+        /// the floor is held.
         public var floorVariation = 0.002
         public init() {}
     }

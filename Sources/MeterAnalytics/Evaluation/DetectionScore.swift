@@ -64,20 +64,20 @@ public enum DetectionScoring {
         }
         func overlaps(_ t: TruthEvent, _ a: Anomaly) -> Bool { a.start < t.end && t.start < a.end }
         // Index detections by meter or source so matching stays near linear.
+        func owner(_ meter: MeterID?, _ source: SourceID?) -> String { meter?.rawValue ?? "source:" + (source?.rawValue ?? "-") }
         var byOwner: [String: [Anomaly]] = [:]
-        for a in detections { byOwner[a.meter?.rawValue ?? "source:" + (a.source?.rawValue ?? "-"), default: []].append(a) }
+        for a in detections { byOwner[owner(a.meter, a.source), default: []].append(a) }
         var knownByOwner: [String: [Anomaly]] = [:]
-        for a in allKnown where a.start >= from { knownByOwner[a.meter?.rawValue ?? "source:" + (a.source?.rawValue ?? "-"), default: []].append(a) }
+        for a in allKnown where a.start >= from { knownByOwner[owner(a.meter, a.source), default: []].append(a) }
         var truthByOwner: [String: [TruthEvent]] = [:]
-        for t in truth { truthByOwner[t.meter?.rawValue ?? "source:" + (t.source?.rawValue ?? "-"), default: []].append(t) }
+        for t in truth { truthByOwner[owner(t.meter, t.source), default: []].append(t) }
         return kinds.map { kind in
             var s = KindScore(kind: kind)
             let accepted = Set([kind] + (alsoExplains[kind] ?? []))
             var delays: [Int64] = []
             for t in truth where t.kind == kind {
                 s.truth += 1
-                let owner = t.meter?.rawValue ?? "source:" + (t.source?.rawValue ?? "-")
-                let hits = (byOwner[owner] ?? []).filter { accepted.contains($0.kind) && same(t, $0) && overlaps(t, $0) }
+                let hits = (byOwner[owner(t.meter, t.source)] ?? []).filter { accepted.contains($0.kind) && same(t, $0) && overlaps(t, $0) }
                 if let first = hits.min(by: { $0.detectedAt < $1.detectedAt }) {
                     s.found += 1
                     delays.append(max(0, first.detectedAt - t.start))
@@ -85,10 +85,10 @@ public enum DetectionScoring {
             }
             for a in detections where a.kind == kind {
                 s.detections += 1
-                let owner = a.meter?.rawValue ?? "source:" + (a.source?.rawValue ?? "-")
-                if (truthByOwner[owner] ?? []).contains(where: { ($0.kind == kind || (alsoExplains[$0.kind] ?? []).contains(kind)) && same($0, a) && overlaps($0, a) }) {
+                let key = owner(a.meter, a.source)
+                if (truthByOwner[key] ?? []).contains(where: { ($0.kind == kind || (alsoExplains[$0.kind] ?? []).contains(kind)) && same($0, a) && overlaps($0, a) }) {
                     s.correct += 1
-                } else if (knownByOwner[owner] ?? []).contains(where: { $0.kind == kind && $0.start < a.end && a.start < $0.end }) {
+                } else if (knownByOwner[key] ?? []).contains(where: { $0.kind == kind && $0.start < a.end && a.start < $0.end }) {
                     s.known += 1
                 }
             }
