@@ -53,6 +53,24 @@ struct DetectorTests {
         #expect(run(s, config: config).filter { $0.kind == .spike }.count == days.count)
     }
 
+    @Test func onALivelyHouseholdAValueFarAboveAnythingItDoesIsASpikeWhateverItsSlotsSpread() {
+        // An appliance on one day and off the next at every hour: each slot's values are 0.05 or
+        // 1.0 kWh, so its spread is wide and a robust z stays under 2 even for a tall value.
+        let lively: [(Int64, Double)] = (0..<(28 * 48)).map { (k: Int) -> (Int64, Double) in
+            let value: Double = (k / 48) % 2 == 0 ? 0.05 : 1.0
+            return (1_767_225_600 + Int64(k) * 1800, value)
+        }
+        let k = 27 * 48 + 10
+        for (value, reported) in [(2.8, true), (2.2, false)] {
+            var s = lively
+            s[k].1 = value
+            let spikes = run(s).filter { $0.kind == .spike }
+            let expected: [Int64] = reported ? [s[k].0] : []
+            #expect(spikes.map { $0.start } == expected, "\(value) kWh")
+            if reported { #expect(spikes.first.map { $0.score > 1 && $0.score < 2 } == true) }
+        }
+    }
+
     @Test func slotProfileMediansAndSpreadsAreThoseOfTheLastValues() {
         var state: UInt64 = 7
         func next() -> Double {

@@ -31,6 +31,10 @@ public struct SpikeValleyDetector: MeterDetector {
         /// Such a meter's slots are wide, so its robust z is small even for a spike: a lower z suffices
         /// there, the envelope test being the one that counts.
         public var noisyThreshold = 2.0
+        /// ...and lower still, this, for a value this many times its 99th percentile: far above
+        /// anything the household does, whatever its slot's spread.
+        public var noisyFarThreshold = 1.0
+        public var noisyFarEnvelope = 2.5
         /// ...and at least this many times the largest value remembered at this time of day (this
         /// slot and its neighbours, same kind of day).
         public var neighbourhoodRatio = 1.5
@@ -120,8 +124,8 @@ public struct SpikeValleyDetector: MeterDetector {
             // Cheap tests first; the envelope and tail quantiles only for a value already far from its slot.
             // A regular meter's spike stands out from its own residual tail and from what it did at this
             // time of day; a lively household's must stand above everything it usually does.
-            if z > (isNoisy ? config.noisyThreshold : config.threshold), o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
-               isNoisy ? o.value >= config.noisyEnvelope * (envelope.quantile(0.99) ?? .infinity)
+            if z > (isNoisy ? config.noisyFarThreshold : config.threshold), o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
+               isNoisy ? o.value >= (z > config.noisyThreshold ? config.noisyEnvelope : config.noisyFarEnvelope) * (envelope.quantile(0.99) ?? .infinity)
                      : x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin)
                        && o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
                 let p99 = envelope.quantile(0.99) ?? .infinity
