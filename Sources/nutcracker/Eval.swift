@@ -19,7 +19,7 @@ struct EvalAnomalies: AsyncParsableCommand {
     @Option(help: "Seed of the fleet and of the injections.") var seed: UInt64 = 42
     @Option(help: "The SGSC households file to inject anomalies into (skipped when omitted).") var households: String?
     @Option(help: "A folder of NAB series with combined_windows.json (skipped when omitted).") var nab: String?
-    @Flag(help: "Also list each false positive and each missed event.") var listErrors = false
+    @Flag(help: "Also list each false positive (OWN when the untouched households had it too), each missed event, and each NAB event in or out of its windows.") var listErrors = false
 
     func run() async throws {
         let t0 = Date()
