@@ -74,6 +74,12 @@ enum ReadingInbox {
         return out
     }
 
+    /// A meter's latest reading as the merge will leave it: one waiting at or after its latest stored
+    /// one (newer, so it wins a tie), else the stored one.
+    static func latest(_ db: Database, meter: Int64, id: MeterID, minutes: Int, stored: Reading?) throws -> Reading? {
+        try waiting(db, meter: meter, id: id, minutes: minutes, from: stored?.start, to: nil).values.max { $0.start < $1.start } ?? stored
+    }
+
     /// Stored readings of one meter in time order with its waiting ones laid over them: what a read
     /// after the merge would return.
     static func laid(_ stored: [Reading], under waiting: [Int64: Reading]) -> [Reading] {

@@ -434,24 +434,18 @@ public final class SQLiteStore: ReadingStore {
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
                 """, arguments: only.map { [$0.rawValue] } ?? [])
-            var waiting: [Int64: ReadingInbox.WaitingRow] = [:]
-            if let only, let row = rows.first, let meter = Self.meter(row) {
-                let id: Int64 = row["meter_row"]
-                if let w = try ReadingInbox.waiting(db, meter: id, id: only, minutes: meter.interval.minutes, from: row["start"], to: nil)
-                    .values.max(by: { $0.start < $1.start }) {
-                    waiting[id] = (w.start, w.kwh, w.quality, w.rule, w.batch)
-                }
-            } else if only == nil {
-                waiting = try ReadingInbox.latestWaiting(db)
-            }
-            return rows.compactMap { row -> MeterSnapshot? in
+            // One meter: its waiting readings; the fleet: each meter's latest waiting, in one pass per shard.
+            let waiting = only == nil ? try ReadingInbox.latestWaiting(db) : [:]
+            return try rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
                 var latest: Reading?
                 if let start: Int64 = row["start"] {
                     latest = Reading(meter: meter.id, start: start, minutes: meter.interval.minutes, kwh: row["kwh"],
                                      quality: Quality(rawValue: row["quality"]) ?? .actual, rule: row["rule"], batch: row["batch"])
                 }
-                if let w = waiting[row["meter_row"]], w.start >= (latest?.start ?? .min) {
+                if only != nil {
+                    latest = try ReadingInbox.latest(db, meter: row["meter_row"], id: meter.id, minutes: meter.interval.minutes, stored: latest)
+                } else if let w = waiting[row["meter_row"]], w.start >= (latest?.start ?? .min) {
                     latest = Reading(meter: meter.id, start: w.start, minutes: meter.interval.minutes, kwh: w.kwh, quality: w.quality,
                                      rule: w.rule, batch: w.batch)
                 }
@@ -566,14 +560,11 @@ public final class SQLiteStore: ReadingStore {
             for id in ids {
                 guard let m = try Row.fetchOne(meterRow, arguments: [id.rawValue]) else { continue }
                 let rowID: Int64 = m[0], minutes: Int = m[1]
-                if let row = try Row.fetchOne(stmt, arguments: [rowID]) {
-                    out[id] = Reading(meter: id, start: row[0], minutes: minutes, kwh: row[1],
-                                      quality: Quality(rawValue: row[2]) ?? .actual, rule: row[3], batch: row[4])
+                let stored = try Row.fetchOne(stmt, arguments: [rowID]).map {
+                    Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
+                            rule: $0[3], batch: $0[4])
                 }
-                if let w = try ReadingInbox.waiting(db, meter: rowID, id: id, minutes: minutes, from: out[id]?.start, to: nil)
-                    .values.max(by: { $0.start < $1.start }) {
-                    out[id] = w
-                }
+                out[id] = try ReadingInbox.latest(db, meter: rowID, id: id, minutes: minutes, stored: stored)
             }
             return out
         }
