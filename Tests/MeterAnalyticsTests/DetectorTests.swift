@@ -53,6 +53,46 @@ struct DetectorTests {
         #expect(run(s, config: config).filter { $0.kind == .spike }.count == days.count)
     }
 
+    @Test func aHabitIsKeptToItsTimeOfDay() {
+        var s = profile(days: 60)
+        // A 3 kWh half-hour at 02:00 to 03:00 every six days is the meter's habit after three; one of
+        // the same height at 14:00 is not.
+        let days = [14, 20, 26, 32, 38]
+        for (n, d) in days.enumerated() { s[d * 48 + 4 + n % 2].1 = 3.0 }
+        let afternoon = 44 * 48 + 28
+        s[afternoon].1 = 3.0
+        let reported = run(s).filter { $0.kind == .spike }.map(\.start)
+        let expected: [Int64] = [0, 1, 2].map { (n: Int) -> Int64 in s[days[n] * 48 + 4 + n % 2].0 } + [s[afternoon].0]
+        #expect(reported == expected)
+        var config = DetectorConfig()
+        config.spike.habitHours = 0
+        #expect(run(s, config: config).filter { $0.kind == .spike }.count == 3)
+    }
+
+    @Test func onALivelyHouseholdAValueFarAboveItsNightsIsASpikeUnlessItsNightsHadOneLately() {
+        // Nights at 0.05 to 0.2 kWh, days 0.05 or 1.0: a lively household whose 99th percentile is 1.0.
+        var state: UInt64 = 3
+        func unit() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let lively: [(Int64, Double)] = (0..<(28 * 48)).map { (k: Int) -> (Int64, Double) in
+            let night = k % 48 < 12
+            let value = night ? 0.05 + 0.15 * unit() : (unit() < 0.5 ? 0.05 : 1.0)
+            return (1_767_225_600 + Int64(k) * 1800, (value * 1000).rounded() / 1000)
+        }
+        // 1.9 kWh at 02:00 is under twice the 99th percentile but nine times anything its nights do;
+        // after a 1.0 kWh half-hour at 02:30 two nights before, only twice.
+        let k = 27 * 48 + 4
+        for neighbour in [false, true] {
+            var s = lively
+            s[k].1 = 1.9
+            if neighbour { s[25 * 48 + 5].1 = 1.0 }
+            let spikes = run(s).filter { $0.kind == .spike && $0.start == s[k].0 }
+            #expect(spikes.count == (neighbour ? 0 : 1), "after a neighbour: \(neighbour)")
+        }
+    }
+
     @Test func onALivelyHouseholdAValueFarAboveAnythingItDoesIsASpikeWhateverItsSlotsSpread() {
         // An appliance on one day and off the next at every hour: each slot's values are 0.05 or
         // 1.0 kWh, so its spread is wide and a robust z stays under 2 even for a tall value.

@@ -21,9 +21,9 @@ struct AnomalyEvaluationTests {
     }
 
     @Test(.enabled(if: SharedData.shouldRun, "../shared/data is absent: injected households skipped"), arguments: [42, 7] as [UInt64])
-    func injectedHouseholdsMeetTheTargetsForValleysHoldsAndZeroRuns(_ seed: UInt64) throws {
+    func injectedHouseholdsMeetTheTargets(_ seed: UInt64) throws {
         let r = try AnomalyEvaluation.injectedHouseholds(path: try SharedData.path("real/sgsc/smart_meter10.csv"), seed: seed)
-        for s in r.scores where s.kind != .spike {
+        for s in r.scores {
             #expect(s.truth >= 20 && s.recall >= 0.95, "\(s.kind.rawValue) recall \(s.recall) of \(s.truth)")
             #expect(s.precision >= 0.90, "\(s.kind.rawValue) precision \(s.precision)")
         }
@@ -33,9 +33,7 @@ struct AnomalyEvaluationTests {
             #expect((r.scores.first { $0.kind == kind }?.known ?? 0) > 0, "\(kind.rawValue) has none of its own")
         }
         #expect(!r.known.contains { k in r.truth.contains { $0.kind == k.kind && $0.meter == k.meter && $0.start < k.end && k.start < $0.end } })
-        // Spikes, not yet at target, are held where they are.
-        let spike = r.scores.first { $0.kind == .spike }
-        #expect((spike?.recall ?? 0) >= 0.87 && (spike?.precision ?? 0) >= 0.90 && (spike?.maxDelay ?? .max) <= 1800)
+        #expect((r.scores.first { $0.kind == .spike }?.maxDelay ?? .max) <= 1800, "spikes within one interval")
     }
 
     @Test(.enabled(if: SharedData.shouldRun, "../shared/data is absent: NAB scoring skipped"))

@@ -18,10 +18,11 @@ public struct ExcursionMemory: Sendable {
         self.span = span
     }
 
-    /// Whether, at `time`, the meter has had `habitAfter` excursions within the span for which `alike` holds.
-    public func isHabitual(at time: Int64, _ alike: (Double) -> Bool) -> Bool {
+    /// Whether, at `time`, the meter has had `habitAfter` excursions within the span for which `alike`
+    /// (given each one's time and value) holds.
+    public func isHabitual(at time: Int64, _ alike: (Int64, Double) -> Bool) -> Bool {
         var n = 0
-        for i in times.indices where time - times[i] <= span && alike(values[i]) { n += 1 }
+        for i in times.indices where time - times[i] <= span && alike(times[i], values[i]) { n += 1 }
         return n >= habitAfter
     }
 

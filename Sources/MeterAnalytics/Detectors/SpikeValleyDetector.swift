@@ -9,7 +9,7 @@ import MeterCore
 /// few weeks. A candidate is confirmed by the next reading returning towards normal, so a spike is
 /// reported one interval after it happens and a household's hour-long heater run is not one.
 /// Values it flags are not learned, unless a spike turns out to be the meter's habit (three of much
-/// the same height in 90 days: a recurring appliance) or a valley comes within a day of the last (one
+/// the same height at much the same time of day in 90 days: a recurring appliance) or a valley comes within a day of the last (one
 /// episode of a home at its floor): those are learned and not reported. Zeros are
 /// left to the zero-run and outage detectors.
 public struct SpikeValleyDetector: MeterDetector {
@@ -35,6 +35,11 @@ public struct SpikeValleyDetector: MeterDetector {
         /// anything the household does, whatever its slot's spread.
         public var noisyFarThreshold = 1.0
         public var noisyFarEnvelope = 2.5
+        /// ...or, with the robust z of `noisyThreshold`, this many times its 99th percentile and this
+        /// many times the largest value it had lately at this time of day: a household whose evenings
+        /// reach its 99th percentile has no such value at two in the morning.
+        public var noisyNearEnvelope = 1.7
+        public var noisyNeighbourhoodRatio = 2.5
         /// ...and at least this many times the largest value remembered at this time of day (this
         /// slot and its neighbours, same kind of day).
         public var neighbourhoodRatio = 1.5
@@ -62,6 +67,11 @@ public struct SpikeValleyDetector: MeterDetector {
         /// much the same height (within this share either way) in the last 90 days: a household's
         /// recurring appliance at odd hours, not a fault. Zero turns habits off.
         public var habitShare = 0.9
+        /// ...and at much the same time of day (within this many hours either way; zero for any time):
+        /// a household's morning 2 kWh is its habit at six, not at two in the morning.
+        public var habitHours = 3.0
+        /// Confirmed spikes remembered per meter for the habit.
+        public var habitMemory = 16
         /// Values remembered per slot and day type.
         public var memory = 8
         /// Added before taking logs.
@@ -82,13 +92,14 @@ public struct SpikeValleyDetector: MeterDetector {
     private var candidateObservation: Observation?
     private var previous: Double?
     /// Spikes confirmed before, reported or not.
-    private var spikes = ExcursionMemory()
+    private var spikes: ExcursionMemory
     /// Valleys confirmed before, reported or not.
     private var valleys: ExcursionMemory
 
     public init(config: Config = Config()) {
         self.config = config
         profile = SlotProfile(memory: config.memory, epsilon: config.epsilon, sigmaFloor: config.sigmaFloor)
+        spikes = ExcursionMemory(capacity: config.habitMemory)
         valleys = ExcursionMemory(capacity: 1, habitAfter: 1, span: config.valleyEpisode)
     }
 
@@ -125,7 +136,7 @@ public struct SpikeValleyDetector: MeterDetector {
             // A regular meter's spike stands out from its own residual tail and from what it did at this
             // time of day; a lively household's must stand above everything it usually does.
             if z > (isNoisy ? config.noisyFarThreshold : config.threshold), o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
-               isNoisy ? o.value >= (z > config.noisyThreshold ? config.noisyEnvelope : config.noisyFarEnvelope) * (envelope.quantile(0.99) ?? .infinity)
+               isNoisy ? isLivelySpike(o, z: z)
                      : x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin)
                        && o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
                 let p99 = envelope.quantile(0.99) ?? .infinity
@@ -153,9 +164,20 @@ public struct SpikeValleyDetector: MeterDetector {
     /// Whether the meter has lately had enough spikes of much the same height that this one is its
     /// habit, or a valley so lately that this one belongs to the same episode.
     func isHabitual(_ c: Anomaly) -> Bool {
-        if c.kind == .valley { return config.valleyEpisode > 0 && valleys.isHabitual(at: c.start) { _ in true } }
-        let share = config.habitShare
-        return share > 0 && spikes.isHabitual(at: c.start) { $0 >= share * c.observed && $0 * share <= c.observed }
+        if c.kind == .valley { return config.valleyEpisode > 0 && valleys.isHabitual(at: c.start) { _, _ in true } }
+        let share = config.habitShare, hours = Int64(config.habitHours * 3600)
+        return share > 0 && spikes.isHabitual(at: c.start) { time, value in
+            let apart = ((time - c.start) % 86_400 + 86_400) % 86_400
+            return value >= share * c.observed && value * share <= c.observed && (hours <= 0 || min(apart, 86_400 - apart) <= hours)
+        }
+    }
+
+    /// Whether a value far from its slot on a lively household stands above everything it usually does.
+    func isLivelySpike(_ o: Observation, z: Double) -> Bool {
+        let p99 = envelope.quantile(0.99) ?? .infinity
+        if o.value >= (z > config.noisyThreshold ? config.noisyEnvelope : config.noisyFarEnvelope) * p99 { return true }
+        return z > config.noisyThreshold && o.value >= config.noisyNearEnvelope * p99
+            && o.value >= config.noisyNeighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend)
     }
 
     /// Whether the meter's values scatter widely around its profile (a lively household).
