@@ -66,8 +66,8 @@ extension FleetConfig {
 
 extension AnomalyEvaluation {
     /// Real households with anomalies injected at random places (seeded): spikes (2 to 3.5 times the
-    /// meter's 99th percentile added to the value), dips (a value in the meter's top quarter cut to
-    /// 40% of its 1st percentile of non-zero values, on meters whose floor leaves room for that), flatlines (72 to 120 hours held at the
+    /// meter's 99th percentile added to the value, on meters under 0.1% of whose values reach twice it), dips (a value in the meter's top quarter cut to
+    /// 40% of its 1st percentile of non-zero values, on meters under 0.1% of whose non-zero values are that low), flatlines (72 to 120 hours held at the
     /// meter's median, within 0.3%) and zero runs (4 to 12 hours, on meters under 1% zeros). The same detectors
     /// run on the untouched households give what they really did on their own (`known`): a detection that
     /// matches no injection but one of those is counted apart, and against the strict precision only.
@@ -119,15 +119,22 @@ extension AnomalyEvaluation {
                 for k in at..<(at + length) { s[k].1 = 0 }
                 truth.append(TruthEvent(kind: .zeroRun, meter: id, source: nil, start: s[at].0, end: s[at + length - 1].0 + 1800))
             }
-            for _ in 0..<perMeter.spikes {
+            // A spike needs room above the meter's own peaks: none where 0.1% or more of its values reach
+            // twice its 99th percentile (a home whose 2 kWh half-hours come every few days at any hour).
+            let tall = n - (sortedValues.firstIndex { $0 >= 2 * p99 } ?? n)
+            for _ in 0..<(tall * 1000 < n ? perMeter.spikes : 0) {
                 guard let at = place(1) else { continue }
                 s[at].1 = ((s[at].1 + p99 * (2 + 1.5 * rng.unit())) * 1000).rounded() / 1000
                 truth.append(TruthEvent(kind: .spike, meter: id, source: nil, start: s[at].0, end: s[at].0 + 1800))
             }
-            // A dip needs room below the meter's own floor: none on a meter whose values reach 0.002 kWh.
-            for _ in 0..<(p1 >= 0.004 ? perMeter.dips : 0) {
+            // A dip needs room below the meter's own floor: none where 0.1% or more of the meter's non-zero
+            // values are at or under the dip's (a home whose base load sits at the meter's resolution, or
+            // below its 1st percentile a few hundred times).
+            let dip = max(0.001, (p1 * 0.4 * 1000).rounded(.down) / 1000)
+            let atOrUnderDip = positive.prefix { $0 <= dip }.count
+            for _ in 0..<(atOrUnderDip * 1000 < positive.count ? perMeter.dips : 0) {
                 guard let at = place(1, { s[$0].1 >= upper && s[$0].1 > 0.1 }) else { continue }
-                s[at].1 = max(0.001, (p1 * 0.4 * 1000).rounded(.down) / 1000)
+                s[at].1 = dip
                 truth.append(TruthEvent(kind: .valley, meter: id, source: nil, start: s[at].0, end: s[at].0 + 1800))
             }
             streams.append((id, s))

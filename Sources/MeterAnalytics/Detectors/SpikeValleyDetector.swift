@@ -35,7 +35,7 @@ public struct SpikeValleyDetector: MeterDetector {
         /// anything the household does, whatever its slot's spread.
         public var noisyFarThreshold = 1.0
         public var noisyFarEnvelope = 2.5
-        /// ...or, with the robust z of `noisyThreshold`, this many times its 99th percentile and this
+        /// ...or, with the robust z of `noisyFarThreshold`, this many times its 99th percentile and this
         /// many times the largest value it had lately at this time of day: a household whose evenings
         /// reach its 99th percentile has no such value at two in the morning.
         public var noisyNearEnvelope = 1.7
@@ -176,7 +176,7 @@ public struct SpikeValleyDetector: MeterDetector {
     func isLivelySpike(_ o: Observation, z: Double) -> Bool {
         let p99 = envelope.quantile(0.99) ?? .infinity
         if o.value >= (z > config.noisyThreshold ? config.noisyEnvelope : config.noisyFarEnvelope) * p99 { return true }
-        return z > config.noisyThreshold && o.value >= config.noisyNearEnvelope * p99
+        return z > config.noisyFarThreshold && o.value >= config.noisyNearEnvelope * p99
             && o.value >= config.noisyNeighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend)
     }
 
