@@ -5,7 +5,7 @@ import Foundation
 /// the quantile sketches.
 public struct DecayedHistogram: Sendable {
     public let low: Double, high: Double
-    private var counts: [Double]
+    private var counts: [Float]
     /// Decayed weight of every value added, and of those counted in a bin.
     public private(set) var total = 0.0
     public private(set) var weight = 0.0
@@ -17,7 +17,7 @@ public struct DecayedHistogram: Sendable {
     public init(low: Double, high: Double, bins: Int) {
         self.low = low
         self.high = high
-        counts = [Double](repeating: 0, count: max(1, bins))
+        counts = [Float](repeating: 0, count: max(1, bins))
     }
 
     /// Adds a value (outside the range, to the end bin); `counted` false only ages the others.
@@ -25,7 +25,8 @@ public struct DecayedHistogram: Sendable {
         seen += 1
         if seen % 256 == 0 {
             let f = pow(decay, 256)
-            for i in counts.indices { counts[i] *= f }
+            let g = Float(f)
+            for i in counts.indices { counts[i] *= g }
             total *= f
             weight *= f
         }
@@ -48,12 +49,12 @@ public struct DecayedHistogram: Sendable {
             // The lowest bin whose weight from the bottom reaches the target: the weight above it is under weight - target.
             var above = 0.0
             var i = highestUsed
-            while i > 0, above + counts[i] <= weight - target { above += counts[i]; i -= 1 }
+            while i > 0, above + Double(counts[i]) <= weight - target { above += Double(counts[i]); i -= 1 }
             return edge(i)
         }
         var acc = 0.0
         for i in Swift.max(0, lowestUsed)..<counts.count {
-            acc += counts[i]
+            acc += Double(counts[i])
             if acc >= target { return edge(i) }
         }
         return high
