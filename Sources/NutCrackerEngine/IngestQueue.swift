@@ -4,12 +4,15 @@ import Foundation
 /// per group (group commit), so many small concurrent requests cost one commit, not one each.
 ///
 /// Guarantees: `submit` returns only once the request's readings are durable, or throws and
-/// nothing of it is stored. Memory is bounded: when the rows waiting exceed `maxPendingRows`, a
+/// nothing of it is stored. Memory is bounded: while more than `maxDetectionBacklog` committed
+/// readings wait for the background detectors, no new group is taken (acknowledgements slow down to
+/// the detectors' pace, and the CPU goes to them); when the rows waiting exceed `maxPendingRows`, a
 /// request is refused at once with `IngestQueueError.saturated` instead of queued.
 public actor IngestQueue {
     public let pipeline: Pipeline
     public let maxPendingRows: Int
     public let maxGroupRows: Int
+    public let maxDetectionBacklog: Int
     private let metrics: MetricsRegistry?
     private typealias Pending = (request: IngestRequest, rows: Int, done: CheckedContinuation<IngestSummary, any Error>)
     private var pending: [Pending] = []
@@ -18,13 +21,16 @@ public actor IngestQueue {
     /// Rows waiting, readable from any thread (the queue-depth gauge).
     private let depth = SharedCount()
 
-    public init(pipeline: Pipeline, maxPendingRows: Int = 500_000, maxGroupRows: Int = 50_000, metrics: MetricsRegistry? = nil) {
+    public init(pipeline: Pipeline, maxPendingRows: Int = 500_000, maxGroupRows: Int = 50_000, maxDetectionBacklog: Int = 250_000,
+                metrics: MetricsRegistry? = nil) {
         self.pipeline = pipeline
         self.maxPendingRows = maxPendingRows
         self.maxGroupRows = maxGroupRows
+        self.maxDetectionBacklog = maxDetectionBacklog
         self.metrics = metrics
-        let depth = self.depth
+        let depth = self.depth, backlog = pipeline.detectionBacklog
         metrics?.gauge("nutcracker_ingest_queue_rows", help: "Rows waiting for the next group commit.") { Double(depth.value) }
+        metrics?.gauge("nutcracker_detection_queue_readings", help: "Readings committed and waiting for the anomaly detectors.") { Double(backlog.value) }
     }
 
     /// Stores a request with the next group; returns its summary once committed.
@@ -60,6 +66,11 @@ public actor IngestQueue {
             guard !pending.isEmpty, running < Self.inFlight else {
                 await withCheckedContinuation { slotFreed = $0 }
                 continue
+            }
+            // The detectors keep up: no new group while they are too far behind.
+            while pipeline.detectionBacklog.value > maxDetectionBacklog {
+                metrics?.count("nutcracker_ingest_detection_waits_total", help: "Times a group waited for the anomaly detectors to catch up.")
+                try? await Task.sleep(for: .milliseconds(2))
             }
             var take = 0, rows = 0
             while take < pending.count, take == 0 || rows + pending[take].rows <= maxGroupRows {

@@ -41,6 +41,9 @@ public actor Pipeline {
     private var failedWrites = 0
     /// Anomaly reports stored so far (opened, updated and closed events).
     public private(set) var anomalyReports = 0
+    /// Readings committed and waiting for the background detectors: the ingest queue refuses work
+    /// while it is past its bound, so detection that falls behind cannot grow memory without limit.
+    public nonisolated let detectionBacklog = SharedCount()
 
     /// - Parameter observer: told of every stored batch's summary (metrics), on the pipeline's executor.
     /// - Parameter detection: inline (reports stored before `ingest` returns) or in the background
@@ -105,6 +108,7 @@ public actor Pipeline {
         let (registers, readings) = sightings(batch, registers: input, info: info)
         guard !registers.isEmpty || !readings.isEmpty else { return }
         if detection == .background {
+            detectionBacklog.add(registers.count + readings.count)
             backgroundQueue().yield(.batch(registers: registers, readings: readings, interval: info.interval.seconds))
             return
         }
@@ -116,6 +120,43 @@ public actor Pipeline {
         guard !reports.isEmpty else { return }
         try await store.write(anomalies: reports)
         didDetect(reports)
+    }
+
+    /// The background detectors' reports waiting to be stored, whether a write of them is in flight,
+    /// and who waits for the writes to finish. Reports are stored in the order they were made, all
+    /// that came in during one write in the next, so the detectors never wait for the store's writer
+    /// (which commits ingest groups too).
+    private var reportsWaiting: [Anomaly] = []
+    private var writingReports = false
+    private var reportsIdle: [CheckedContinuation<Void, Never>] = []
+
+    private func storeReports(_ reports: [Anomaly]) {
+        reportsWaiting += reports
+        guard !writingReports else { return }
+        writingReports = true
+        Task { await writeReports() }
+    }
+
+    private func writeReports() async {
+        while !reportsWaiting.isEmpty {
+            let reports = reportsWaiting
+            reportsWaiting = []
+            do {
+                try await store.write(anomalies: reports)
+                didDetect(reports)
+            } catch {
+                logger.error("anomaly reports not stored", metadata: ["error": "\(error)", "reports": "\(reports.count)"])
+            }
+        }
+        writingReports = false
+        for waiter in reportsIdle { waiter.resume() }
+        reportsIdle = []
+    }
+
+    /// Returns once every report handed to the writer so far is stored.
+    private func reportsStored() async {
+        guard writingReports else { return }
+        await withCheckedContinuation { reportsIdle.append($0) }
     }
 
     /// Counts stored reports and offers them to subscribers.
@@ -130,35 +171,24 @@ public actor Pipeline {
         case drain(CheckedContinuation<Void, Never>)
     }
 
-    /// The background detectors' queue, started on first use: one task owns the detector set and
-    /// takes batches in the order they were committed.
+    /// The background detectors' queue, started on first use: one task takes batches in the order
+    /// they were committed and runs them on the detectors' own thread.
     private func backgroundQueue() -> AsyncStream<DetectionJob>.Continuation {
         if let jobs { return jobs }
         let (stream, continuation) = AsyncStream<DetectionJob>.makeStream()
         jobs = continuation
-        let store = self.store, logger = self.logger
-        var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig())
+        let backlog = detectionBacklog
+        let thread = DetectorThread(detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig()))
         detectors = nil
         Task { [weak self] in
             for await job in stream {
                 switch job {
                 case let .batch(registers, readings, interval):
-                    // In slices, yielding between them: a group's detection is milliseconds of work,
-                    // and the pool's few threads also parse and cleanse the requests waiting.
-                    var reports = Pipeline.apply(&set, registers: registers, readings: [], interval: interval)
-                    for low in stride(from: 0, to: readings.count, by: 1_000) {
-                        let slice = Array(readings[low..<min(low + 1_000, readings.count)])
-                        reports += Pipeline.apply(&set, registers: [], readings: slice, interval: interval)
-                        await Task.yield()
-                    }
-                    guard !reports.isEmpty else { continue }
-                    do {
-                        try await store.write(anomalies: reports)
-                        await self?.didDetect(reports)
-                    } catch {
-                        logger.error("anomaly reports not stored", metadata: ["error": "\(error)", "reports": "\(reports.count)"])
-                    }
+                    let reports = await thread.run(registers: registers, readings: readings, interval: interval)
+                    backlog.add(-(registers.count + readings.count))
+                    if !reports.isEmpty { await self?.storeReports(reports) }
                 case let .drain(done):
+                    await self?.reportsStored()
                     done.resume()
                 }
             }
@@ -168,7 +198,8 @@ public actor Pipeline {
 
     deinit { jobs?.finish() }
 
-    /// Returns once the detectors have seen every batch committed before the call (at once inline).
+    /// Returns once the detectors have seen every batch committed before the call and their reports
+    /// are stored (at once inline).
     public func drainDetections() async {
         guard detection == .background, detectorConfig != nil else { return }
         let queue = backgroundQueue()
