@@ -171,20 +171,27 @@ public actor Pipeline {
         case drain(CheckedContinuation<Void, Never>)
     }
 
-    /// The background detectors' queue, started on first use: one task takes batches in the order
-    /// they were committed and runs them on the detectors' own thread.
+    /// The background detectors' queue, started on first use: one task owns the detector set and
+    /// takes batches in the order they were committed.
     private func backgroundQueue() -> AsyncStream<DetectionJob>.Continuation {
         if let jobs { return jobs }
         let (stream, continuation) = AsyncStream<DetectionJob>.makeStream()
         jobs = continuation
         let backlog = detectionBacklog
-        let thread = DetectorThread(detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig()))
+        var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig())
         detectors = nil
         Task { [weak self] in
             for await job in stream {
                 switch job {
                 case let .batch(registers, readings, interval):
-                    let reports = await thread.run(registers: registers, readings: readings, interval: interval)
+                    // In slices, yielding between them: a group's detection is milliseconds of work,
+                    // and the pool's few threads also parse and cleanse the requests waiting.
+                    var reports = Pipeline.apply(&set, registers: registers, readings: [], interval: interval)
+                    for low in stride(from: 0, to: readings.count, by: 1_000) {
+                        let slice = Array(readings[low..<min(low + 1_000, readings.count)])
+                        reports += Pipeline.apply(&set, registers: [], readings: slice, interval: interval)
+                        await Task.yield()
+                    }
                     backlog.add(-(registers.count + readings.count))
                     if !reports.isEmpty { await self?.storeReports(reports) }
                 case let .drain(done):
