@@ -65,11 +65,13 @@ extension FleetConfig {
 }
 
 extension AnomalyEvaluation {
-    /// Real households with anomalies injected at random places (seeded): spikes (2 to 3.5 times the
-    /// meter's 99th percentile added to the value, on meters under 0.1% of whose values reach twice it), dips (a value in the meter's top quarter cut to
-    /// 40% of its 1st percentile of non-zero values, on meters under 0.1% of whose non-zero values are that low), flatlines (72 to 120 hours held at the
-    /// meter's median, within 0.3%) and zero runs (4 to 12 hours, on meters under 1% zeros). The same detectors
-    /// run on the untouched households give what they really did on their own (`known`): a detection that
+    /// Real households with anomalies injected at random places (seeded), each kind only where the
+    /// household leaves room for it: spikes (2 to 3.5 times the meter's 99th percentile added to the
+    /// value; on meters under 0.1% of whose values reach twice it), dips (a value in the meter's top
+    /// quarter cut to 40% of its 1st percentile of non-zero values; on meters under 0.1% of whose
+    /// non-zero values are that low), flatlines (72 to 120 hours held at the meter's median, within
+    /// 0.3%) and zero runs (4 to 12 hours, on meters under 1% zeros). The same detectors run on the
+    /// untouched households give what they really did on their own (`known`): a detection that
     /// matches no injection but one of those is counted apart, and against the strict precision only.
     public static func injectedHouseholds(path: String, seed: UInt64 = 42, perMeter: (spikes: Int, dips: Int, flatlines: Int, zeroRuns: Int) = (12, 12, 2, 3))
         throws -> (scores: [KindScore], anomalies: [Anomaly], truth: [TruthEvent], known: [Anomaly]) {

@@ -2,7 +2,8 @@ import Foundation
 
 /// Counts in equal bins over a fixed range, decayed a little with every value so the last few weeks
 /// weigh most (half-life about 1,400 values: four weeks of half hours). The bounded memory behind
-/// the quantile sketches.
+/// the quantile sketches, counted in single precision: a fleet's detectors keep six per meter and
+/// touch them all at every reading, so their size is what stays in the processor's cache.
 public struct DecayedHistogram: Sendable {
     public let low: Double, high: Double
     private var counts: [Float]

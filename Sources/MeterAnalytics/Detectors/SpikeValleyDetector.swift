@@ -9,9 +9,9 @@ import MeterCore
 /// few weeks. A candidate is confirmed by the next reading returning towards normal, so a spike is
 /// reported one interval after it happens and a household's hour-long heater run is not one.
 /// Values it flags are not learned, unless a spike turns out to be the meter's habit (three of much
-/// the same height at much the same time of day in 90 days: a recurring appliance) or a valley comes within a day of the last (one
-/// episode of a home at its floor): those are learned and not reported. Zeros are
-/// left to the zero-run and outage detectors.
+/// the same height at much the same time of day in 90 days: a recurring appliance) or a valley
+/// comes within a day of the last (one episode of a home at its floor): those are learned and not
+/// reported. Zeros are left to the zero-run and outage detectors.
 public struct SpikeValleyDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
         /// Robust z (log units over scaled MAD) beyond which a value is a spike candidate...
