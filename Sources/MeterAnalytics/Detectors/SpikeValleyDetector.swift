@@ -135,8 +135,9 @@ public struct SpikeValleyDetector: MeterDetector {
             // Cheap tests first; the envelope and tail quantiles only for a value already far from its slot.
             // A regular meter's spike stands out from its own residual tail and from what it did at this
             // time of day; a lively household's must stand above everything it usually does.
-            if z > (isNoisy ? config.noisyFarThreshold : config.threshold), o.value >= config.spikeRatio * expected, o.value - expected >= config.minDifference,
-               isNoisy ? isLivelySpike(o, z: z)
+            if z > Swift.min(config.noisyFarThreshold, config.threshold), o.value >= config.spikeRatio * expected,
+               o.value - expected >= config.minDifference, case let noisy = isNoisy, z > (noisy ? config.noisyFarThreshold : config.threshold),
+               noisy ? isLivelySpike(o, z: z)
                      : x - m >= (residuals.quantile(0.998) ?? 0) + log(config.tailMargin)
                        && o.value >= config.neighbourhoodRatio * neighbourhoodMax(slot: o.slotOfDay, weekend: o.weekend) {
                 let p99 = envelope.quantile(0.99) ?? .infinity
