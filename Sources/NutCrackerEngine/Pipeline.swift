@@ -72,19 +72,23 @@ public actor Pipeline {
     /// What a stored batch gives the detectors: register meters' raw reads (before VEE took their
     /// differences) for the register detector, and the measured interval readings, each in time order.
     private func sightings(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) -> (registers: [Sighting], readings: [Sighting]) {
+        // Each meter's source and kind looked up once per batch, not once per row.
         func source(_ m: MeterID) -> SourceID { info.sources[m] ?? sources[m] ?? info.source }
-        let registerRows = (0..<input.count).filter { input.status[$0] == .number && kinds[input.meters[Int(input.meterIndex[$0])]] == .register }
+        let inputIsRegister = input.meters.map { kinds[$0] == .register }
+        let registerRows = (0..<input.count).filter { input.status[$0] == .number && inputIsRegister[Int(input.meterIndex[$0])] }
             .sorted { input.start[$0] < input.start[$1] }
+        let inputSources = registerRows.isEmpty ? [] : input.meters.map(source)
         let registers = registerRows.map { i -> Sighting in
-            let m = input.meters[Int(input.meterIndex[i])]
-            return Sighting(meter: m, source: source(m), start: input.start[i], value: input.kwh[i])
+            let k = Int(input.meterIndex[i])
+            return Sighting(meter: input.meters[k], source: inputSources[k], start: input.start[i], value: input.kwh[i])
         }
         let order = (0..<batch.count).filter { batch.quality(at: $0) == .actual && batch.status[$0] == .number }
             .sorted { batch.start[$0] != batch.start[$1] ? batch.start[$0] < batch.start[$1] : batch.meterIndex[$0] < batch.meterIndex[$1] }
         // Register meters arrive here as interval energy (VEE took the differences).
+        let batchSources = order.isEmpty ? [] : batch.meters.map(source)
         let readings = order.map { i -> Sighting in
-            let m = batch.meters[Int(batch.meterIndex[i])]
-            return Sighting(meter: m, source: source(m), start: batch.start[i], value: batch.kwh[i])
+            let k = Int(batch.meterIndex[i])
+            return Sighting(meter: batch.meters[k], source: batchSources[k], start: batch.start[i], value: batch.kwh[i])
         }
         return (registers, readings)
     }
