@@ -111,8 +111,9 @@ public struct DetectorSet: Sendable {
         let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval,
                             slotOfDay: Int((local - day * 86_400) / max(60, interval)), weekend: CivilDate(epochSeconds: local).isoWeekday >= 6)
         var raw: [Anomaly] = []
-        state[i].flatline.observe(o, into: &raw)
-        state[i].spike.learns = !state[i].flatline.isOpen
+        // Whether a hold is open, read in place (a read through the array copies the detector).
+        let held = Self.observe(o, with: &state[i].flatline, into: &raw)
+        state[i].spike.learns = !held
         state[i].spike.observe(o, into: &raw)
         state[i].zeroRun.observe(o, into: &raw)
         state[i].gap.observe(o, into: &raw)
@@ -123,7 +124,7 @@ public struct DetectorSet: Sendable {
         // A valley between two readings at one level may be a stray value at the start of a hold: it
         // waits while the readings stay at that level, until the hold opens (and explains it) or a
         // flatline window has passed; otherwise it is reported at once.
-        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * interval, held = state[i].flatline.isOpen
+        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * interval
         var due: [Anomaly] = []
         if !state[i].pending.isEmpty {
             state[i].pending.removeAll { p in
@@ -196,6 +197,11 @@ public struct DetectorSet: Sendable {
         for (s, e) in st.past where a.start < e && s < a.end { return true }
         if let o = st.open, a.start < max(o.end, a.end), o.start < a.end { return true }
         return false
+    }
+
+    private static func observe(_ o: Observation, with flatline: inout FlatlineDetector, into raw: inout [Anomaly]) -> Bool {
+        flatline.observe(o, into: &raw)
+        return flatline.isOpen
     }
 
     /// Whether an event of a meter falls inside a hold of that meter.
