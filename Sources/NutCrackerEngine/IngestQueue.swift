@@ -68,9 +68,9 @@ public actor IngestQueue {
                 continue
             }
             // The detectors keep up: no new group while they are too far behind.
-            while pipeline.detectionBacklog.value > maxDetectionBacklog {
-                metrics?.count("nutcracker_ingest_detection_waits_total", help: "Times a group waited for the anomaly detectors to catch up.")
-                try? await Task.sleep(for: .milliseconds(2))
+            if pipeline.detectionBacklog.value > maxDetectionBacklog {
+                metrics?.count("nutcracker_ingest_detection_waits_total", help: "Groups held back until the anomaly detectors caught up.")
+                while pipeline.detectionBacklog.value > maxDetectionBacklog { try? await Task.sleep(for: .milliseconds(2)) }
             }
             var take = 0, rows = 0
             while take < pending.count, take == 0 || rows + pending[take].rows <= maxGroupRows {
