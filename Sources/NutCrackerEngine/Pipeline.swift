@@ -41,8 +41,8 @@ public actor Pipeline {
     private var failedWrites = 0
     /// Anomaly reports stored so far (opened, updated and closed events).
     public private(set) var anomalyReports = 0
-    /// Readings committed and waiting for the background detectors: the ingest queue refuses work
-    /// while it is past its bound, so detection that falls behind cannot grow memory without limit.
+    /// Readings committed and waiting for the background detectors: the ingest queue takes no new
+    /// group while it is past its bound, so detection that falls behind cannot grow memory without limit.
     public nonisolated let detectionBacklog = SharedCount()
 
     /// - Parameter observer: told of every stored batch's summary (metrics), on the pipeline's executor.

@@ -199,6 +199,7 @@ public struct DetectorSet: Sendable {
         return false
     }
 
+    /// Feeds the hold detector and says whether a hold is open, both in place.
     private static func observe(_ o: Observation, with flatline: inout FlatlineDetector, into raw: inout [Anomaly]) -> Bool {
         flatline.observe(o, into: &raw)
         return flatline.isOpen
