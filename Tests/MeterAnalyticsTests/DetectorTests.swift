@@ -232,6 +232,53 @@ struct DetectorTests {
         }
     }
 
+    /// Every report a series causes, in order (opening, updates while open, closing).
+    func reports(_ series: [(Int64, Double)], config: DetectorConfig = DetectorConfig()) -> [Anomaly] {
+        var set = DetectorSet(config: config)
+        var out: [Anomaly] = []
+        for (t, v) in series { out += set.observe(meter: meter, source: source, start: t, value: v, interval: 1800) }
+        return out + set.finish()
+    }
+
+    @Test func anOpenHoldOrZeroRunIsReportedAgainAsItGrows() {
+        var s = profile(days: 21)
+        let from = 14 * 48, to = from + 3 * 48
+        for k in from..<to { s[k].1 = 0.5 }
+        for k in (18 * 48)..<(18 * 48 + 12) { s[k].1 = 0 }
+        for kind in [AnomalyKind.flatline, .zeroRun] {
+            let seen = reports(s).filter { $0.kind == kind }
+            let open = seen.filter(\.open)
+            // Opened, then again every hour of readings while open, then closed.
+            #expect(open.count >= (kind == .flatline ? 60 : 4), "\(kind): \(open.count) open reports")
+            #expect(Set(seen.map(\.id)).count == 1 && seen.last?.open == false)
+            #expect(zip(open, open.dropFirst()).allSatisfy { $0.end < $1.end && $0.score <= $1.score })
+            // The last open version tells how long it has lasted so far.
+            let last = open.last
+            let hours = Double((last?.end ?? 0) - (last?.start ?? 0)) / 3600
+            #expect(last?.detail.contains(String(format: "%.1f h", hours)) == true, "\(last?.detail ?? "")")
+            var quiet = DetectorConfig()
+            quiet.refreshOpen = 0
+            #expect(reports(s, config: quiet).filter { $0.kind == kind }.count == 2)
+        }
+    }
+
+    @Test func anOpenOutageIsReportedAgainAsItGrows() {
+        var set = DetectorSet()
+        let meters = (1...5).compactMap { MeterID("S\($0)") }
+        var out: [Anomaly] = []
+        for (k, (t, v)) in profile(days: 10).enumerated() {
+            for m in meters {
+                let shed = k >= 8 * 48 && k < 8 * 48 + 12
+                out += set.observe(meter: m, source: source, start: t, value: shed ? 0 : v, interval: 1800)
+            }
+        }
+        let outages = out.filter { $0.kind == .outage }
+        #expect(outages.count == 1 + 5 + 1, "\(outages.map(\.detail))")
+        #expect(outages.dropLast().allSatisfy(\.open) && outages.last?.open == false)
+        #expect(outages[outages.count - 2].detail == "source A at zero for 5.5 h so far (up to 5 meters together)")
+        #expect(outages.last?.detail == "source A at zero for 6.0 h (up to 5 meters together)")
+    }
+
     @Test func zerosOnOneMeterAreAZeroRunAndOnASourceAreOneOutage() {
         var single = profile(days: 10)
         for k in (8 * 48)..<(8 * 48 + 10) { single[k].1 = 0 }

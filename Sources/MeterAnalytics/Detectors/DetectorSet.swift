@@ -17,6 +17,10 @@ public struct DetectorConfig: Sendable, Hashable {
     public var outageMinMeters = 3
     /// Zone of the meters' days (time of day and weekends).
     public var zone: TimeZoneSpec = .utc
+    /// How often, in the meters' own time (seconds), an event still open is reported again with its
+    /// end, score and description as they stand, so a hold shows how long it has lasted while it
+    /// lasts; 0 reports open events only when they open and close.
+    public var refreshOpen: Int64 = 3600
     public init() {}
 }
 
@@ -47,6 +51,10 @@ public struct DetectorSet: Sendable {
         var before = (Double.nan, Double.nan)
         /// Recent flatlines (start to end), by start.
         var holds: [Int64: Int64] = [:]
+        /// Whether one of its detectors may have an event open, and the meter time since its open
+        /// events were last reported.
+        var mayBeOpen = false
+        var sinceRefresh: Int64 = 0
     }
 
     private struct PerSource: Sendable {
@@ -57,6 +65,8 @@ public struct DetectorSet: Sendable {
         var open: Anomaly?
         /// Recent outages (start, end), for folding meter events into them.
         var past: [(Int64, Int64)] = []
+        /// Time since the open outage was last reported again.
+        var sinceRefresh: Int64 = 0
     }
 
     private var meters: [MeterID: Int] = [:]
@@ -139,6 +149,7 @@ public struct DetectorSet: Sendable {
         if raw.contains(where: { $0.kind == .spike }) { raw.removeAll { $0.kind == .boundary && $0.severity != .critical } }
         let before = state[i].before.0
         for a in raw {
+            if a.open && !state[i].mayBeOpen { state[i].mayBeOpen = true; state[i].sinceRefresh = 0 }
             if a.kind == .valley, abs(value - before) <= tolerance * max(value, before) {
                 state[i].pending.append((a, value))
             } else {
@@ -147,8 +158,34 @@ public struct DetectorSet: Sendable {
         }
         for a in due { accept(a, meter: i, into: &out) }
         state[i].before = (state[i].before.1, value)
+        if state[i].mayBeOpen {
+            state[i].sinceRefresh += interval
+            if config.refreshOpen > 0, state[i].sinceRefresh >= config.refreshOpen {
+                state[i].sinceRefresh = 0
+                state[i].mayBeOpen = refreshOpen(meter: i, into: &out)
+            }
+        }
         return out
     }
+
+    /// Reports again each event of a meter that is open and has grown since it was last reported;
+    /// returns whether any is open.
+    private mutating func refreshOpen(meter i: Int, into out: inout [Anomaly]) -> Bool {
+        var open = refresh(Self.current(&state[i].flatline), meter: i, into: &out)
+        open = refresh(Self.current(&state[i].zeroRun), meter: i, into: &out) || open
+        open = refresh(Self.current(&state[i].level), meter: i, into: &out) || open
+        open = refresh(Self.current(&state[i].deviation), meter: i, into: &out) || open
+        return refresh(Self.current(&state[i].burst), meter: i, into: &out) || open
+    }
+
+    private mutating func refresh(_ a: Anomaly?, meter i: Int, into out: inout [Anomaly]) -> Bool {
+        guard let a else { return false }
+        if let last = events[a.id], last.end != a.end { accept(a, meter: i, into: &out) }
+        return true
+    }
+
+    /// A detector's open event, read in place (a read through the array copies the detector).
+    private static func current(_ detector: inout some MeterDetector) -> Anomaly? { detector.current }
 
     /// One cumulative register read of a register meter.
     @discardableResult
@@ -251,20 +288,27 @@ public struct DetectorSet: Sendable {
                 if isOut {
                     if var a = st.open {
                         a.end = st.slot + st.interval
+                        a.observed = max(a.observed, Double(st.zeros))
                         st.open = a
+                        st.sinceRefresh += st.interval
+                        if config.refreshOpen > 0, st.sinceRefresh >= config.refreshOpen {
+                            st.sinceRefresh = 0
+                            sources[s] = st
+                            record(Self.outageDescribed(a, source: s), into: &out)
+                        }
                     } else {
                         let a = Anomaly(kind: .outage, meter: nil, source: s, start: st.slot, end: st.slot + st.interval, detectedAt: start,
                                         severity: .critical, score: share, expected: 0, observed: Double(st.zeros),
                                         detail: "\(st.zeros) of \(st.reporting) meters of source \(s) at zero together", open: true)
                         st.open = a
+                        st.sinceRefresh = 0
                         sources[s] = st
                         record(a, into: &out)
                     }
                 } else if var a = st.open {
                     a.open = false
                     a.end = st.slot
-                    a.score = Double(a.end - a.start) / 3600
-                    a.detail = "source \(s) at zero for \(String(format: "%.1f", a.score)) h (up to \(Int(a.observed)) meters together)"
+                    a = Self.outageDescribed(a, source: s)
                     st.past.append((a.start, a.end))
                     if st.past.count > 16 { st.past.removeFirst() }
                     st.open = nil
@@ -282,5 +326,13 @@ public struct DetectorSet: Sendable {
             if zero { st.zeros += 1 }
         }
         sources[s] = st
+    }
+
+    /// An outage scored by its length, as it closes or as it stands while open.
+    private static func outageDescribed(_ a: Anomaly, source s: SourceID) -> Anomaly {
+        var a = a
+        a.score = Double(a.end - a.start) / 3600
+        a.detail = "source \(s) at zero for \(String(format: "%.1f", a.score)) h\(a.open ? " so far" : "") (up to \(Int(a.observed)) meters together)"
+        return a
     }
 }

@@ -138,4 +138,6 @@ public struct FlatlineDetector: MeterDetector {
     public mutating func finish(into out: inout [Anomaly]) {
         if let a = open { close(at: a.end, into: &out) }
     }
+
+    public var current: Anomaly? { open.map(described) }
 }

@@ -60,7 +60,7 @@ public struct LevelShiftDetector: MeterDetector {
                 open = a
             } else {
                 a.open = false
-                out.append(a)
+                out.append(described(a))
                 open = nil
                 run = []
             }
@@ -73,18 +73,27 @@ public struct LevelShiftDetector: MeterDetector {
         if run.count >= config.minDays, let first = run.first {
             let mean = run.reduce(0) { $0 + $1.total } / Double(run.count)
             let a = Anomaly(kind: .levelShift, meter: o.meter, source: o.source, start: first.day * 86_400, end: (day + 1) * 86_400,
-                            detectedAt: o.start, severity: .warning, score: mean / base, expected: base, observed: mean,
-                            detail: String(format: "daily consumption %@ to %.2f kWh from a usual %.2f kWh for %d days", runUp ? "up" : "down", mean, base, run.count),
-                            open: true)
+                            detectedAt: o.start, severity: .warning, score: mean / base, expected: base, observed: mean, detail: "", open: true)
             open = a
-            out.append(a)
+            out.append(described(a))
         }
     }
+
+    /// The event with its score and description as of the days in its run.
+    private func described(_ a: Anomaly) -> Anomaly {
+        var a = a
+        a.score = a.observed / max(a.expected, 1e-9)
+        a.detail = String(format: "daily consumption %@ to %.2f kWh from a usual %.2f kWh for %d days",
+                          a.observed >= a.expected ? "up" : "down", a.observed, a.expected, run.count)
+        return a
+    }
+
+    public var current: Anomaly? { open.map(described) }
 
     public mutating func finish(into out: inout [Anomaly]) {
         if var a = open {
             a.open = false
-            out.append(a)
+            out.append(described(a))
             open = nil
         }
     }

@@ -32,8 +32,13 @@ public protocol MeterDetector: Sendable {
     mutating func observe(_ o: Observation, into out: inout [Anomaly])
     /// Closes whatever is still open at the end of the input.
     mutating func finish(into out: inout [Anomaly])
+    /// The event this detector has open, as it stands after the latest reading: its end, score,
+    /// severity and description brought up to date (an event is reported when it opens and when it
+    /// closes; this is how it is shown in between). Nil when nothing is open.
+    var current: Anomaly? { get }
 }
 
 extension MeterDetector {
     public mutating func finish(into out: inout [Anomaly]) {}
+    public var current: Anomaly? { nil }
 }

@@ -73,11 +73,7 @@ public struct ProfileDeviationDetector: MeterDetector {
             if var a = open {
                 a.open = false
                 a.end = o.start
-                let hours = Double(a.end - a.start) / 3600
-                a.score = hours
-                a.severity = hours >= 24 ? .critical : .warning
-                a.detail = String(format: "%.1f h %@ what this meter usually does at those times", hours, a.observed > 1 ? "above" : "below")
-                out.append(a)
+                out.append(described(a))
                 open = nil
                 closedAt = o.start
             }
@@ -87,10 +83,23 @@ public struct ProfileDeviationDetector: MeterDetector {
         }
     }
 
+    /// The event scored by its length, as it closes or as it stands while open.
+    private func described(_ a: Anomaly) -> Anomaly {
+        var a = a
+        let hours = Double(a.end - a.start) / 3600
+        a.score = hours
+        a.severity = hours >= 24 ? .critical : .warning
+        a.detail = String(format: "%.1f h %@ what this meter usually does at those times (%+.0f%%)%@", hours,
+                          a.observed > 1 ? "above" : "below", (a.observed - 1) * 100, a.open ? " so far" : "")
+        return a
+    }
+
+    public var current: Anomaly? { open.map(described) }
+
     public mutating func finish(into out: inout [Anomaly]) {
         if var a = open {
             a.open = false
-            out.append(a)
+            out.append(described(a))
             open = nil
         }
     }

@@ -87,6 +87,8 @@ public struct SpikeBurstDetector: MeterDetector {
         return a
     }
 
+    public var current: Anomaly? { open.map(described) }
+
     public mutating func finish(into out: inout [Anomaly]) {
         guard var a = open else { return }
         a.open = false

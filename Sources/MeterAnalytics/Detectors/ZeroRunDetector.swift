@@ -47,9 +47,7 @@ public struct ZeroRunDetector: MeterDetector {
         } else {
             if var a = open {
                 a.open = false
-                a.score = Double(a.end - a.start) / 3600
-                a.detail = "zero for \(String(format: "%.1f", a.score)) h on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time"
-                out.append(a)
+                out.append(described(a))
                 open = nil
             }
             runStart = nil
@@ -62,10 +60,19 @@ public struct ZeroRunDetector: MeterDetector {
         if !isZero || runLength <= 1 { zeroShare += ((isZero ? 1 : 0) - zeroShare) / Double(min(seen, 2000)) }
     }
 
+    private func described(_ a: Anomaly) -> Anomaly {
+        var a = a
+        a.score = Double(a.end - a.start) / 3600
+        a.detail = "zero for \(String(format: "%.1f", a.score)) h on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time"
+        return a
+    }
+
+    public var current: Anomaly? { open.map(described) }
+
     public mutating func finish(into out: inout [Anomaly]) {
         if var a = open {
             a.open = false
-            out.append(a)
+            out.append(described(a))
             open = nil
         }
     }
