@@ -57,7 +57,7 @@ public actor Pipeline {
         self.rules = rules
         self.detectorConfig = detectors
         self.detection = detection
-        self.detectors = detectors.map { DetectorSet(config: $0) }
+        self.detectors = detectors.map { DetectorSet(config: $0, keepsHistory: false) }
         self.logger = logger
     }
 
@@ -182,7 +182,7 @@ public actor Pipeline {
         let (stream, continuation) = AsyncStream<DetectionJob>.makeStream()
         jobs = continuation
         let backlog = detectionBacklog
-        var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig())
+        var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig(), keepsHistory: false)
         detectors = nil
         Task { [weak self] in
             for await job in stream {

@@ -262,6 +262,35 @@ struct DetectorTests {
         }
     }
 
+    @Test func aLiveSetReportsTheSameAndRemembersOnlyWhatIsOpen() {
+        // Five meters of a source over 40 days: spikes, a hold, zero runs, an outage (its zero runs folded into it).
+        let meters = (1...5).compactMap { MeterID("L\($0)") }
+        var series = meters.indices.map { profile(days: 40, seed: UInt64($0 + 1)) }
+        for d in stride(from: 15, to: 40, by: 3) { series[0][d * 48 + 4].1 = 4.0 }
+        for k in (20 * 48)..<(24 * 48) { series[1][k].1 = 0.5 }
+        for k in (30 * 48)..<(30 * 48 + 10) { series[2][k].1 = 0 }
+        for m in series.indices { for k in (35 * 48)..<(35 * 48 + 12) { series[m][k].1 = 0 } }
+        var history = DetectorSet(), live = DetectorSet(keepsHistory: false)
+        var kept: [Anomaly] = [], sent: [Anomaly] = []
+        var mostRemembered = 0
+        for k in series[0].indices {
+            for (m, s) in series.enumerated() {
+                kept += history.observe(meter: meters[m], source: source, start: s[k].0, value: s[k].1, interval: 1800)
+                sent += live.observe(meter: meters[m], source: source, start: s[k].0, value: s[k].1, interval: 1800)
+                mostRemembered = max(mostRemembered, live.remembered)
+            }
+        }
+        kept += history.finish()
+        sent += live.finish()
+        #expect(sent == kept)
+        #expect(Set(kept.map(\.kind)).isSuperset(of: [.spike, .flatline, .zeroRun, .outage]), "\(Set(kept.map(\.kind)))")
+        #expect(history.remembered >= 2 * history.anomalies.count && history.anomalies.count >= 8)
+        #expect(live.anomalies.isEmpty && live.remembered == 0)
+        // At most what is open at once (in the outage: it, and each meter's zero run and level change folded into it).
+        #expect(mostRemembered <= 2 * meters.count + 1, "\(mostRemembered)")
+        #expect(live.counts == history.counts)
+    }
+
     @Test func anOpenOutageIsReportedAgainAsItGrows() {
         var set = DetectorSet()
         let meters = (1...5).compactMap { MeterID("S\($0)") }

@@ -28,9 +28,14 @@ public struct DetectorConfig: Sendable, Hashable {
 /// state, and the source-level outage judgement across meters. It folds events together so an
 /// operator sees one thing per cause: meters at zero during their source's outage are the outage,
 /// not one alarm each; a flatline explains the valleys it contains. Returns each report as it
-/// happens (for live subscribers) and keeps the final version of every event.
+/// happens (for live subscribers) and keeps the final version of every event, or, running live,
+/// only of those still open.
 public struct DetectorSet: Sendable {
     public let config: DetectorConfig
+    /// Whether the set keeps every event it has reported (`anomalies`). A live set keeps only the
+    /// events still open (and the ids of open ones it folded), so its memory stays bounded per meter
+    /// however long it runs; its reports are the same.
+    public let keepsHistory: Bool
 
     private struct PerMeter: Sendable {
         var id: MeterID
@@ -81,12 +86,17 @@ public struct DetectorSet: Sendable {
     /// Events reported, by kind (each event once, whatever its updates).
     public private(set) var counts: [AnomalyKind: Int] = [:]
 
-    public init(config: DetectorConfig = DetectorConfig()) {
+    public init(config: DetectorConfig = DetectorConfig(), keepsHistory: Bool = true) {
         self.config = config
+        self.keepsHistory = keepsHistory
         resolver = LocalTimeResolver(config.zone)
     }
 
-    /// Every event so far, in the order they were first reported, each in its latest version.
+    /// Events and folded ids the set holds in memory.
+    var remembered: Int { events.count + folded.count + order.count }
+
+    /// Every event so far, in the order they were first reported, each in its latest version
+    /// (without `keepsHistory`, none).
     public var anomalies: [Anomaly] { order.compactMap { events[$0] } }
 
     private mutating func index(_ meter: MeterID, _ source: SourceID?) -> Int {
@@ -252,14 +262,18 @@ public struct DetectorSet: Sendable {
     /// Folds a meter's report into a cause already known, or records it.
     private mutating func accept(_ a: Anomaly, meter i: Int, into out: inout [Anomaly]) {
         let id = a.id
-        if folded.contains(id) { return }
+        if folded.contains(id) {
+            // A folded event's last report: a live set need not remember it any longer.
+            if !keepsHistory && !a.open { folded.remove(id) }
+            return
+        }
         if Self.explainedByOutage.contains(a.kind) && inOutage(a, meter: i) {
-            folded.insert(id)
+            if keepsHistory || a.open { folded.insert(id) }
             if events.removeValue(forKey: id) != nil { counts[a.kind, default: 1] -= 1 }
             return
         }
         if (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) {
-            folded.insert(id)
+            if keepsHistory || a.open { folded.insert(id) }
             return
         }
         record(a, into: &out)
@@ -267,10 +281,10 @@ public struct DetectorSet: Sendable {
 
     private mutating func record(_ a: Anomaly, into out: inout [Anomaly]) {
         if events[a.id] == nil {
-            order.append(a.id)
+            if keepsHistory { order.append(a.id) }
             counts[a.kind, default: 0] += 1
         }
-        events[a.id] = a
+        if keepsHistory || a.open { events[a.id] = a } else { events.removeValue(forKey: a.id) }
         out.append(a)
         if a.kind == .flatline, let m = a.meter, let i = meters[m] {
             state[i].holds[a.start] = a.end
