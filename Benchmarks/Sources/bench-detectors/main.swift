@@ -5,6 +5,8 @@ import MeterIngest
 
 // Streaming cost of the detectors: the simulated fleet's readings, one at a time in time order,
 // through each detector alone and through the whole detector set. Prints nanoseconds per reading.
+// With MEM=set (or spike, flat, zero, gap, boundary, level, deviation, burst) it prints instead the
+// resident memory per meter of the detector set (or of one detector) after the readings.
 //   bench-detectors [DAYS, default 365] [METERS PER SOURCE, default 10]
 let args = CommandLine.arguments
 let days = args.count > 1 ? Int(args[1]) ?? 365 : 365
@@ -33,6 +35,45 @@ let observations = readings.map { r -> Observation in
     let day = CivilDate.floorDiv(r.start, 86_400)
     return Observation(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800,
                        slotOfDay: Int((r.start - day * 86_400) / 1800), weekend: CivilDate(epochSeconds: r.start).isoWeekday >= 6)
+}
+
+/// Resident memory of this process.
+func rssBytes() -> Int {
+    let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? ""
+    return statm.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 4096 } ?? 0
+}
+
+/// Resident bytes per meter that one detector per meter (or the set) holds after the readings.
+func memoryPerMeter(_ which: String) -> Int? {
+    func each<D: MeterDetector>(_ make: () -> D) -> Int {
+        let before = rssBytes()
+        var ds = ids.map { _ in make() }
+        var out: [Anomaly] = []
+        for (k, o) in observations.enumerated() { ds[readings[k].meter].observe(o, into: &out) }
+        return withExtendedLifetime(ds) { (rssBytes() - before) / ids.count }
+    }
+    switch which {
+    case "set":
+        let before = rssBytes()
+        var set = DetectorSet()
+        for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
+        return withExtendedLifetime(set) { (rssBytes() - before) / ids.count }
+    case "spike": return each { SpikeValleyDetector() }
+    case "flat": return each { FlatlineDetector() }
+    case "zero": return each { ZeroRunDetector() }
+    case "gap": return each { CommunicationGapDetector() }
+    case "boundary": return each { BoundaryDetector() }
+    case "level": return each { LevelShiftDetector() }
+    case "deviation": return each { ProfileDeviationDetector() }
+    case "burst": return each { SpikeBurstDetector() }
+    default: return nil
+    }
+}
+
+if let which = ProcessInfo.processInfo.environment["MEM"] {
+    guard let bytes = memoryPerMeter(which) else { print("MEM: one of set, spike, flat, zero, gap, boundary, level, deviation, burst"); exit(2) }
+    print("\(which): \(bytes) bytes resident per meter (\(ids.count) meters, \(readings.count) readings)")
+    exit(0)
 }
 
 func time(_ name: String, runs: Int = 3, _ body: () -> Int) {

@@ -44,10 +44,11 @@ public struct RingBuffer: Sendable {
 
     /// The same for values already in ascending order, in one pass: the deviations below and above
     /// the median are two ascending runs, merged only as far as their middle.
-    static func medianAndMAD(sorted s: UnsafeBufferPointer<Double>) -> (median: Double, mad: Double) {
-        let n = s.count
+    static func medianAndMAD<F: BinaryFloatingPoint>(sorted v: UnsafeBufferPointer<F>) -> (median: Double, mad: Double) {
+        let n = v.count
         guard n > 0 else { return (.nan, .nan) }
-        let m = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+        let s = { (i: Int) in Double(v[i]) }
+        let m = n % 2 == 1 ? s(n / 2) : (s(n / 2 - 1) + s(n / 2)) / 2
         // Left run: m - s[i] for i going down from the middle; right run: s[j] - m going up. With an
         // odd count the median's own deviation (zero) is the first taken.
         var i = n / 2 - 1, j = n % 2 == 1 ? n / 2 + 1 : n / 2
@@ -55,7 +56,7 @@ public struct RingBuffer: Sendable {
         let wanted = n / 2 // index of the upper middle deviation
         while taken <= wanted {
             let d: Double
-            if j >= n || (i >= 0 && m - s[i] <= s[j] - m) { d = m - s[i]; i -= 1 } else { d = s[j] - m; j += 1 }
+            if j >= n || (i >= 0 && m - s(i) <= s(j) - m) { d = m - s(i); i -= 1 } else { d = s(j) - m; j += 1 }
             if taken == wanted - 1 { lower = d }
             last = d
             taken += 1

@@ -33,7 +33,7 @@ public struct SlotProfile: Sendable {
 
     /// The ring a slot is judged by: its day type's when that holds three values, else the slot's;
     /// `body` gets the ring's values in ascending order.
-    private func withReference<T>(_ slot: Int, _ weekend: Bool, _ body: (UnsafeBufferPointer<Double>) -> T) -> T {
+    private func withReference<T>(_ slot: Int, _ weekend: Bool, _ body: (UnsafeBufferPointer<Float>) -> T) -> T {
         let k = slot + (weekend ? slots : 0)
         return byDayType.count(k) >= 3 ? byDayType.withValues(k, body) : bySlot.withValues(slot, body)
     }
@@ -51,7 +51,7 @@ public struct SlotProfile: Sendable {
         guard slots > 0 else { return .infinity }
         var m = -Double.infinity
         for d in -1...1 {
-            m = max(m, withReference((slot + d + slots) % slots, weekend) { $0.last } ?? -.infinity)
+            m = max(m, withReference((slot + d + slots) % slots, weekend) { $0.last.map(Double.init) } ?? -.infinity)
         }
         return m.isFinite ? exp(m) - epsilon : .infinity
     }
@@ -66,30 +66,31 @@ public struct SlotProfile: Sendable {
 /// `count` rings of `capacity` values in one array, oldest overwritten first, each also kept in
 /// ascending order beside it so its median and MAD take one pass. A ring's ordered values, its
 /// values in arrival order, its fill and its next slot lie together (one or two cache lines), so
-/// learning a value at a fleet's scale waits on memory once, not once per column.
+/// learning a value at a fleet's scale waits on memory once, not once per column. Values are kept
+/// in single precision (log values to about 1e-7): a profile is most of a meter's detector state.
 private struct Rings: Sendable {
     let capacity: Int
     /// Per ring: `capacity` ordered values, `capacity` values in arrival order, fill, next.
-    private var data: [Double]
+    private var data: [Float]
     private var stride: Int { 2 * capacity + 2 }
 
     init(capacity: Int, count: Int) {
         self.capacity = max(1, capacity)
-        data = [Double](repeating: 0, count: (2 * self.capacity + 2) * count)
+        data = [Float](repeating: 0, count: (2 * self.capacity + 2) * count)
     }
 
     func count(_ ring: Int) -> Int { Int(data[ring * stride + 2 * capacity]) }
 
     /// The ring's values in ascending order.
-    func withValues<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Double>) -> T) -> T {
+    func withValues<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Float>) -> T) -> T {
         data.withUnsafeBufferPointer { all in
             let base = ring * stride
             return body(UnsafeBufferPointer(rebasing: all[base..<(base + Int(all[base + 2 * capacity]))]))
         }
     }
 
-    mutating func append(_ x: Double, to ring: Int) {
-        let capacity = capacity, base = ring * stride
+    mutating func append(_ value: Double, to ring: Int) {
+        let capacity = capacity, base = ring * stride, x = Float(value)
         data.withUnsafeMutableBufferPointer { d in
             let sorted = base, values = base + capacity, meta = base + 2 * capacity
             let at = Int(d[meta + 1])
@@ -106,8 +107,8 @@ private struct Rings: Sendable {
             while k > 0, d[sorted + k - 1] > x { d[sorted + k] = d[sorted + k - 1]; k -= 1 }
             d[sorted + k] = x
             d[values + at] = x
-            d[meta] = Double(n + 1)
-            d[meta + 1] = Double((at + 1) % capacity)
+            d[meta] = Float(n + 1)
+            d[meta + 1] = Float((at + 1) % capacity)
         }
     }
 }
