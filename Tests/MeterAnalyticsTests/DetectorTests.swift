@@ -111,6 +111,23 @@ struct DetectorTests {
         }
     }
 
+    @Test func aNewSlotIsJudgedByItsLastValuesWhateverTheDayUntilItsDayTypeHoldsThree() {
+        var profile = SlotProfile(memory: 8, epsilon: 0.02, sigmaFloor: 0)
+        profile.prepare(interval: 1800)
+        // Nine weekdays at slot 3 (the ring keeps the last 8: 2...9), then weekends 20, 21, 22.
+        for x in 1...9 { profile.learn(logValue: Double(x), slot: 3, weekend: false) }
+        #expect(profile.baseline(slot: 3, weekend: true)?.median == 5.5)
+        profile.learn(logValue: 20, slot: 3, weekend: true)
+        profile.learn(logValue: 21, slot: 3, weekend: true)
+        // 2...9, 20, 21: the slot's last ten values, whatever the day.
+        #expect(profile.baseline(slot: 3, weekend: true)?.median == 6.5)
+        #expect(profile.neighbourhoodMax(slot: 3, weekend: true) == exp(21) - 0.02)
+        profile.learn(logValue: 22, slot: 3, weekend: true)
+        #expect(profile.baseline(slot: 3, weekend: true)?.median == 21)
+        #expect(profile.baseline(slot: 3, weekend: false)?.median == 5.5)
+        #expect(profile.baseline(slot: 4, weekend: false) == nil)
+    }
+
     @Test func slotProfileMediansAndSpreadsAreThoseOfTheLastValues() {
         var state: UInt64 = 7
         func next() -> Double {

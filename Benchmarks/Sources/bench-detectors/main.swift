@@ -37,6 +37,9 @@ let observations = readings.map { r -> Observation in
                        slotOfDay: Int((r.start - day * 86_400) / 1800), weekend: CivilDate(epochSeconds: r.start).isoWeekday >= 6)
 }
 
+/// glibc's: returns the heap's free pages to the system, so resident memory counts what is held.
+@_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
+
 /// Resident memory of this process.
 func rssBytes() -> Int {
     let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? ""
@@ -45,11 +48,13 @@ func rssBytes() -> Int {
 
 /// Resident bytes per meter that one detector per meter (or the set) holds after the readings.
 func memoryPerMeter(_ which: String) -> Int? {
+    _ = mallocTrim(0)
     func each<D: MeterDetector>(_ make: () -> D) -> Int {
         let before = rssBytes()
         var ds = ids.map { _ in make() }
         var out: [Anomaly] = []
         for (k, o) in observations.enumerated() { ds[readings[k].meter].observe(o, into: &out) }
+        _ = mallocTrim(0)
         return withExtendedLifetime(ds) { (rssBytes() - before) / ids.count }
     }
     switch which {
@@ -57,6 +62,7 @@ func memoryPerMeter(_ which: String) -> Int? {
         let before = rssBytes()
         var set = DetectorSet()
         for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
+        _ = mallocTrim(0)
         return withExtendedLifetime(set) { (rssBytes() - before) / ids.count }
     case "spike": return each { SpikeValleyDetector() }
     case "flat": return each { FlatlineDetector() }

@@ -8,10 +8,8 @@ public struct SlotProfile: Sendable {
     public let memory: Int
     public let epsilon: Double
     public let sigmaFloor: Double
-    /// Rings per slot and day type (weekday slots, then weekend slots), `memory` values each...
+    /// Rings per slot and day type (weekday slots, then weekend slots), `memory` values each.
     private var byDayType = Rings(capacity: 1, count: 0)
-    /// ...and per slot whatever the day, `memory + 2` values each.
-    private var bySlot = Rings(capacity: 1, count: 0)
     public private(set) var slots = 0
 
     public init(memory: Int = 8, epsilon: Double = 0.02, sigmaFloor: Double = 0.15) {
@@ -26,16 +24,27 @@ public struct SlotProfile: Sendable {
         guard slots != perDay else { return }
         slots = perDay
         byDayType = Rings(capacity: memory, count: 2 * perDay)
-        bySlot = Rings(capacity: memory + 2, count: perDay)
     }
 
     public func log(_ value: Double) -> Double { Foundation.log(max(0, value) + epsilon) }
 
-    /// The ring a slot is judged by: its day type's when that holds three values, else the slot's;
-    /// `body` gets the ring's values in ascending order.
+    /// The values a slot is judged by, in ascending order: its day type's ring when that holds three
+    /// values, else (while the meter is new) both day types' rings at that slot together, at most
+    /// `memory + 2` values: the slot's last few whatever the day.
     private func withReference<T>(_ slot: Int, _ weekend: Bool, _ body: (UnsafeBufferPointer<Float>) -> T) -> T {
-        let k = slot + (weekend ? slots : 0)
-        return byDayType.count(k) >= 3 ? byDayType.withValues(k, body) : bySlot.withValues(slot, body)
+        let k = slot + (weekend ? slots : 0), other = slot + (weekend ? 0 : slots)
+        guard byDayType.count(k) < 3 else { return byDayType.withValues(k, body) }
+        return byDayType.withValues(k) { mine in
+            byDayType.withValues(other) { theirs in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: mine.count + theirs.count) { merged in
+                    var i = 0, j = 0
+                    for n in merged.indices {
+                        if j >= theirs.count || (i < mine.count && mine[i] <= theirs[j]) { merged[n] = mine[i]; i += 1 } else { merged[n] = theirs[j]; j += 1 }
+                    }
+                    return body(UnsafeBufferPointer(merged))
+                }
+            }
+        }
     }
 
     /// The expected log value and robust spread at a slot, when at least three values are held.
@@ -59,7 +68,6 @@ public struct SlotProfile: Sendable {
     public mutating func learn(logValue x: Double, slot: Int, weekend: Bool) {
         guard slots > 0, slot >= 0, slot < slots else { return }
         byDayType.append(x, to: slot + (weekend ? slots : 0))
-        bySlot.append(x, to: slot)
     }
 }
 
