@@ -109,6 +109,7 @@ public actor Pipeline {
     /// in the background, the batch joins the detectors' queue in commit order.
     private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
         guard batch.count > 0 || input.count > 0, detectorConfig != nil else { return }
+        if resuming { await withCheckedContinuation { resumeWaiters.append($0) } }
         let (registers, readings) = sightings(batch, registers: input, info: info)
         guard !registers.isEmpty || !readings.isEmpty else { return }
         if detection == .background {
@@ -169,6 +170,12 @@ public actor Pipeline {
         for r in reports { for c in eventSubscribers.values { c.yield(.anomaly(r)) } }
     }
 
+    /// `resumeDetection` after the detectors have seen a batch: their state is no longer a
+    /// restarted process's, and a replay would show them readings out of time order.
+    public struct DetectionAlreadyRunning: Error, CustomStringConvertible {
+        public var description: String { "the detectors are already running: resume them before the first batch" }
+    }
+
     /// Work for the background detectors, in commit order.
     enum DetectionJob: Sendable {
         case batch(registers: [Sighting], readings: [Sighting], interval: Int64)
@@ -208,6 +215,27 @@ public actor Pipeline {
     }
 
     deinit { jobs?.finish() }
+
+    /// Brings the detectors up to date from the store (`DetectorReplay`): each meter's last `days`
+    /// days replayed, then the events left open by an earlier process that nothing has open closed.
+    /// For a process starting over a store it has not written yet: it must come before the first
+    /// batch, and throws `DetectionAlreadyRunning` after one.
+    public func resumeDetection(days: Int = 28, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> DetectorReplay.Summary {
+        guard detectorConfig != nil else { return DetectorReplay.Summary() }
+        guard jobs == nil, var set = detectors, !resuming else { throw DetectionAlreadyRunning() }
+        resuming = true
+        let result: Result<DetectorReplay.Summary, any Error>
+        do { result = .success(try await DetectorReplay.run(&set, store: store, days: days, progress: progress)) } catch { result = .failure(error) }
+        detectors = set
+        resuming = false
+        for waiter in resumeWaiters { waiter.resume() }
+        resumeWaiters = []
+        return try result.get()
+    }
+
+    /// Whether the detectors are being brought up to date, and the batches waiting for it to finish.
+    private var resuming = false
+    private var resumeWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// Returns once the detectors have seen every batch committed before the call and their reports
     /// are stored (at once inline).

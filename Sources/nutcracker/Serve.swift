@@ -17,10 +17,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Largest ingest request body, in bytes.") var maxBodyBytes = 8 << 20
     @Option(help: "Most rows in one ingest request.") var maxRows = 50_000
+    @Option(help: "Days of each meter's stored readings the detectors learn from before serving (0: they start cold).")
+    var detectorHistoryDays = 28
 
     func run() async throws {
         let store = try await storeOptions.open()
         let deps = try await ServerSetup.dependencies(store: store, limits: IngestLimits(maxBodyBytes: maxBodyBytes, maxRows: maxRows))
+        try await ServerSetup.resumeDetectors(deps.pipeline, days: detectorHistoryDays)
         if try await store.users().isEmpty {
             printOut("No users yet: create one with `nutcracker user add NAME --role admin --store \(storeOptions.store)`.\n")
         }
@@ -39,6 +42,21 @@ enum ServerSetup {
         }
         return ServerDependencies(store: store, pipeline: pipeline, accounts: try await Accounts(store: store), metrics: metrics, limits: limits)
     }
+
+    /// Brings the detectors up to date from the store before the server takes readings, with a
+    /// progress line on a terminal and a line saying what was done.
+    static func resumeDetectors(_ pipeline: Pipeline, days: Int) async throws {
+        let progress = ProgressLine("detectors")
+        let started = Date()
+        let s = try await pipeline.resumeDetection(days: days) { done, total in
+            if done % 100 == 0 || done == total { progress.say("learning from meter \(done) of \(total)") }
+        }
+        progress.finish()
+        guard s.meters > 0 || s.closed > 0 else { return }
+        printOut("Detectors: learned from \(s.readings) readings of \(s.meters) meters' last \(days) days in "
+                 + String(format: "%.1f s", Date().timeIntervalSince(started))
+                 + (s.closed > 0 ? "; closed \(s.closed) events the last run left open" : "") + ".\n")
+    }
 }
 
 struct Demo: AsyncParsableCommand {
@@ -56,6 +74,9 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let sqlite = try await StoreOptions.open(path: store)
         let deps = try await ServerSetup.dependencies(store: sqlite)
+        // The fleet's history is simulated afresh below, so the detectors learn from it rather than
+        // from the store; what an earlier demo left open is closed.
+        try await ServerSetup.resumeDetectors(deps.pipeline, days: 0)
         var config = FleetConfig()
         config.seed = seed
         config.metersPerSource = metersPerSource

@@ -123,8 +123,25 @@ public struct DetectorSet: Sendable {
     /// One interval reading (measured, in kWh). Returns the reports it caused.
     @discardableResult
     public mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64) -> [Anomaly] {
+        observe(meter: meter, source: source, start: start, value: value, interval: interval, judgingSource: true)
+    }
+
+    /// A stored reading replayed to bring a meter's detectors up to date (after a restart, from the
+    /// meter's last weeks): it teaches them what the meter does and leaves open what is open at its
+    /// end, as a live reading would, but nothing is returned (it was reported when it first came), and
+    /// the source-level outage judgement, which needs an interval's readings of every meter together,
+    /// does not see it. A meter's readings are replayed in time order, one meter after another.
+    public mutating func replay(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64) {
+        _ = observe(meter: meter, source: source, start: start, value: value, interval: interval, judgingSource: false)
+    }
+
+    /// The events open now, each as last reported.
+    public var openEvents: [Anomaly] { events.values.filter(\.open) }
+
+    private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
+                                  judgingSource: Bool) -> [Anomaly] {
         var out: [Anomaly] = []
-        if let s = source { outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out) }
+        if judgingSource, let s = source { outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out) }
         let i = index(meter, source)
         let local = start + localOffset(start)
         let day = CivilDate.floorDiv(local, 86_400)

@@ -1,0 +1,92 @@
+import Foundation
+import MeterAnalytics
+import MeterCore
+import MeterStore
+import NutCrackerEngine
+import TestSupport
+import Testing
+
+/// A restarted process picks up where the detectors were: it knows the meters' habits at once and
+/// closes what the last process left open.
+@Suite struct DetectorReplayTests {
+    let dir = TemporaryDirectory()
+    let day0: Int64 = 1_767_225_600
+    let steady = MeterID("STEADY1") ?? .unknown
+    let held = MeterID("HELD1") ?? .unknown
+    let source = SourceID("A") ?? .unassigned
+
+    /// A smooth day: nights 0.2, days 0.6, evenings 1.2 kWh, a little noise.
+    func value(_ k: Int, seed: Int) -> Double {
+        let slot = k % 48
+        let base = slot < 14 ? 0.2 : slot < 34 ? 0.6 : slot < 44 ? 1.2 : 0.4
+        return base * (1 + 0.1 * Double((k * 7 + seed * 13) % 11 - 5) / 5)
+    }
+
+    func batch(_ slots: Range<Int>, _ value: (MeterID, Int) -> Double) -> ReadingBatch {
+        var batch = ReadingBatch()
+        for id in [steady, held] {
+            let m = batch.intern(id)
+            for k in slots { batch.append(meter: m, start: day0 + Int64(k) * 1800, kwh: value(id, k)) }
+        }
+        return batch
+    }
+
+    /// 21 days through a process with detectors: the steady meter's ordinary days, and the held
+    /// meter's last two days at one value (a hold the process reported and left open).
+    func history(_ name: String) async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: dir.path(name))
+        try await store.migrate()
+        let first = Pipeline(store: store, detectors: DetectorConfig())
+        for d in 0..<21 {
+            let b = batch((d * 48)..<((d + 1) * 48)) { id, k in id == held && k >= 19 * 48 ? 0.5 : value(k, seed: id == held ? 2 : 1) }
+            _ = try await first.ingest(b, info: BatchInfo(origin: "history", source: source))
+        }
+        // An outage the last process had open when it stopped.
+        try await store.write(anomalies: [Anomaly(kind: .outage, meter: nil, source: source, start: day0 + 20 * 86_400, end: day0 + 20 * 86_400 + 1800,
+                                                  detectedAt: day0 + 20 * 86_400 + 1800, severity: .critical, score: 1, expected: 0, observed: 5,
+                                                  detail: "5 of 5 meters of source A at zero together", open: true)])
+        return store
+    }
+
+    /// The next day after the restart: a 3 kWh half-hour at 02:00 on the steady meter; the held
+    /// meter moves again at 06:00.
+    func nextDay(_ pipeline: Pipeline) async throws {
+        let spike = 21 * 48 + 4
+        let b = batch((21 * 48)..<(22 * 48)) { id, k in
+            id == steady ? (k == spike ? 3.0 : value(k, seed: 1)) : (k < 21 * 48 + 12 ? 0.5 : value(k, seed: 2))
+        }
+        _ = try await pipeline.ingest(b, info: BatchInfo(origin: "live", source: source))
+        await pipeline.drainDetections()
+    }
+
+    @Test func aRestartedServerKnowsItsMetersAtOnceAndClosesWhatWasLeftOpen() async throws {
+        let store = try await history("resumed.sqlite")
+        let openBefore = try await store.anomalies(AnomalyFilter(openOnly: true), limit: 100)
+        let hold = try #require(openBefore.first { $0.kind == .flatline && $0.meter == held })
+        #expect(openBefore.contains { $0.kind == .outage })
+
+        let restarted = Pipeline(store: store, detectors: DetectorConfig(), detection: .background)
+        let summary = try await restarted.resumeDetection(days: 28)
+        #expect(summary.meters == 2 && summary.readings == 2 * 21 * 48)
+        // The outage nothing has open any more is closed; the hold the replay found open again stays open.
+        #expect(summary.closed == 1)
+        let open = try await store.anomalies(AnomalyFilter(openOnly: true), limit: 100)
+        #expect(open.map(\.id) == [hold.id], "\(open.map(\.id))")
+        await #expect(throws: Pipeline.DetectionAlreadyRunning.self) {
+            try await nextDay(restarted)
+            _ = try await restarted.resumeDetection()
+        }
+
+        // The first spike after the restart is found, and the hold closes where the meter moved again.
+        let spikes = try await store.anomalies(AnomalyFilter(kinds: [.spike], meter: steady), limit: 10)
+        #expect(spikes.map(\.start) == [day0 + Int64(21 * 48 + 4) * 1800])
+        let closed = try await store.anomalies(AnomalyFilter(kinds: [.flatline], meter: held), limit: 10)
+        #expect(closed.count == 1 && closed.first?.id == hold.id && closed.first?.open == false)
+        #expect(closed.first.map { $0.end >= day0 + Int64(21 * 48 + 11) * 1800 } == true)
+
+        // Without the replay the same day finds no spike: a cold detector does not trust its envelope yet.
+        let cold = try await history("cold.sqlite")
+        try await nextDay(Pipeline(store: cold, detectors: DetectorConfig(), detection: .background))
+        #expect(try await cold.anomalies(AnomalyFilter(kinds: [.spike], meter: steady), limit: 10).isEmpty)
+    }
+}
