@@ -22,11 +22,11 @@ public enum DetectorReplay {
     }
 
     /// - Parameter progress: told as meters are done (meters done, meters in all).
-    public static func run(_ set: inout DetectorSet, store: any ReadingStore, days: Int,
+    /// - Parameter meters: the store's meters, with their latest readings.
+    public static func run(_ set: inout DetectorSet, store: any ReadingStore, meters: [MeterSnapshot], days: Int,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Summary {
         var summary = Summary()
         if days > 0 {
-            let meters = try await store.meters()
             let known = Dictionary(meters.map { ($0.meter.id, $0.meter) }, uniquingKeysWith: { a, _ in a })
             if let last = meters.compactMap(\.latest?.start).max() {
                 // One pass over the last weeks in (meter, time) order; the set is lent to the scan.

@@ -170,7 +170,7 @@ public actor Pipeline {
         for r in reports { for c in eventSubscribers.values { c.yield(.anomaly(r)) } }
     }
 
-    /// `resumeDetection` after the detectors have seen a batch: their state is no longer a
+    /// `resume` after the detectors have seen a batch: their state is no longer a
     /// restarted process's, and a replay would show them readings out of time order.
     public struct DetectionAlreadyRunning: Error, CustomStringConvertible {
         public var description: String { "the detectors are already running: resume them before the first batch" }
@@ -216,21 +216,50 @@ public actor Pipeline {
 
     deinit { jobs?.finish() }
 
-    /// Brings the detectors up to date from the store (`DetectorReplay`): each meter's last `days`
-    /// days replayed, then the events left open by an earlier process that nothing has open closed.
-    /// For a process starting over a store it has not written yet: it must come before the first
-    /// batch, and throws `DetectionAlreadyRunning` after one.
-    public func resumeDetection(days: Int = 28, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> DetectorReplay.Summary {
+    /// Picks up where an earlier process over the same store left off, before it takes readings:
+    /// the stored meters' kinds and sources (a register meter stays one whatever a request says) and
+    /// each interval meter's latest reading (a gap across the restart is bridged like any other), and,
+    /// with detectors, their state from each meter's last `detectorDays` days (`DetectorReplay`) and
+    /// the events left open that nothing has open closed. It must come before the first batch the
+    /// detectors see, and throws `DetectionAlreadyRunning` after one. (A register meter's last raw
+    /// read is not stored, so its first read after a restart is a new baseline.)
+    public func resume(detectorDays: Int = 28, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> DetectorReplay.Summary {
+        guard jobs == nil, !resuming else { throw DetectionAlreadyRunning() }
+        let meters = try await learnStoredMeters(force: true)
+        for s in meters where s.meter.kind != .register && anchors[s.meter.id] == nil {
+            if let r = s.latest { anchors[s.meter.id] = SeriesAnchor(start: r.start, value: r.kwh) }
+        }
         guard detectorConfig != nil else { return DetectorReplay.Summary() }
         guard jobs == nil, var set = detectors, !resuming else { throw DetectionAlreadyRunning() }
         resuming = true
         let result: Result<DetectorReplay.Summary, any Error>
-        do { result = .success(try await DetectorReplay.run(&set, store: store, days: days, progress: progress)) } catch { result = .failure(error) }
+        do {
+            result = .success(try await DetectorReplay.run(&set, store: store, meters: meters, days: detectorDays, progress: progress))
+        } catch {
+            result = .failure(error)
+        }
         detectors = set
         resuming = false
         for waiter in resumeWaiters { waiter.resume() }
         resumeWaiters = []
         return try result.get()
+    }
+
+    /// Whether the stored meters' kinds and sources are known (once per process).
+    private var knowsStoredMeters = false
+
+    /// Learns the kinds and sources of the meters the store has, without overriding what this
+    /// process was told; returns the store's meters (none when already known, unless `force`).
+    @discardableResult
+    private func learnStoredMeters(force: Bool = false) async throws -> [MeterSnapshot] {
+        guard force || !knowsStoredMeters else { return [] }
+        knowsStoredMeters = true
+        let meters = try await store.meters()
+        for s in meters {
+            if kinds[s.meter.id] == nil { kinds[s.meter.id] = s.meter.kind }
+            if sources[s.meter.id] == nil { sources[s.meter.id] = s.meter.source }
+        }
+        return meters
     }
 
     /// Whether the detectors are being brought up to date, and the batches waiting for it to finish.
@@ -263,6 +292,7 @@ public actor Pipeline {
     public func ingest(_ batch: ReadingBatch, problems: [QuarantineEntry] = [], info: BatchInfo, layout: String = "",
                        continueFromStore: Bool = false, rules override: RuleSet? = nil,
                        rawText: @Sendable ([Int]) -> [Int: String] = { _ in [:] }) async throws -> IngestSummary {
+        try await learnStoredMeters()
         if continueFromStore {
             let missing = batch.meters.filter { anchors[$0] == nil && kinds[$0] != .register && info.kinds[$0] != .register }
             if !missing.isEmpty {

@@ -43,12 +43,12 @@ enum ServerSetup {
         return ServerDependencies(store: store, pipeline: pipeline, accounts: try await Accounts(store: store), metrics: metrics, limits: limits)
     }
 
-    /// Brings the detectors up to date from the store before the server takes readings, with a
-    /// progress line on a terminal and a line saying what was done.
+    /// Picks up the store's meters and brings the detectors up to date from it before the server
+    /// takes readings, with a progress line on a terminal and a line saying what was done.
     static func resumeDetectors(_ pipeline: Pipeline, days: Int) async throws {
         let progress = ProgressLine("detectors")
         let started = Date()
-        let s = try await pipeline.resumeDetection(days: days) { done, total in
+        let s = try await pipeline.resume(detectorDays: days) { done, total in
             if done % 100 == 0 || done == total { progress.say("learning from meter \(done) of \(total)") }
         }
         progress.finish()

@@ -66,7 +66,7 @@ import Testing
         #expect(openBefore.contains { $0.kind == .outage })
 
         let restarted = Pipeline(store: store, detectors: DetectorConfig(), detection: .background)
-        let summary = try await restarted.resumeDetection(days: 28)
+        let summary = try await restarted.resume(detectorDays: 28)
         #expect(summary.meters == 2 && summary.readings == 2 * 21 * 48)
         // The outage nothing has open any more is closed; the hold the replay found open again stays open.
         #expect(summary.closed == 1)
@@ -74,7 +74,7 @@ import Testing
         #expect(open.map(\.id) == [hold.id], "\(open.map(\.id))")
         await #expect(throws: Pipeline.DetectionAlreadyRunning.self) {
             try await nextDay(restarted)
-            _ = try await restarted.resumeDetection()
+            _ = try await restarted.resume()
         }
 
         // The first spike after the restart is found, and the hold closes where the meter moved again.
@@ -88,5 +88,52 @@ import Testing
         let cold = try await history("cold.sqlite")
         try await nextDay(Pipeline(store: cold, detectors: DetectorConfig(), detection: .background))
         #expect(try await cold.anomalies(AnomalyFilter(kinds: [.spike], meter: steady), limit: 10).isEmpty)
+    }
+
+    /// A register meter (cumulative reads) and an interval meter written by one process.
+    func meters(_ name: String) async throws -> (SQLiteStore, register: MeterID, interval: MeterID) {
+        let store = try SQLiteStore(path: dir.path(name))
+        try await store.migrate()
+        let register = try #require(MeterID("REG9")), interval = try #require(MeterID("INT9"))
+        let first = Pipeline(store: store)
+        try await first.register([Meter(id: register, source: source, kind: .register), Meter(id: interval, source: source)])
+        var b = ReadingBatch()
+        let r = b.intern(register), i = b.intern(interval)
+        for (k, v) in [1000.0, 1000.5, 1001.0].enumerated() { b.append(meter: r, start: day0 + Int64(k) * 1800, kwh: v) }
+        for (k, v) in [1.0, 2.0, 3.0].enumerated() { b.append(meter: i, start: day0 + Int64(k) * 1800, kwh: v) }
+        _ = try await first.ingest(b, info: BatchInfo(origin: "first", source: source))
+        return (store, register, interval)
+    }
+
+    /// The next process's first readings: two register reads, and the interval meter two slots on.
+    func afterRestart(_ register: MeterID, _ interval: MeterID) -> ReadingBatch {
+        var c = ReadingBatch()
+        let r = c.intern(register), i = c.intern(interval)
+        for (k, v) in [1001.4, 1001.9].enumerated() { c.append(meter: r, start: day0 + Int64(k + 3) * 1800, kwh: v) }
+        c.append(meter: i, start: day0 + 5 * 1800, kwh: 6)
+        return c
+    }
+
+    @Test func aRegisterMeterStaysOneAfterARestartAndGapsAcrossItAreBridged() async throws {
+        // Through the live path, after `resume`.
+        let (store, register, interval) = try await meters("live.sqlite")
+        let live = Pipeline(store: store)
+        _ = try await live.resume(detectorDays: 0)
+        _ = try await live.write(await live.stage([IngestRequest(batch: afterRestart(register, interval), info: BatchInfo(origin: "live", source: source))]))
+        // The register's first read after the restart is a new baseline (its last raw read was not
+        // stored); the next is a difference, not 1001.9 kWh of interval energy.
+        let reads = try await store.readings(meter: register, from: day0 + 3 * 1800, to: nil, limit: nil)
+        #expect(reads.map(\.kwh).map { ($0 * 1000).rounded() / 1000 } == [0.5])
+        #expect(try await store.quarantine(limit: 10).isEmpty)
+        // The interval meter's two missing slots across the restart are estimated from its stored latest.
+        let bridged = try await store.readings(meter: interval, from: day0 + 3 * 1800, to: nil, limit: nil)
+        #expect(bridged.map(\.kwh) == [4, 5, 6] && bridged.map(\.quality) == [.estimated, .estimated, .actual])
+
+        // Through `ingest` (imports, the simulated feed) without `resume`: the stored kinds are learned on the first batch.
+        let (other, register2, interval2) = try await meters("ingest.sqlite")
+        _ = try await Pipeline(store: other).ingest(afterRestart(register2, interval2), info: BatchInfo(origin: "import", source: source))
+        let reads2 = try await other.readings(meter: register2, from: day0 + 3 * 1800, to: nil, limit: nil)
+        #expect(reads2.map(\.kwh).map { ($0 * 1000).rounded() / 1000 } == [0.5])
+        #expect(try await other.quarantine(limit: 10).isEmpty)
     }
 }
