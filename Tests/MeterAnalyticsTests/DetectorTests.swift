@@ -308,6 +308,74 @@ struct DetectorTests {
         #expect(live.counts == history.counts)
     }
 
+    /// Five meters of source A and three of source B over four days, every report in order;
+    /// `reporting` says whether a meter sends its reading of slot k.
+    func fleet(_ reporting: (String, Int) -> Bool) -> [Anomaly] {
+        var set = DetectorSet()
+        let a = (1...5).compactMap { MeterID("A\($0)") }, b = (1...3).compactMap { MeterID("B\($0)") }
+        let sourceB = SourceID("B") ?? .unassigned
+        var out: [Anomaly] = []
+        for (k, (t, v)) in profile(days: 4).enumerated() {
+            for m in a where reporting(m.rawValue, k) { out += set.observe(meter: m, source: source, start: t, value: v, interval: 1800) }
+            for m in b where reporting(m.rawValue, k) { out += set.observe(meter: m, source: sourceB, start: t, value: v, interval: 1800) }
+        }
+        return out + set.finish()
+    }
+
+    @Test func aMeterThatStopsReportingIsAGapWhileItIsSilentNotOnlyWhenItReturns() {
+        // A3 sends nothing from slot 100 to slot 139 (20 hours) while the others report.
+        let out = fleet { m, k in !(m == "A3" && k >= 100 && k < 140) }.filter { $0.kind == .communicationGap }
+        let t = { (k: Int) in Int64(1_767_225_600) + Int64(k) * 1800 }
+        #expect(Set(out.map(\.id)).count == 1 && out.allSatisfy { $0.meter?.rawValue == "A3" })
+        let first = out.first
+        // Seen when the fourth interval is missing (the clock at slot 104), open, from slot 100.
+        #expect(first?.open == true && first?.start == t(100) && first?.detectedAt == t(104) && first?.end == t(104))
+        // Reported again every hour while silent, then closed by the meter's return at slot 140.
+        #expect(out.filter(\.open).count >= 18)
+        #expect(out.last?.open == false && out.last?.end == t(140) && out.last?.observed == 40)
+        #expect(out.last?.detail == "40 intervals (20.0 h) without a reading")
+    }
+
+    @Test func aWholeSourceFallingSilentIsOneGapOfTheSource() {
+        // Every meter of A sends nothing from slot 100 to 139; B reports throughout.
+        let out = fleet { m, k in !(m.hasPrefix("A") && k >= 100 && k < 140) }.filter { $0.kind == .communicationGap }
+        #expect(out.allSatisfy { $0.meter == nil && $0.source == source }, "\(out.map(\.id))")
+        #expect(Set(out.map(\.id)).count == 1 && out.first?.open == true && out.last?.open == false)
+        #expect(out.last?.detail == "40 intervals (20.0 h) without readings from any meter of source A")
+        // A meter already silent before its source fell silent keeps its own gap.
+        let own = fleet { m, k in !(m.hasPrefix("A") && k >= 100 && k < 140) && !(m == "A2" && k >= 90 && k < 140) }
+            .filter { $0.kind == .communicationGap }
+        #expect(Set(own.map(\.id)).count == 2 && own.contains { $0.meter?.rawValue == "A2" && !$0.open })
+    }
+
+    @Test func aSourceThatUploadsOnceADayIsLateOnlyWhenAnUploadIsMissed() {
+        // A streams; B's three meters upload each day's readings at the day's end, except that
+        // day 4's upload is missed and comes with day 5's.
+        var set = DetectorSet()
+        let a = (1...5).compactMap { MeterID("A\($0)") }, b = (1...3).compactMap { MeterID("B\($0)") }
+        let sourceB = SourceID("B") ?? .unassigned
+        let series = profile(days: 7)
+        var out: [Anomaly] = []
+        for day in 0..<7 {
+            for (t, v) in series[(day * 48)..<((day + 1) * 48)] {
+                for m in a { out += set.observe(meter: m, source: source, start: t, value: v, interval: 1800) }
+            }
+            guard day != 4 else { continue }
+            for (t, v) in series[((day == 5 ? 4 : day) * 48)..<((day + 1) * 48)] {
+                for m in b { out += set.observe(meter: m, source: sourceB, start: t, value: v, interval: 1800) }
+            }
+        }
+        let gaps = out.filter { $0.kind == .communicationGap }
+        let day = { (d: Int) in Int64(1_767_225_600) + Int64(d) * 86_400 }
+        // One silence of source B, none of its meters or of A: the missed upload, seen 36 hours after
+        // B's last reading (its first upload already came a day behind), closed as late.
+        #expect(Set(gaps.map(\.id)) == ["communication_gap:B:\(day(4))"], "\(Set(gaps.map(\.id)))")
+        let missed = gaps.filter { $0.start == day(4) }
+        #expect(missed.first?.open == true && missed.first.map { $0.detectedAt >= day(4) + 34 * 3600 } == true, "\(missed.map { ($0.detectedAt - day(4)) / 1800 })")
+        #expect(missed.last?.open == false && missed.last?.observed == 0)
+        #expect(missed.last?.detail.contains("came") == true && missed.last?.detail.contains("none missing") == true, "\(missed.last?.detail ?? "")")
+    }
+
     @Test func anOpenOutageIsReportedAgainAsItGrows() {
         var set = DetectorSet()
         let meters = (1...5).compactMap { MeterID("S\($0)") }
