@@ -65,6 +65,32 @@ import Testing
         }
     }
 
+    @Test func theFleetPageMarksAMeterThatHasFallenSilent() async throws {
+        let (deps, _, auth) = try await deps()
+        let all = try await deps.store.meters()
+        let meters = all.filter { $0.meter.kind == .interval }
+        let quiet = try #require(meters.first?.meter.id)
+        let last = try #require(meters.compactMap(\.latest?.start).max())
+        // Five more half-hours from every interval meter but one.
+        var batch = ReadingBatch()
+        for m in meters where m.meter.id != quiet {
+            let i = batch.intern(m.meter.id)
+            for k in 1...5 { batch.append(meter: i, start: last + Int64(k) * 1800, kwh: 0.25) }
+        }
+        _ = try await deps.pipeline.ingest(batch, info: BatchInfo(origin: "test", source: meters[1].meter.source))
+        let app = Application(router: buildRouter(deps))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/", method: .get, headers: auth) { res in
+                let html = String(buffer: res.body)
+                let card = { (id: MeterID) in html.components(separatedBy: "data-meter=\"\(id.rawValue)\"").dropFirst().first?.components(separatedBy: "</a>").first ?? "" }
+                #expect(card(quiet).contains("silent 2.5 h"), "\(card(quiet))")
+                // It and the register meters, which were sent nothing either.
+                #expect(html.components(separatedBy: "class=\"meter silent\"").count - 1 == all.count - meters.count + 1)
+                #expect(!card(meters[1].meter.id).contains("silent"))
+            }
+        }
+    }
+
     @Test func aReadingTheFleetEmitsIsVisibleThroughTheAPIWithinTwoSeconds() async throws {
         let (deps, feed, auth) = try await deps()
         let app = Application(router: buildRouter(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)))

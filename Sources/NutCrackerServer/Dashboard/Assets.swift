@@ -43,6 +43,7 @@ enum Assets {
     .meter:hover { background:var(--panel2); text-decoration:none; }
     .meter .id { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:13px; } .meter .id small { display:block; color:var(--dim); font-family:system-ui,sans-serif; }
     .meter .kwh { text-align:right; font-variant-numeric:tabular-nums; } .meter .kwh small { display:block; font-size:11px; }
+    .meter.silent { opacity:.6; } .q-silent { color:var(--suspect); }
     .meter.flash { animation:flash 1.2s ease-out; } @keyframes flash { from { background:#23405f; } to { background:transparent; } }
     .q-actual { color:var(--actual); } .q-estimated { color:var(--estimated); } .q-edited { color:var(--edited); } .q-suspect { color:var(--suspect); }
     svg.spark { width:120px; height:32px; } svg.spark polyline { fill:none; stroke:var(--series); stroke-width:1.5; }
@@ -98,6 +99,8 @@ enum Assets {
             card.dataset.values = JSON.stringify(values);
             const line = card.querySelector("polyline"); if (line) line.setAttribute("points", spark(values));
             card.querySelector(".kwh").innerHTML = fmt(r.kwh) + '<small class="q-' + esc(r.quality) + '">' + esc(r.quality) + "</small>";
+            if (!card.dataset.t || r.start > card.dataset.t) card.dataset.t = r.start;
+            card.classList.remove("silent");
             card.classList.remove("flash"); void card.offsetWidth; card.classList.add("flash");
           }
           const table = document.querySelector('table.readings[data-meter="' + CSS.escape(r.meter_id) + '"] tbody');
@@ -110,6 +113,7 @@ enum Assets {
             scheduleChart();
           }
         }
+        markSilent(latest);
         const asOf = document.getElementById("as-of");
         if (asOf && latest && latest >= (asOf.dataset.t || "")) {
           asOf.dataset.t = latest; asOf.textContent = when(latest);
@@ -119,6 +123,20 @@ enum Assets {
             const sum = Number(total.dataset.sum) + msg.readings.filter((r) => r.start === latest).reduce((a, r) => a + r.kwh, 0);
             total.dataset.sum = String(sum); total.textContent = fmt(sum);
           }
+        }
+      }
+
+      // A meter four intervals or more behind the fleet's latest reading is marked silent, as the
+      // fleet page marks it when served.
+      function markSilent(latest) {
+        if (!latest) return;
+        const now = Date.parse(latest);
+        for (const card of document.querySelectorAll(".meter[data-t]")) {
+          const behind = now - Date.parse(card.dataset.t), step = Number(card.dataset.step || 1800) * 1000;
+          if (behind < 5 * step || card.classList.contains("silent")) continue;
+          card.classList.add("silent");
+          const small = card.querySelector(".kwh small");
+          if (small) { small.className = "q-silent"; small.textContent = "silent " + (behind / 3600000).toFixed(1) + " h"; }
         }
       }
 

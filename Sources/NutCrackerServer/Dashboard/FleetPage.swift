@@ -39,10 +39,16 @@ enum FleetPage {
                 let id = s.meter.id.rawValue
                 let values = recent[s.meter.id] ?? []
                 let json = "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
-                body += "<a class=\"meter\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\">"
+                let step = s.meter.interval.seconds
+                // Four intervals or more behind the fleet's latest reading: silent (the page's script keeps this up live).
+                let behind = (latest ?? 0) - (s.latest?.start ?? latest ?? 0)
+                let silent = behind >= 5 * step
+                body += "<a class=\"meter\(silent ? " silent" : "")\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\" data-step=\"\(step)\"\(s.latest.map { " data-t=\"\(ISO8601.format($0.start))\"" } ?? "")>"
                 body += "<div class=\"id\">\(Pages.esc(id))<small>\(s.meter.kind.rawValue) · \(s.meter.interval.minutes) min</small></div>"
                 body += SVGChart.spark(values)
-                if let l = s.latest {
+                if let l = s.latest, silent {
+                    body += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-silent\">silent \(String(format: "%.1f", Double(behind) / 3600)) h</small></div>"
+                } else if let l = s.latest {
                     body += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-\(l.quality.name)\">\(l.quality.name)</small></div>"
                 } else {
                     body += "<div class=\"kwh\">–<small class=\"dim\">no data</small></div>"
