@@ -40,11 +40,16 @@ public enum HealthReport {
             let s = v.sorted()
             return s[s.count / 2]
         }
+        // The period runs to the fleet's latest reading in it: a meter that stopped before then has
+        // missed the intervals since, and is silent.
+        let end = all.values.map(\.last).max() ?? 0
         return all.map { (m, c) -> MeterHealth in
-            let expected = Int((c.last - c.first) / Int64(c.minutes * 60)) + 1
+            let step = Int64(c.minutes * 60)
+            let expected = Int((end - c.first) / step) + 1
+            let behind = end - c.last
             return MeterHealth.score(HealthInputs(meter: m, source: sourceOf[m], expected: expected, measured: c.measured, estimated: c.estimated,
                                                   offGrid: offGrid[m] ?? 0, dailyMean: daily(c), peerDailyMedian: sourceOf[m].flatMap { medians[$0] ?? nil },
-                                                  anomalies: byMeter[m] ?? []))
+                                                  anomalies: byMeter[m] ?? [], silentHours: behind >= 5 * step ? Double(behind) / 3600 : 0))
         }.sorted { $0.score != $1.score ? $0.score < $1.score : $0.meter.rawValue < $1.meter.rawValue }
     }
 }

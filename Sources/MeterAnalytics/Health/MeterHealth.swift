@@ -15,9 +15,12 @@ public struct HealthInputs: Sendable {
     public var dailyMean: Double
     public var peerDailyMedian: Double?
     public var anomalies: [Anomaly]
+    /// Hours since its last reading when the fleet has read four intervals or more since (0 otherwise).
+    public var silentHours: Double
 
     public init(meter: MeterID, source: SourceID?, expected: Int, measured: Int, estimated: Int, offGrid: Int, dailyMean: Double,
-                peerDailyMedian: Double?, anomalies: [Anomaly]) {
+                peerDailyMedian: Double?, anomalies: [Anomaly], silentHours: Double = 0) {
+        self.silentHours = silentHours
         self.meter = meter
         self.source = source
         self.expected = expected
@@ -43,6 +46,8 @@ public struct MeterHealth: Sendable, Hashable, Codable {
     public static func score(_ x: HealthInputs) -> MeterHealth {
         var penalties: [(Double, String)] = []
         func add(_ points: Double, _ reason: String) { if points >= 0.5 { penalties.append((points, reason)) } }
+        // A meter that has stopped reporting needs a visit whatever its past looked like.
+        if x.silentHours > 0 { add(min(40, 10 + x.silentHours / 2), String(format: "silent for %.0f h while its fleet reports", x.silentHours)) }
         let expected = Double(max(1, x.expected))
         let missing = max(0, 1 - Double(x.measured + x.estimated) / expected)
         add(min(30, 300 * missing), String(format: "%.1f%% of intervals missing", missing * 100))
