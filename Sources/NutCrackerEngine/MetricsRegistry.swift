@@ -1,4 +1,5 @@
 import Foundation
+import MeterCore
 import Synchronization
 
 /// Counters, gauges and histograms kept in memory and written in the Prometheus text format.
@@ -106,6 +107,15 @@ public final class MetricsRegistry: Sendable {
 
 extension MetricsRegistry {
     /// Counts a stored batch: readings per source and outcome, and every VEE rule outcome.
+    /// Counts the detectors' reports by kind and by whether the event is still open (opened, or
+    /// updated while it lasts) or closed (at its end, or an event of one moment).
+    public func record(_ reports: [Anomaly]) {
+        for a in reports {
+            count("nutcracker_anomaly_reports_total", help: "Anomaly reports stored, by kind and whether the event is still open.",
+                  labels: ["kind": a.kind.rawValue, "state": a.open ? "open" : "closed"])
+        }
+    }
+
     public func record(_ s: IngestSummary, source: String) {
         for (outcome, n) in [("stored", s.stored), ("unchanged", s.unchanged), ("quarantined", s.quarantined), ("estimated", s.estimated)] where n > 0 {
             count("nutcracker_readings_total", help: "Readings ingested, by source and outcome.", labels: ["source": source, "outcome": outcome], by: Double(n))

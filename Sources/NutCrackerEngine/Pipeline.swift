@@ -35,6 +35,7 @@ public actor Pipeline {
     private var nextSubscriber = 0
     private var eventSubscribers: [Int: AsyncStream<PipelineEvent>.Continuation] = [:]
     private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
+    private let anomalyObserver: (@Sendable ([Anomaly]) -> Void)?
     /// Whether the last group handed to the store was written (yields once, when it is known).
     private var lastWrite: AsyncStream<Bool>?
     /// Groups not stored so far (refused by the store, or after such a group).
@@ -46,14 +47,17 @@ public actor Pipeline {
     public nonisolated let detectionBacklog = SharedCount()
 
     /// - Parameter observer: told of every stored batch's summary (metrics), on the pipeline's executor.
+    /// - Parameter anomalyObserver: told of the detectors' reports once stored (metrics).
     /// - Parameter detection: inline (reports stored before `ingest` returns) or in the background
     ///   (the server: an acknowledgement does not wait for the detectors, which use another core).
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
                 detection: DetectionMode = .inline,
                 logger: Logger = Logger(label: "nutcracker.pipeline"),
-                observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil) {
+                observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil,
+                anomalyObserver: (@Sendable ([Anomaly]) -> Void)? = nil) {
         self.store = store
         self.observer = observer
+        self.anomalyObserver = anomalyObserver
         self.rules = rules
         self.detectorConfig = detectors
         self.detection = detection
@@ -167,6 +171,7 @@ public actor Pipeline {
     /// Counts stored reports and offers them to subscribers.
     private func didDetect(_ reports: [Anomaly]) {
         anomalyReports += reports.count
+        anomalyObserver?(reports)
         for r in reports { for c in eventSubscribers.values { c.yield(.anomaly(r)) } }
     }
 

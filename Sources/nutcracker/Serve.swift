@@ -36,10 +36,9 @@ struct Serve: AsyncParsableCommand {
 enum ServerSetup {
     static func dependencies(store: SQLiteStore, limits: IngestLimits = IngestLimits()) async throws -> ServerDependencies {
         let metrics = MetricsRegistry()
-        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background,
-                                logger: Logger(label: "nutcracker.pipeline")) { summary, info in
-            metrics.record(summary, source: info.source.rawValue)
-        }
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background, logger: Logger(label: "nutcracker.pipeline"),
+                                observer: { summary, info in metrics.record(summary, source: info.source.rawValue) },
+                                anomalyObserver: { metrics.record($0) })
         return ServerDependencies(store: store, pipeline: pipeline, accounts: try await Accounts(store: store), metrics: metrics, limits: limits)
     }
 

@@ -23,7 +23,8 @@ import Testing
     @Test func detectedLiveStoredAndServed() async throws {
         let store = try SQLiteStore(path: dir.path("a.sqlite"))
         try await store.migrate()
-        let pipeline = Pipeline(store: store, detectors: DetectorConfig())
+        let metrics = MetricsRegistry()
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), anomalyObserver: { metrics.record($0) })
         let live = await pipeline.events()
         var config = FleetConfig()
         config.tamperingRate = 1 // a meter held at a constant every week
@@ -37,6 +38,11 @@ import Testing
             if case .anomaly(let a) = event { first = a; break }
         }
         #expect(first != nil)
+        // Every report is counted in the metrics, by kind and state: each hold that closed once.
+        let closedHolds = try await store.anomalies(AnomalyFilter(kinds: [.flatline]), limit: 1000).filter { !$0.open }.count
+        #expect(closedHolds > 0 && metrics.value("nutcracker_anomaly_reports_total", labels: ["kind": "flatline", "state": "closed"]) == Double(closedHolds))
+        #expect(metrics.value("nutcracker_anomaly_reports_total", labels: ["kind": "flatline", "state": "open"]) > Double(closedHolds))
+        #expect(metrics.prometheusText().contains("# TYPE nutcracker_anomaly_reports_total counter"))
 
         let accounts = try await Accounts(store: store)
         try await accounts.addUser(name: "vera", password: "password-vera", role: .viewer)
