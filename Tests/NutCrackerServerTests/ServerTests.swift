@@ -88,6 +88,14 @@ import Testing
                 #expect(html.components(separatedBy: "class=\"meter silent\"").count - 1 == all.count - meters.count + 1)
                 #expect(!card(meters[1].meter.id).contains("silent"))
             }
+            // Its page says when its latest reading was.
+            try await client.execute(uri: "/meters/\(quiet.rawValue)", method: .get, headers: auth) { res in
+                #expect(res.status == .ok)
+                let at = Date(timeIntervalSince1970: TimeInterval(meters[0].latest?.start ?? 0)).formatted(
+                    Date.VerbatimFormatStyle(format: "\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+                                             timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
+                #expect(String(buffer: res.body).contains("kWh at \(at) UTC"), "\(at)")
+            }
         }
     }
 
