@@ -82,45 +82,9 @@ public struct DetectorSet: Sendable {
         }
     }
 
-    /// A source's meters (indices into the set's state), the silence of the whole source open now,
-    /// and recent ones (start, end), for folding its meters' gaps into them. Apart from `PerSource`,
-    /// which every reading updates.
-    private struct SourceMeters: Sendable {
-        var meters: [Int] = []
-        var silence: Anomaly?
-        var past: [(Int64, Int64)] = []
-        var lag = ArrivalLag()
-    }
-
-    /// How far behind the fleet's clock readings usually arrive (a gateway that uploads once a day
-    /// is a day behind before each upload): a silence counts only beyond half as much again. The
-    /// largest lag lately, fading by a thirtieth a day of the fleet's time.
-    private struct ArrivalLag: Sendable {
-        var usual: Int64 = 0
-        var at: Int64 = .min
-
-        mutating func arrived(behind lag: Int64, clock: Int64) {
-            let faded = at == .min ? 0 : usual - usual * min(max(0, clock - at), 30 * 86_400) / (30 * 86_400)
-            usual = max(lag, faded)
-            at = clock
-        }
-
-        /// Whether a silence this long is beyond the usual lag.
-        func exceeded(by silence: Int64) -> Bool { silence > usual * 3 / 2 }
-    }
-
     private var meters: [MeterID: Int] = [:]
     private var state: [PerMeter] = []
-    /// Per meter (as `state`), kept apart so the silence sweep reads a few bytes a meter: the start
-    /// of its latest reading and its interval; and the silences open now, by meter.
-    private var lastStart: [Int64] = []
-    private var intervalOf: [Int64] = []
-    /// How far behind the fleet's clock a meter's readings usually arrive.
-    private var lag: [ArrivalLag] = []
-    private var silent: [Int: Anomaly] = [:]
-    private var bySource: [SourceID: SourceMeters] = [:]
-    /// The fleet's clock: the latest interval any meter has reported (readings in time order).
-    private var clock: Int64 = .min
+    private var silences: SilenceWatch
     private var sources: [SourceID: PerSource] = [:]
     private var events: [String: Anomaly] = [:]
     private var order: [String] = []
@@ -135,6 +99,7 @@ public struct DetectorSet: Sendable {
         self.config = config
         self.keepsHistory = keepsHistory
         resolver = LocalTimeResolver(config.zone)
+        silences = SilenceWatch(minMissing: config.gap.minMissing, minMeters: config.outageMinMeters, refresh: config.refreshOpen)
     }
 
     /// Events and folded ids the set holds in memory.
@@ -153,10 +118,7 @@ public struct DetectorSet: Sendable {
                               deviation: ProfileDeviationDetector(config: c.deviation), burst: SpikeBurstDetector(config: c.burst),
                               register: RegisterDetector(registerSize: c.registerSize)))
         meters[meter] = state.count - 1
-        lastStart.append(.min)
-        intervalOf.append(1800)
-        lag.append(ArrivalLag())
-        if let source { bySource[source, default: SourceMeters()].meters.append(state.count - 1) }
+        silences.add(meter: state.count - 1, source: source)
         return state.count - 1
     }
 
@@ -190,23 +152,16 @@ public struct DetectorSet: Sendable {
     private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
                                   judgingSource: Bool) -> [Anomaly] {
         var out: [Anomaly] = []
-        if judgingSource, start > clock {
-            let was = clock
-            clock = start
-            if was != .min { sweepSilences(into: &out) }
-        } else if !judgingSource {
-            // A replay sets the clocks the next live reading is judged by, without judging.
-            clock = max(clock, start)
-            if let s = source, start > sources[s, default: PerSource()].slot {
-                sources[s]?.slot = start
-                sources[s]?.interval = interval
-            }
+        if silences.advance(to: start, judging: judgingSource) { sweepSilences(into: &out) }
+        if judgingSource, let s = source {
+            outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out)
+        } else if let s = source, start > sources[s, default: PerSource()].slot {
+            // A replay sets the source's clock the next live reading is judged by, without judging.
+            sources[s]?.slot = start
+            sources[s]?.interval = interval
         }
-        if judgingSource, let s = source { outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out) }
         let i = index(meter, source)
-        if judgingSource, lastStart[i] != .min, start > lastStart[i] { lag[i].arrived(behind: clock - lastStart[i], clock: clock) }
-        lastStart[i] = max(lastStart[i], start)
-        intervalOf[i] = interval
+        silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource)
         let local = start + localOffset(start)
         let day = CivilDate.floorDiv(local, 86_400)
         let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval,
@@ -222,11 +177,7 @@ public struct DetectorSet: Sendable {
         state[i].level.observe(o, into: &raw)
         state[i].deviation.observe(o, into: &raw)
         state[i].burst.observe(o, into: &raw)
-        // A silence seen while it lasted is closed by the gap detector's report of the same event, or,
-        // when nothing is missing, as readings that came late.
-        if !silent.isEmpty, let open = silent.removeValue(forKey: i), !raw.contains(where: { $0.id == open.id }) {
-            raw.append(CommunicationGapDetector.late(open, until: clock))
-        }
+        if let late = silences.resumed(meter: i, reports: raw) { raw.append(late) }
         // A valley between two readings at one level may be a stray value at the start of a hold: it
         // waits while the readings stay at that level, until the hold opens (and explains it) or a
         // flatline window has passed; otherwise it is reported at once.
@@ -298,20 +249,9 @@ public struct DetectorSet: Sendable {
     public mutating func finish() -> [Anomaly] {
         var out: [Anomaly] = []
         // Silences still open end with the input.
-        for (s, var group) in bySource {
-            guard let open = group.silence else { continue }
-            group.silence = nil
-            bySource[s] = group
-            var a = open
-            a.open = false
-            record(a, into: &out)
+        for (i, a) in silences.finish() {
+            if let i { accept(a, meter: i, into: &out) } else { record(a, into: &out) }
         }
-        for (i, open) in silent.sorted(by: { $0.key < $1.key }) {
-            var a = open
-            a.open = false
-            accept(a, meter: i, into: &out)
-        }
-        silent = [:]
         for (s, var st) in sources {
             if var a = st.open {
                 a.open = false
@@ -353,43 +293,12 @@ public struct DetectorSet: Sendable {
         return flatline.isOpen
     }
 
-    /// Whether a meter's gap began in a silence of its whole source (one that began earlier is the
-    /// meter's own).
-    private func inSilence(_ a: Anomaly, meter i: Int) -> Bool {
-        guard let src = state[i].source, let group = bySource[src] else { return false }
-        if let open = group.silence, a.start >= open.start { return true }
-        for (s, e) in group.past where s <= a.start && a.start < e { return true }
-        return false
-    }
-
-    /// At each new interval of the fleet's clock: a meter that has missed `gap.minMissing` intervals
-    /// while others report has an open gap, reported when seen and again every `refreshOpen` while it
-    /// lasts (the meter's return closes it); when every meter of a source has (and the source has at
-    /// least `outageMinMeters`), that is one gap of the source, not one per meter.
+    /// The silences a new interval of the fleet's clock reveals (`SilenceWatch`), recorded or, for
+    /// a meter, accepted (a meter's gap in its source's outage is the outage).
     private mutating func sweepSilences(into out: inout [Anomaly]) {
-        let least = config.gap.minMissing
-        for (s, group) in bySource {
-            guard let st = sources[s] else { continue }
-            if group.meters.count >= config.outageMinMeters, st.slot != .min,
-               CommunicationGapDetector.missing(after: st.slot, before: clock, interval: st.interval) >= least,
-               group.lag.exceeded(by: clock - st.slot) {
-                if group.silence.map({ config.refreshOpen > 0 && clock - $0.end >= config.refreshOpen }) ?? true {
-                    let a = CommunicationGapDetector.gap(meter: nil, source: s, after: st.slot, until: clock, interval: st.interval,
-                                                         detectedAt: clock, open: true)
-                    bySource[s]?.silence = a
-                    record(a, into: &out)
-                }
-                continue
-            }
-            for i in group.meters where lastStart[i] != .min
-                && CommunicationGapDetector.missing(after: lastStart[i], before: clock, interval: intervalOf[i]) >= least
-                && lag[i].exceeded(by: clock - lastStart[i]) {
-                if let open = silent[i], !(config.refreshOpen > 0 && clock - open.end >= config.refreshOpen) { continue }
-                let a = CommunicationGapDetector.gap(meter: state[i].id, source: s, after: lastStart[i], until: clock, interval: intervalOf[i],
-                                                     detectedAt: clock, open: true)
-                silent[i] = a
-                accept(a, meter: i, into: &out)
-            }
+        let seen = silences.sweep(slot: { s in sources[s].flatMap { $0.slot == .min ? nil : ($0.slot, $0.interval) } }, id: { state[$0].id })
+        for (i, a) in seen {
+            if let i { accept(a, meter: i, into: &out) } else { record(a, into: &out) }
         }
     }
 
@@ -413,7 +322,7 @@ public struct DetectorSet: Sendable {
             if events.removeValue(forKey: id) != nil { counts[a.kind, default: 1] -= 1 }
             return
         }
-        if a.kind == .communicationGap && inSilence(a, meter: i) {
+        if silences.explains(a, source: state[i].source) {
             if keepsHistory || a.open { folded.insert(id) }
             return
         }
@@ -442,18 +351,7 @@ public struct DetectorSet: Sendable {
         // Most readings only count towards their source's current interval: counted in place.
         if sources[s]?.count(start: start, zero: zero) == true { return }
         var st = sources[s] ?? PerSource()
-        if start > st.slot, st.slot != .min { bySource[s]?.lag.arrived(behind: clock - st.slot, clock: clock) }
-        if start > st.slot, let silence = bySource[s]?.silence {
-            // Closed where its readings resume: a gap when some are missing, else readings that came late.
-            let a = start > silence.start
-                ? CommunicationGapDetector.gap(meter: nil, source: s, after: silence.start - st.interval, until: start, interval: st.interval,
-                                               detectedAt: start, open: false)
-                : CommunicationGapDetector.late(silence, until: clock)
-            bySource[s]?.silence = nil
-            bySource[s]?.past.append((a.start, a.end))
-            if (bySource[s]?.past.count ?? 0) > 16 { bySource[s]?.past.removeFirst() }
-            record(a, into: &out)
-        }
+        if start > st.slot, let resumed = silences.sourceAdvanced(s, to: start, from: st.slot, interval: st.interval) { record(resumed, into: &out) }
         if start > st.slot {
             if st.slot != .min {
                 let share = st.reporting > 0 ? Double(st.zeros) / Double(st.reporting) : 0
