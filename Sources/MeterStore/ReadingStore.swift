@@ -37,9 +37,14 @@ public protocol ReadingStore: Sendable {
     func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int)
     /// Each meter's last `count` readings, oldest first (a sparkline's worth); meters without any are left out.
     func recent(meters: [MeterID], count: Int) async throws -> [MeterID: [Reading]]
+    /// Each register meter's latest raw read, as written with its batches.
+    func registerReads() async throws -> [RegisterRead]
 }
 
 extension ReadingStore {
+    /// A store that keeps no raw register reads: a register meter's first read in a new process is a new baseline.
+    public func registerReads() async throws -> [RegisterRead] { [] }
+
     public func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int) {
         let all = try await anomalies(filter, limit: .max)
         return (all.count, all.filter(\.open).count)
@@ -86,11 +91,28 @@ public struct BatchWrite: Sendable {
     public var batch: ReadingBatch
     public var quarantine: [QuarantineEntry]
     public var info: BatchInfo
+    /// The latest raw read of each register meter in the batch (its readings are the differences),
+    /// kept with the batch so a later process continues the register where this one left it.
+    public var registerReads: [RegisterRead]
 
-    public init(batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo) {
+    public init(batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo, registerReads: [RegisterRead] = []) {
         self.batch = batch
         self.quarantine = quarantine
         self.info = info
+        self.registerReads = registerReads
+    }
+}
+
+/// A register meter's cumulative read (kWh on its register) at the start of an interval.
+public struct RegisterRead: Sendable, Hashable {
+    public var meter: MeterID
+    public var start: Int64
+    public var value: Double
+
+    public init(meter: MeterID, start: Int64, value: Double) {
+        self.meter = meter
+        self.start = start
+        self.value = value
     }
 }
 

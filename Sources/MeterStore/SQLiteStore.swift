@@ -211,7 +211,18 @@ public final class SQLiteStore: ReadingStore {
             // `start` alone cost a second B-tree insert per reading.
             try db.execute(sql: "DROP INDEX readings_start")
         }
+        m.registerMigration("v5-register-reads") { db in
+            try db.execute(sql: "CREATE TABLE register_reads (meter INTEGER PRIMARY KEY REFERENCES meters(id), start INTEGER NOT NULL, value REAL NOT NULL)")
+        }
         return m
+    }
+
+    public func registerReads() async throws -> [RegisterRead] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT m.name, r.start, r.value FROM register_reads r JOIN meters m ON m.id = r.meter").compactMap { row in
+                MeterID(row[0] as String).map { RegisterRead(meter: $0, start: row[1], value: row[2]) }
+            }
+        }
     }
 
     public func write(anomalies: [Anomaly]) async throws {
@@ -315,6 +326,15 @@ public final class SQLiteStore: ReadingStore {
             var ids = WriteContext(cache: rowIDs, inbox: inbox)
             if inbox.isStale { try ids.mergeInbox(db) }
             let summaries = try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, ids: &ids) }
+            for w in group where !w.registerReads.isEmpty {
+                let stmt = try db.cachedStatement(sql: """
+                    INSERT INTO register_reads(meter, start, value) VALUES (?, ?, ?)
+                    ON CONFLICT(meter) DO UPDATE SET start = excluded.start, value = excluded.value WHERE excluded.start >= register_reads.start
+                    """)
+                for r in w.registerReads {
+                    try stmt.execute(arguments: [try Self.meterRowID(db, r.meter, info: w.info, ids: &ids), r.start, r.value])
+                }
+            }
             // Only ids of committed meters are remembered: a rolled-back insert must not be reused.
             let found = ids.found, appended = ids.appended, merged = ids.merged
             db.afterNextTransaction { _ in

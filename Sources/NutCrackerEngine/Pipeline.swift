@@ -222,12 +222,12 @@ public actor Pipeline {
     deinit { jobs?.finish() }
 
     /// Picks up where an earlier process over the same store left off, before it takes readings:
-    /// the stored meters' kinds and sources (a register meter stays one whatever a request says) and
-    /// each interval meter's latest reading (a gap across the restart is bridged like any other), and,
+    /// the stored meters' kinds and sources (a register meter stays one whatever a request says), each
+    /// register meter's last raw read and each interval meter's latest reading (a gap across the restart is bridged like any other), and,
     /// with detectors, their state from each meter's last `detectorDays` days (`DetectorReplay`) and
     /// the events left open that nothing has open closed. It must come before the first batch the
-    /// detectors see, and throws `DetectionAlreadyRunning` after one. (A register meter's last raw
-    /// read is not stored, so its first read after a restart is a new baseline.)
+    /// detectors see, and throws `DetectionAlreadyRunning` after one. A register meter continues from
+    /// its last raw read, which is stored with each batch.
     public func resume(detectorDays: Int = 28, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> DetectorReplay.Summary {
         guard jobs == nil, !resuming else { throw DetectionAlreadyRunning() }
         let meters = try await learnStoredMeters(force: true)
@@ -253,8 +253,9 @@ public actor Pipeline {
     /// Whether the stored meters' kinds and sources are known (once per process).
     private var knowsStoredMeters = false
 
-    /// Learns the kinds and sources of the meters the store has, without overriding what this
-    /// process was told; returns the store's meters (none when already known, unless `force`).
+    /// Learns the kinds and sources of the meters the store has and its register meters' last raw
+    /// reads, without overriding what this process was told; returns the store's meters (none when
+    /// already known, unless `force`).
     @discardableResult
     private func learnStoredMeters(force: Bool = false) async throws -> [MeterSnapshot] {
         guard force || !knowsStoredMeters else { return [] }
@@ -263,6 +264,9 @@ public actor Pipeline {
         for s in meters {
             if kinds[s.meter.id] == nil { kinds[s.meter.id] = s.meter.kind }
             if sources[s.meter.id] == nil { sources[s.meter.id] = s.meter.source }
+        }
+        for r in try await store.registerReads() where registerAnchors[r.meter] == nil {
+            registerAnchors[r.meter] = SeriesAnchor(start: r.start, value: r.value)
         }
         return meters
     }
@@ -413,9 +417,9 @@ public actor Pipeline {
         for p in request.problems {
             report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined), meter: p.meter ?? MeterID.unknown)
         }
-        updateAnchors(batch, cleansed.batch)
-        return Prepared(write: BatchWrite(batch: cleansed.batch, quarantine: quarantine, info: info), input: batch, report: report,
-                        layout: request.layout)
+        let registerReads = updateAnchors(batch, cleansed.batch)
+        return Prepared(write: BatchWrite(batch: cleansed.batch, quarantine: quarantine, info: info, registerReads: registerReads),
+                        input: batch, report: report, layout: request.layout)
     }
 
     /// After the write: detectors, the running report, subscribers, and the summary.
@@ -474,19 +478,24 @@ public actor Pipeline {
         for c in eventSubscribers.values { c.yield(.stored(batch)) }
     }
 
-    private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) {
+    /// Moves each meter's anchor to the batch's last value; returns the register meters' reads that
+    /// moved (to be stored with the batch).
+    private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) -> [RegisterRead] {
         for i in 0..<clean.count {
             let id = clean.meters[Int(clean.meterIndex[i])]
             if let a = anchors[id], a.start >= clean.start[i] { continue }
             anchors[id] = SeriesAnchor(start: clean.start[i], value: clean.kwh[i])
         }
         // Register meters continue from their last register value, not from an interval.
+        var moved: Set<MeterID> = []
         for i in 0..<input.count where input.status[i] == .number {
             let id = input.meters[Int(input.meterIndex[i])]
             guard kinds[id] == .register, input.kwh[i] >= 0 else { continue }
             if let a = registerAnchors[id], a.start >= input.start[i] { continue }
             registerAnchors[id] = SeriesAnchor(start: input.start[i], value: input.kwh[i])
+            moved.insert(id)
         }
+        return moved.compactMap { id in registerAnchors[id].map { RegisterRead(meter: id, start: $0.start, value: $0.value) } }
     }
 }
 

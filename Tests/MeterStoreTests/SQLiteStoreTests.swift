@@ -24,6 +24,21 @@ import Testing
         return b
     }
 
+    @Test func aRegisterMetersLastRawReadIsKeptWithItsBatchAndNeverGoesBack() async throws {
+        let s = try await store()
+        let reg = try #require(MeterID("REG1"))
+        let read = { (slot: Int64, v: Double) in RegisterRead(meter: reg, start: self.t0 + slot * 1800, value: v) }
+        _ = try await s.write(group: [BatchWrite(batch: batch([(0, 1, .actual)]), quarantine: [], info: BatchInfo(origin: "a"), registerReads: [read(3, 1000.5)])])
+        #expect(try await s.registerReads() == [read(3, 1000.5)])
+        // A later batch moves it on; one carrying an older read (a late file) does not move it back.
+        _ = try await s.write(group: [BatchWrite(batch: batch([(1, 1, .actual)]), quarantine: [], info: BatchInfo(origin: "b"), registerReads: [read(5, 1001.2)])])
+        _ = try await s.write(group: [BatchWrite(batch: batch([(2, 1, .actual)]), quarantine: [], info: BatchInfo(origin: "c"), registerReads: [read(4, 1000.9)])])
+        #expect(try await s.registerReads() == [read(5, 1001.2)])
+        // It survives the process: a new store over the same file reads it.
+        let again = try SQLiteStore(path: dir.path("store.sqlite"))
+        #expect(try await again.registerReads() == [read(5, 1001.2)])
+    }
+
     @Test func writingTheSameReadingsTwiceIsANoOp() async throws {
         let s = try await store()
         let b = batch([(0, 1, .actual), (1, 2, .actual)])

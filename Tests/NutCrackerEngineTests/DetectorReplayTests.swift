@@ -114,16 +114,16 @@ import Testing
         return c
     }
 
-    @Test func aRegisterMeterStaysOneAfterARestartAndGapsAcrossItAreBridged() async throws {
+    @Test func aRegisterMeterContinuesAfterARestartAndGapsAcrossItAreBridged() async throws {
         // Through the live path, after `resume`.
         let (store, register, interval) = try await meters("live.sqlite")
         let live = Pipeline(store: store)
         _ = try await live.resume(detectorDays: 0)
         _ = try await live.write(await live.stage([IngestRequest(batch: afterRestart(register, interval), info: BatchInfo(origin: "live", source: source))]))
-        // The register's first read after the restart is a new baseline (its last raw read was not
-        // stored); the next is a difference, not 1001.9 kWh of interval energy.
-        let reads = try await store.readings(meter: register, from: day0 + 3 * 1800, to: nil, limit: nil)
-        #expect(reads.map(\.kwh).map { ($0 * 1000).rounded() / 1000 } == [0.5])
+        // The register continues from its last raw read, stored with the first process's batch: 1001.0
+        // to 1001.4 to 1001.9 are 0.4 and 0.5 kWh, not 1001.4 kWh of interval energy, and no new baseline.
+        let reads = try await store.readings(meter: register, from: day0 + 2 * 1800, to: nil, limit: nil)
+        #expect(reads.map(\.kwh).map { ($0 * 1000).rounded() / 1000 } == [0.4, 0.5])
         #expect(try await store.quarantine(limit: 10).isEmpty)
         // The interval meter's two missing slots across the restart are estimated from its stored latest.
         let bridged = try await store.readings(meter: interval, from: day0 + 3 * 1800, to: nil, limit: nil)
@@ -132,8 +132,8 @@ import Testing
         // Through `ingest` (imports, the simulated feed) without `resume`: the stored kinds are learned on the first batch.
         let (other, register2, interval2) = try await meters("ingest.sqlite")
         _ = try await Pipeline(store: other).ingest(afterRestart(register2, interval2), info: BatchInfo(origin: "import", source: source))
-        let reads2 = try await other.readings(meter: register2, from: day0 + 3 * 1800, to: nil, limit: nil)
-        #expect(reads2.map(\.kwh).map { ($0 * 1000).rounded() / 1000 } == [0.5])
+        let reads2 = try await other.readings(meter: register2, from: day0 + 2 * 1800, to: nil, limit: nil)
+        #expect(reads2.map(\.kwh).map { ($0 * 1000).rounded() / 1000 } == [0.4, 0.5])
         #expect(try await other.quarantine(limit: 10).isEmpty)
     }
 }

@@ -28,4 +28,5 @@ extension StoreWrapper {
     public func anomalies(_ filter: AnomalyFilter, limit: Int) async throws -> [Anomaly] { try await inner.anomalies(filter, limit: limit) }
     public func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int) { try await inner.anomalyCounts(filter) }
     public func recent(meters: [MeterID], count: Int) async throws -> [MeterID: [Reading]] { try await inner.recent(meters: meters, count: count) }
+    public func registerReads() async throws -> [RegisterRead] { try await inner.registerReads() }
 }
