@@ -376,6 +376,23 @@ struct DetectorTests {
         #expect(missed.last?.detail.contains("came") == true && missed.last?.detail.contains("none missing") == true, "\(missed.last?.detail ?? "")")
     }
 
+    @Test func aCorrectionOfAnOldReadingIsNotNewsToTheDetectors() {
+        let s = profile(days: 21)
+        var set = DetectorSet()
+        var out: [Anomaly] = []
+        for (t, v) in s { _ = set.observe(meter: meter, source: source, start: t, value: v, interval: 1800) }
+        // Day 10 sent again, corrected to 3 kWh at 02:00: stored as a correction, but not a spike now.
+        for (k, (t, v)) in s[(10 * 48)..<(11 * 48)].enumerated() {
+            out += set.observe(meter: meter, source: source, start: t, value: k == 4 ? 3.0 : v, interval: 1800)
+        }
+        #expect(out.isEmpty, "\(out.map(\.id))")
+        // The same value as the next live reading, at 02:00 on day 21, is one.
+        let next = s[s.count - 1].0 + 1800 * 5
+        out += set.observe(meter: meter, source: source, start: next, value: 3.0, interval: 1800)
+        out += set.observe(meter: meter, source: source, start: next + 1800, value: 0.2, interval: 1800)
+        #expect(out.filter { $0.kind == .spike }.map(\.start) == [next], "\(out.map(\.id))")
+    }
+
     @Test func anOpenOutageIsReportedAgainAsItGrows() {
         var set = DetectorSet()
         let meters = (1...5).compactMap { MeterID("S\($0)") }

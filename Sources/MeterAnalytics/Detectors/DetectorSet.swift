@@ -161,7 +161,9 @@ public struct DetectorSet: Sendable {
             sources[s]?.interval = interval
         }
         let i = index(meter, source)
-        silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource)
+        // The meter's detectors take its readings in time order: one not later than its latest (a
+        // correction, a repeat, history sent late) is stored, but not news to them.
+        guard silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource) else { return out }
         let local = start + localOffset(start)
         let day = CivilDate.floorDiv(local, 86_400)
         let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval,

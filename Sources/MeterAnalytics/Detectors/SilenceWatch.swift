@@ -71,11 +71,14 @@ struct SilenceWatch: Sendable {
         return judging && was != .min
     }
 
-    /// A reading of meter `i` arrived (how far behind the clock it came is learned when live).
-    mutating func arrived(meter i: Int, start: Int64, interval step: Int64, judging: Bool) {
-        if judging, lastStart[i] != .min, start > lastStart[i] { lag[i].arrived(behind: clock - lastStart[i], clock: clock) }
-        lastStart[i] = max(lastStart[i], start)
+    /// A reading of meter `i` arrived (how far behind the clock it came is learned when live); false
+    /// when it is not later than the meter's latest (a correction, a repeat, late history).
+    mutating func arrived(meter i: Int, start: Int64, interval step: Int64, judging: Bool) -> Bool {
+        guard start > lastStart[i] else { return false }
+        if judging, lastStart[i] != .min { lag[i].arrived(behind: clock - lastStart[i], clock: clock) }
+        lastStart[i] = start
         interval[i] = step
+        return true
     }
 
     /// After meter `i`'s detectors saw its reading: its silence, if one was open, ends. The gap
