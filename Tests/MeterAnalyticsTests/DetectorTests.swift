@@ -393,6 +393,23 @@ struct DetectorTests {
         #expect(out.filter { $0.kind == .spike }.map(\.start) == [next], "\(out.map(\.id))")
     }
 
+    @Test func anEventReportedOpenBeforeItsCauseWasKnownIsClosedNotLeftOpen() {
+        // The meter drops to a still 0.05 kWh for three days: a level change opens within the hour,
+        // the hold that explains it is certain hours later and folds it.
+        var s = profile(days: 21)
+        for k in (17 * 48)..<(20 * 48) { s[k].1 = 0.05 }
+        var set = DetectorSet(keepsHistory: false)
+        var out: [Anomaly] = []
+        for (t, v) in s { out += set.observe(meter: meter, source: source, start: t, value: v, interval: 1800) }
+        out += set.finish()
+        let hold = out.filter { $0.kind == .flatline }
+        let shift = out.filter { $0.kind == .levelShift && $0.start >= s[17 * 48].0 && $0.start < s[18 * 48].0 }
+        #expect(!hold.isEmpty && shift.first?.open == true, "\(out.map(\.id))")
+        // Its last report closes it: a store that kept its first report does not keep it open.
+        #expect(Set(shift.map(\.id)).count == 1 && shift.last?.open == false)
+        #expect(set.remembered == 0)
+    }
+
     @Test func anOpenOutageIsReportedAgainAsItGrows() {
         var set = DetectorSet()
         let meters = (1...5).compactMap { MeterID("S\($0)") }

@@ -311,7 +311,9 @@ public struct DetectorSet: Sendable {
         return false
     }
 
-    /// Folds a meter's report into a cause already known, or records it.
+    /// Folds a meter's report into a cause already known, or records it. An event reported open
+    /// before its cause was known is closed where it stands (a report of its own), so no store keeps
+    /// it open while the set has stopped reporting it.
     private mutating func accept(_ a: Anomaly, meter i: Int, into out: inout [Anomaly]) {
         let id = a.id
         if folded.contains(id) {
@@ -319,20 +321,19 @@ public struct DetectorSet: Sendable {
             if !keepsHistory && !a.open { folded.remove(id) }
             return
         }
-        if Self.explainedByOutage.contains(a.kind) && inOutage(a, meter: i) {
-            if keepsHistory || a.open { folded.insert(id) }
-            if events.removeValue(forKey: id) != nil { counts[a.kind, default: 1] -= 1 }
+        let outage = Self.explainedByOutage.contains(a.kind) && inOutage(a, meter: i)
+        guard outage || silences.explains(a, source: state[i].source) || (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) else {
+            record(a, into: &out)
             return
         }
-        if silences.explains(a, source: state[i].source) {
-            if keepsHistory || a.open { folded.insert(id) }
-            return
+        if keepsHistory || a.open { folded.insert(id) }
+        if let reported = events[id], reported.open {
+            var closed = a
+            closed.open = false
+            out.append(closed)
+            if !keepsHistory { events.removeValue(forKey: id) }
         }
-        if (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) {
-            if keepsHistory || a.open { folded.insert(id) }
-            return
-        }
-        record(a, into: &out)
+        if outage, events.removeValue(forKey: id) != nil { counts[a.kind, default: 1] -= 1 }
     }
 
     private mutating func record(_ a: Anomaly, into out: inout [Anomaly]) {
