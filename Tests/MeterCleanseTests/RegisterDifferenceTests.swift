@@ -41,6 +41,13 @@ import Testing
         #expect(c.batch.quality.allSatisfy { $0 == .estimated })
     }
 
+    @Test func olderReadsThanTheAnchorStartFromTheirOwnFirst() {
+        // History sent after later reads (the anchor, at slot 10, read 1000): not a reset of 1000 to 900.
+        let (c, report) = run(rules, batch([(0, 900), (1, 901)]), kind: .register, anchor: SeriesAnchor(start: 10 * 1800, value: 1000))
+        #expect(report.count(RegisterDifference.reset) == 0 && report.count(RegisterDifference.baseline) == 1)
+        #expect(values(c) == [0: 1])
+    }
+
     @Test func anchorContinuesTheRegister() {
         let (c, _) = run(rules, batch([(1, 103)]), kind: .register, anchor: SeriesAnchor(start: 1800, value: 100))
         #expect(c.batch.count == 0)
