@@ -228,18 +228,27 @@ public actor Pipeline {
     /// the events left open that nothing has open closed. It must come before the first batch the
     /// detectors see, and throws `DetectionAlreadyRunning` after one. A register meter continues from
     /// its last raw read, which is stored with each batch.
-    public func resume(detectorDays: Int = 28, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> DetectorReplay.Summary {
+    /// - Parameter continuing: false for a process that writes its history afresh (the demo's
+    ///   simulated fleet): it learns the meters' kinds and closes what was left open, but its series
+    ///   and detectors start from its own readings.
+    public func resume(detectorDays: Int = 28, continuing: Bool = true,
+                       progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> DetectorReplay.Summary {
         guard jobs == nil, !resuming else { throw DetectionAlreadyRunning() }
         let meters = try await learnStoredMeters(force: true)
-        for s in meters where s.meter.kind != .register && anchors[s.meter.id] == nil {
-            if let r = s.latest { anchors[s.meter.id] = SeriesAnchor(start: r.start, value: r.kwh) }
+        if continuing {
+            for s in meters where s.meter.kind != .register && anchors[s.meter.id] == nil {
+                if let r = s.latest { anchors[s.meter.id] = SeriesAnchor(start: r.start, value: r.kwh) }
+            }
+            for r in try await store.registerReads() where registerAnchors[r.meter] == nil {
+                registerAnchors[r.meter] = SeriesAnchor(start: r.start, value: r.value)
+            }
         }
         guard detectorConfig != nil else { return DetectorReplay.Summary() }
         guard jobs == nil, var set = detectors, !resuming else { throw DetectionAlreadyRunning() }
         resuming = true
         let result: Result<DetectorReplay.Summary, any Error>
         do {
-            result = .success(try await DetectorReplay.run(&set, store: store, meters: meters, days: detectorDays, progress: progress))
+            result = .success(try await DetectorReplay.run(&set, store: store, meters: meters, days: continuing ? detectorDays : 0, progress: progress))
         } catch {
             result = .failure(error)
         }
@@ -253,9 +262,8 @@ public actor Pipeline {
     /// Whether the stored meters' kinds and sources are known (once per process).
     private var knowsStoredMeters = false
 
-    /// Learns the kinds and sources of the meters the store has and its register meters' last raw
-    /// reads, without overriding what this process was told; returns the store's meters (none when
-    /// already known, unless `force`).
+    /// Learns the kinds and sources of the meters the store has, without overriding what this
+    /// process was told; returns the store's meters (none when already known, unless `force`).
     @discardableResult
     private func learnStoredMeters(force: Bool = false) async throws -> [MeterSnapshot] {
         guard force || !knowsStoredMeters else { return [] }
@@ -264,9 +272,6 @@ public actor Pipeline {
         for s in meters {
             if kinds[s.meter.id] == nil { kinds[s.meter.id] = s.meter.kind }
             if sources[s.meter.id] == nil { sources[s.meter.id] = s.meter.source }
-        }
-        for r in try await store.registerReads() where registerAnchors[r.meter] == nil {
-            registerAnchors[r.meter] = SeriesAnchor(start: r.start, value: r.value)
         }
         return meters
     }

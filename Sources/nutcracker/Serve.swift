@@ -44,17 +44,21 @@ enum ServerSetup {
 
     /// Picks up the store's meters and brings the detectors up to date from it before the server
     /// takes readings, with a progress line on a terminal and a line saying what was done.
-    static func resumeDetectors(_ pipeline: Pipeline, days: Int) async throws {
+    static func resumeDetectors(_ pipeline: Pipeline, days: Int, continuing: Bool = true) async throws {
         let progress = ProgressLine("detectors")
         let started = Date()
-        let s = try await pipeline.resume(detectorDays: days) { done, total in
+        let s = try await pipeline.resume(detectorDays: days, continuing: continuing) { done, total in
             if done % 100 == 0 || done == total { progress.say("learning from meter \(done) of \(total)") }
         }
         progress.finish()
-        guard s.meters > 0 || s.closed > 0 else { return }
-        printOut("Detectors: learned from \(s.readings) readings of \(s.meters) meters' last \(days) days in "
-                 + String(format: "%.1f s", Date().timeIntervalSince(started))
-                 + (s.closed > 0 ? "; closed \(s.closed) events the last run left open" : "") + ".\n")
+        var done: [String] = []
+        if s.meters > 0 {
+            done.append("learned from \(s.readings) readings of \(s.meters) meters' last \(days) days in "
+                        + String(format: "%.1f s", Date().timeIntervalSince(started)))
+        }
+        if s.closed > 0 { done.append("closed \(s.closed) events the last run left open") }
+        guard !done.isEmpty else { return }
+        printOut("Detectors: " + done.joined(separator: "; ") + ".\n")
     }
 }
 
@@ -75,7 +79,7 @@ struct Demo: AsyncParsableCommand {
         let deps = try await ServerSetup.dependencies(store: sqlite)
         // The fleet's history is simulated afresh below, so the detectors learn from it rather than
         // from the store; what an earlier demo left open is closed.
-        try await ServerSetup.resumeDetectors(deps.pipeline, days: 0)
+        try await ServerSetup.resumeDetectors(deps.pipeline, days: 0, continuing: false)
         var config = FleetConfig()
         config.seed = seed
         config.metersPerSource = metersPerSource
