@@ -222,12 +222,12 @@ public actor Pipeline {
     deinit { jobs?.finish() }
 
     /// Picks up where an earlier process over the same store left off, before it takes readings:
-    /// the stored meters' kinds and sources (a register meter stays one whatever a request says), each
-    /// register meter's last raw read and each interval meter's latest reading (a gap across the restart is bridged like any other), and,
+    /// the stored meters' kinds and sources (a register meter stays one whatever a request says),
+    /// each register meter's last raw read (stored with each batch, so the register continues) and
+    /// each interval meter's latest reading (a gap across the restart is bridged like any other), and,
     /// with detectors, their state from each meter's last `detectorDays` days (`DetectorReplay`) and
     /// the events left open that nothing has open closed. It must come before the first batch the
-    /// detectors see, and throws `DetectionAlreadyRunning` after one. A register meter continues from
-    /// its last raw read, which is stored with each batch.
+    /// detectors see, and throws `DetectionAlreadyRunning` after one.
     /// - Parameter continuing: false for a process that writes its history afresh (the demo's
     ///   simulated fleet): it learns the meters' kinds and closes what was left open, but its series
     ///   and detectors start from its own readings.
