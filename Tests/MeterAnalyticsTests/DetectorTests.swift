@@ -407,6 +407,8 @@ struct DetectorTests {
         #expect(!hold.isEmpty && shift.first?.open == true, "\(out.map(\.id))")
         // Its last report closes it: a store that kept its first report does not keep it open.
         #expect(Set(shift.map(\.id)).count == 1 && shift.last?.open == false)
+        #expect(shift.last?.detail.hasSuffix("; explained by the meter's hold") == true && shift.last?.detail.contains("so far") == false,
+                "\(shift.last?.detail ?? "")")
         #expect(set.remembered == 0)
     }
 

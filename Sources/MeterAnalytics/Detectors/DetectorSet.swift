@@ -1,3 +1,4 @@
+import Foundation
 import MeterCore
 
 /// Settings of every detector.
@@ -321,8 +322,12 @@ public struct DetectorSet: Sendable {
             if !keepsHistory && !a.open { folded.remove(id) }
             return
         }
+        let source = state[i].source?.rawValue ?? "-"
         let outage = Self.explainedByOutage.contains(a.kind) && inOutage(a, meter: i)
-        guard outage || silences.explains(a, source: state[i].source) || (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) else {
+        let cause = outage ? "source \(source)'s outage"
+            : silences.explains(a, source: state[i].source) ? "source \(source) falling silent"
+            : (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) ? "the meter's hold" : nil
+        guard let cause else {
             record(a, into: &out)
             return
         }
@@ -330,6 +335,7 @@ public struct DetectorSet: Sendable {
         if let reported = events[id], reported.open {
             var closed = a
             closed.open = false
+            closed.detail = closed.detail.replacingOccurrences(of: " so far", with: "") + "; explained by \(cause)"
             out.append(closed)
             if !keepsHistory { events.removeValue(forKey: id) }
         }
