@@ -348,6 +348,22 @@ struct DetectorTests {
         #expect(Set(own.map(\.id)).count == 2 && own.contains { $0.meter?.rawValue == "A2" && !$0.open })
     }
 
+    @Test func aSourceSilentSinceARestartIsOneGapOfTheSource() {
+        // A restarted set replays source A's five meters and source B's three up to day 3; then only
+        // B reports. A has been silent since the restart: one gap of the source, none per meter.
+        var set = DetectorSet(keepsHistory: false)
+        let a = (1...5).compactMap { MeterID("A\($0)") }, b = (1...3).compactMap { MeterID("B\($0)") }
+        let sourceB = SourceID("B") ?? .unassigned
+        let series = profile(days: 4)
+        for m in a { for (t, v) in series[..<(3 * 48)] { set.replay(meter: m, source: source, start: t, value: v, interval: 1800) } }
+        for m in b { for (t, v) in series[..<(3 * 48)] { set.replay(meter: m, source: sourceB, start: t, value: v, interval: 1800) } }
+        var out: [Anomaly] = []
+        for (t, v) in series[(3 * 48)...] { for m in b { out += set.observe(meter: m, source: sourceB, start: t, value: v, interval: 1800) } }
+        let gaps = out.filter { $0.kind == .communicationGap }
+        #expect(!gaps.isEmpty && gaps.allSatisfy { $0.meter == nil && $0.source == source }, "\(Set(gaps.map(\.id)))")
+        #expect(gaps.first?.start == series[3 * 48].0)
+    }
+
     @Test func aSourceThatUploadsOnceADayIsLateOnlyWhenAnUploadIsMissed() {
         // A streams; B's three meters upload each day's readings at the day's end, except that
         // day 4's upload is missed and comes with day 5's.

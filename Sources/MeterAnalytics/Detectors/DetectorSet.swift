@@ -158,8 +158,8 @@ public struct DetectorSet: Sendable {
             outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out)
         } else if let s = source, start > sources[s, default: PerSource()].slot {
             // A replay sets the source's clock the next live reading is judged by, without judging.
-            sources[s]?.slot = start
-            sources[s]?.interval = interval
+            sources[s, default: PerSource()].slot = start
+            sources[s, default: PerSource()].interval = interval
         }
         let i = index(meter, source)
         // The meter's detectors take its readings in time order: one not later than its latest (a
