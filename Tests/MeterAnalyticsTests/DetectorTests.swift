@@ -523,3 +523,39 @@ struct DetectorTests {
         #expect(NABScorer.normalised(raw: -1, null: null, perfect: perfect) == 0)
     }
 }
+
+/// The profile-deviation detector on its own.
+struct ProfileDeviationTests {
+    let meter = MeterID("M1") ?? MeterID.unknown
+
+    /// Three weeks of a meter's usual day, then `raised` readings from 10:00 of the last day at
+    /// twice their usual value; the level changes it reports.
+    func deviations(interval: Int64, raised: Int) -> [Anomaly] {
+        var detector = ProfileDeviationDetector()
+        var out: [Anomaly] = []
+        let perDay = Int(86_400 / interval)
+        let onset = 21 * perDay + Int(36_000 / interval)
+        for k in 0..<(22 * perDay) {
+            let slot = k % perDay
+            let hour = Double(slot) * Double(interval) / 3600
+            let usual = hour < 7 ? 0.2 : hour < 17 ? 0.6 : 1.2
+            let wobble = 1 + 0.01 * sin(Double(k) * 1.7)
+            let v = (k >= onset && k < onset + raised ? 2 : 1) * usual * wobble
+            detector.observe(Observation(meter: meter, source: nil, start: 1_767_225_600 + Int64(k) * interval, value: v,
+                                         interval: interval, slotOfDay: slot, weekend: false), into: &out)
+        }
+        return out.filter { $0.kind == .levelShift }
+    }
+
+    @Test func aLevelChangeTakesThreeReadingsInARowWhateverTheInterval() {
+        // Two hourly readings are not yet a lasting change; a third is. Half-hourly, the third too.
+        #expect(deviations(interval: 3600, raised: 2).isEmpty)
+        let hourly = deviations(interval: 3600, raised: 4)
+        #expect(hourly.first.map { $0.detectedAt - $0.start } == 7200, "\(hourly.map(\.detail))")
+        let halfHourly = deviations(interval: 1800, raised: 4)
+        #expect(halfHourly.first.map { $0.detectedAt - $0.start } == 3600, "\(halfHourly.map(\.detail))")
+        // Five-minute readings still need half an hour.
+        let fine = deviations(interval: 300, raised: 12)
+        #expect(fine.first.map { $0.detectedAt - $0.start } == 1800, "\(fine.map(\.detail))")
+    }
+}

@@ -45,6 +45,11 @@ struct AnomalyEvaluationTests {
         // The folder target: above 50 on NAB's standard profile, and above the windowed Gaussian.
         #expect(r.total > 50, "NAB folder \(r.total)")
         #expect(r.total > r.baselineTotal)
+        // And above the Gaussian on every series with a window to find.
+        for f in r.files {
+            guard let ours = f.normalised, let theirs = f.baselineNormalised else { continue }
+            #expect(ours > theirs, "\(f.file): \(ours) against the Gaussian's \(theirs)")
+        }
         // A burst of spikes, each within the series' range, is found inside its window.
         #expect((r.files.first { $0.file == "art_increase_spike_density.csv" }?.normalised ?? 0) > 80)
     }

@@ -1,7 +1,8 @@
 import MeterCore
 
 /// Boundaries: a breach of a configured limit (max demand per interval, min base load) or of a
-/// learned one (several times the largest daily peak of the last week).
+/// learned one (several times the largest daily peak of the last week; for a gauge-like series, its
+/// `OperatingEnvelope`).
 public struct BoundaryDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
         /// Configured largest credible value of one interval (kWh); nil to rely on the learned limit.
@@ -14,6 +15,8 @@ public struct BoundaryDetector: MeterDetector {
         public var learnedFloor = 1.0
         /// Days of peaks remembered (and needed before the learned limit applies).
         public var days = 7
+        /// The learned operating band of a series that never comes near zero.
+        public var envelope = OperatingEnvelope.Config()
         public init() {}
     }
 
@@ -21,14 +24,23 @@ public struct BoundaryDetector: MeterDetector {
     private var peaks: RingBuffer
     private var day: Int64 = .min
     private var dayPeak = 0.0
+    private var envelope: OperatingEnvelope
 
     public init(config: Config = Config()) {
         self.config = config
         peaks = RingBuffer(capacity: config.days)
+        envelope = OperatingEnvelope(config: config.envelope)
     }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         guard o.value.isFinite else { return }
+        let before = out.count
+        limits(o, into: &out)
+        envelope.observe(o, into: &out, opening: out.count == before)
+    }
+
+    /// The configured limits and the learned max demand, judged one value at a time.
+    private mutating func limits(_ o: Observation, into out: inout [Anomaly]) {
         let d = CivilDate.floorDiv(o.start, 86_400)
         if d != day {
             if day != .min, dayPeak > 0 { peaks.append(dayPeak) }
@@ -36,7 +48,10 @@ public struct BoundaryDetector: MeterDetector {
             dayPeak = 0
         }
         let learned = peaks.count >= config.days ? max(config.learnedFloor, (peaks.values.max() ?? 0) * config.learnedFactor) : nil
-        let limit = [config.maxKwh, learned].compactMap { $0 }.min()
+        let limit = switch (config.maxKwh, learned) {
+        case let (c?, l?): min(c, l)
+        case let (c, l): c ?? l
+        }
         if let limit, o.value > limit {
             out.append(Anomaly(kind: .boundary, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval, detectedAt: o.start,
                                severity: config.maxKwh.map { o.value > $0 } == true ? .critical : .warning, score: o.value / limit,
@@ -51,4 +66,8 @@ public struct BoundaryDetector: MeterDetector {
         }
         dayPeak = max(dayPeak, o.value)
     }
+
+    public var current: Anomaly? { envelope.current }
+
+    public mutating func finish(into out: inout [Anomaly]) { envelope.finish(into: &out) }
 }

@@ -196,7 +196,10 @@ public struct DetectorSet: Sendable {
             }
         }
         // A learned limit breached by a spike is the spike.
-        if raw.contains(where: { $0.kind == .spike }) { raw.removeAll { $0.kind == .boundary && $0.severity != .critical } }
+        // (An operating-band excursion is an episode of its own: neither its opening nor its closing is dropped.)
+        if raw.contains(where: { $0.kind == .spike }) {
+            raw.removeAll { $0.kind == .boundary && $0.severity != .critical && !$0.open && events[$0.id] == nil }
+        }
         let before = state[i].before.0
         for a in raw {
             if a.open && !state[i].mayBeOpen { state[i].mayBeOpen = true; state[i].sinceRefresh = 0 }
@@ -224,6 +227,7 @@ public struct DetectorSet: Sendable {
         var open = refresh(Self.current(&state[i].flatline), meter: i, into: &out)
         open = refresh(Self.current(&state[i].zeroRun), meter: i, into: &out) || open
         open = refresh(Self.current(&state[i].level), meter: i, into: &out) || open
+        open = refresh(Self.current(&state[i].boundary), meter: i, into: &out) || open
         open = refresh(Self.current(&state[i].deviation), meter: i, into: &out) || open
         return refresh(Self.current(&state[i].burst), meter: i, into: &out) || open
     }
@@ -270,6 +274,7 @@ public struct DetectorSet: Sendable {
             state[i].flatline.finish(into: &raw)
             state[i].zeroRun.finish(into: &raw)
             state[i].level.finish(into: &raw)
+            state[i].boundary.finish(into: &raw)
             state[i].deviation.finish(into: &raw)
             state[i].burst.finish(into: &raw)
             raw += state[i].pending.map(\.valley)

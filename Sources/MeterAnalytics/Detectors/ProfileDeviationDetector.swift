@@ -4,16 +4,17 @@ import MeterCore
 /// Sustained deviations: hours on end above or below what the meter usually does at those times
 /// (a jump in level, a flat stretch where the day should move, a holiday's missing load). The
 /// residual of each value against its time-of-day profile is smoothed over about an hour; when the
-/// smoothed residual stays beyond several times its usual spread for an hour, the event opens, and
-/// it closes when the residual comes back. Values during an event are not learned, so the profile
-/// keeps describing the meter's normal.
+/// smoothed residual stays beyond several times its usual spread for three readings in a row (and
+/// at least half an hour), the event opens, and it closes when the residual comes back. Values
+/// during an event are not learned, so the profile keeps describing the meter's normal.
 public struct ProfileDeviationDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
         /// Smoothing time constant, seconds.
         public var smoothing: Int64 = 3600
         /// How far beyond the smoothed residual's own 0.1% tails (as a multiple) counts as a deviation.
         public var tailMargin = 1.3
-        /// How long the deviation must last before it is reported, seconds.
+        /// How long the deviation must last before it is reported, seconds; and in any case three
+        /// readings in a row (two hourly readings are thin evidence of a lasting change).
         public var minDuration: Int64 = 1800
         /// Lowest residual spread assumed (log units).
         public var spreadFloor = 0.05
@@ -59,7 +60,7 @@ public struct ProfileDeviationDetector: MeterDetector {
                 a.end = o.start + o.interval
                 a.observed = exp(smoothed)
                 open = a
-            } else if o.start - s >= config.minDuration, closedAt == .min || o.start - closedAt >= config.quiet {
+            } else if o.start - s >= max(config.minDuration, 2 * o.interval), closedAt == .min || o.start - closedAt >= config.quiet {
                 let up = smoothed > 0
                 let a = Anomaly(kind: .levelShift, meter: o.meter, source: o.source, start: s, end: o.start + o.interval, detectedAt: o.start,
                                 severity: .warning, score: smoothed / spread, expected: 1, observed: exp(smoothed),
