@@ -88,6 +88,8 @@ struct OperatingEnvelopeTests {
         // It closes when the values are back in the band, having seen the lowest.
         #expect(closed.observed < 62 && closed.end > s[from + 72].0 && closed.end < s[from + 80].0, "\(closed.detail)")
         #expect(closed.detail.contains("below") && closed.detail.contains("1st percentile"))
+        // Outside for more than a day: critical by the time it closes, a warning when it opened.
+        #expect(opened.severity == .warning && closed.severity == .critical)
     }
 
     @Test func nothingIsJudgedWhileTheBandIsLearned() {

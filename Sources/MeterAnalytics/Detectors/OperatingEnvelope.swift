@@ -75,9 +75,11 @@ public struct OperatingEnvelope: Sendable {
         high.add(o.value)
     }
 
-    /// The event with its score and description as of its furthest value.
+    /// The event with its score, severity (critical after a day outside) and description as of its
+    /// furthest value.
     private func described(_ a: Anomaly) -> Anomaly {
         var a = a
+        a.severity = a.end - a.start >= 86_400 ? .critical : .warning
         let width = limits.map { $0.band.upperBound - $0.band.lowerBound } ?? 0
         a.score = width > 0 ? abs(a.observed - a.expected) / width : 0
         let up = a.observed > a.expected
