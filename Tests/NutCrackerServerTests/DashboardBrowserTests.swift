@@ -91,6 +91,9 @@ import Testing
         }
         let row = try await browser.evaluate("document.querySelector('table.readings tr[data-start=\"\(next)\"]').textContent") as? String ?? ""
         #expect(row.contains("7.777"))
+        // The page's latest reading is the posted one, without a reload.
+        let latestKPI = try await browser.evaluate("document.getElementById('latest-kwh').textContent + ' ' + document.getElementById('latest-at').textContent") as? String ?? ""
+        #expect(latestKPI == "7.777 at \(next.dropFirst(5).prefix(11).replacingOccurrences(of: "T", with: " ")) UTC", "\(latestKPI)")
         #expect(try await browser.evaluate("window.__sameDocument === true") as? Bool == true)
         try await Task.sleep(for: .seconds(1)) // the chart redraws with the new point
         // The anomaly counts are the meter's whole record, kept up as events arrive: never fewer than the list shows.

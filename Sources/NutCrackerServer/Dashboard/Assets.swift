@@ -112,6 +112,12 @@ enum Assets {
             while (table.children.length > 24) table.removeChild(table.lastChild);
             scheduleChart();
           }
+          const latestKwh = document.getElementById("latest-kwh");
+          if (table && latestKwh && r.start >= (latestKwh.dataset.t || "")) {
+            latestKwh.dataset.t = r.start; latestKwh.textContent = fmt(r.kwh);
+            const at = document.getElementById("latest-at");
+            if (at) at.textContent = "at " + r.start.slice(5, 16).replace("T", " ") + " UTC";
+          }
         }
         markSilent(latest);
         const asOf = document.getElementById("as-of");

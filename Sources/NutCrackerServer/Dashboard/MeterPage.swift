@@ -28,7 +28,9 @@ enum MeterPage {
         body += "<h1 class=\"meter-id\">\(Pages.esc(id.rawValue))</h1>"
         body += "<p class=\"dim\">\(meter.kind.rawValue) meter · \(meter.interval.minutes)-minute intervals · source \(Pages.esc(meter.source.rawValue))</p>"
         body += "<div class=\"kpis\">"
-        body += FleetPage.kpi("Latest", Pages.kwh(snapshot.latest?.kwh), sub: "kWh" + (snapshot.latest.map { " at \(SVGChart.label($0.start)) UTC" } ?? ""))
+        // The latest reading, kept up as readings arrive (`data-t` orders them).
+        body += FleetPage.kpi("Latest", "<span id=\"latest-kwh\" data-t=\"\(snapshot.latest.map { ISO8601.format($0.start) } ?? "")\">\(Pages.kwh(snapshot.latest?.kwh))</span>",
+                              sub: "kWh <span id=\"latest-at\">\(snapshot.latest.map { "at \(SVGChart.label($0.start)) UTC" } ?? "")</span>")
         body += FleetPage.kpi("Last \(days) days", String(format: "%.1f", total), sub: "kWh")
         body += FleetPage.kpi("Measured", "\(byQuality[.actual] ?? 0)", sub: "of \(readings.count) readings")
         body += FleetPage.kpi("Estimated", "\(byQuality[.estimated] ?? 0)", sub: "readings")
