@@ -25,7 +25,6 @@ public struct ProfileDeviationDetector: MeterDetector {
 
     public var config: Config
     private var profile = SlotProfile(memory: 8, epsilon: 0.02, sigmaFloor: 0.05)
-    private var residuals = ResidualSketch()
     private var smoothedTails = ResidualSketch()
     private var smoothed = 0.0
     private var since: Int64?
@@ -78,7 +77,6 @@ public struct ProfileDeviationDetector: MeterDetector {
                 open = nil
                 closedAt = o.start
             }
-            residuals.add(r)
             smoothedTails.add(smoothed)
             profile.learn(logValue: x, slot: o.slotOfDay, weekend: o.weekend)
         }
