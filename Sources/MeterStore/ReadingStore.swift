@@ -39,11 +39,19 @@ public protocol ReadingStore: Sendable {
     func recent(meters: [MeterID], count: Int) async throws -> [MeterID: [Reading]]
     /// Each register meter's latest raw read, as written with its batches.
     func registerReads() async throws -> [RegisterRead]
+    /// Detector state kept across restarts under a name, per meter: bytes only the detectors read.
+    func detectorState(named name: String) async throws -> [MeterID: [UInt8]]
+    /// Keeps (replaces) meters' detector state under a name; meters the store does not know are skipped.
+    func write(detectorState: [MeterID: [UInt8]], named name: String) async throws
 }
 
 extension ReadingStore {
     /// A store that keeps no raw register reads: a register meter's first read in a new process is a new baseline.
     public func registerReads() async throws -> [RegisterRead] { [] }
+
+    /// A store that keeps no detector state: the detectors learn again from what a replay shows them.
+    public func detectorState(named name: String) async throws -> [MeterID: [UInt8]] { [:] }
+    public func write(detectorState: [MeterID: [UInt8]], named name: String) async throws {}
 
     public func anomalyCounts(_ filter: AnomalyFilter) async throws -> (all: Int, open: Int) {
         let all = try await anomalies(filter, limit: .max)

@@ -214,7 +214,40 @@ public final class SQLiteStore: ReadingStore {
         m.registerMigration("v5-register-reads") { db in
             try db.execute(sql: "CREATE TABLE register_reads (meter INTEGER PRIMARY KEY REFERENCES meters(id), start INTEGER NOT NULL, value REAL NOT NULL)")
         }
+        m.registerMigration("v6-detector-state") { db in
+            try db.execute(sql: """
+                CREATE TABLE detector_state (
+                    meter INTEGER NOT NULL REFERENCES meters(id),
+                    name TEXT NOT NULL,
+                    state BLOB NOT NULL,
+                    PRIMARY KEY (meter, name)
+                ) WITHOUT ROWID
+                """)
+        }
         return m
+    }
+
+    public func detectorState(named name: String) async throws -> [MeterID: [UInt8]] {
+        try await pool.read { db in
+            var out: [MeterID: [UInt8]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT m.name, d.state FROM detector_state d JOIN meters m ON m.id = d.meter WHERE d.name = ?",
+                                           arguments: [name])
+            while let row = try rows.next() {
+                if let id = MeterID(row[0] as String), let data = row[1] as Data? { out[id] = [UInt8](data) }
+            }
+            return out
+        }
+    }
+
+    public func write(detectorState states: [MeterID: [UInt8]], named name: String) async throws {
+        guard !states.isEmpty else { return }
+        try await pool.write { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO detector_state(meter, name, state) SELECT id, ?, ? FROM meters WHERE name = ?
+                ON CONFLICT(meter, name) DO UPDATE SET state = excluded.state
+                """)
+            for (meter, bytes) in states { try stmt.execute(arguments: [name, Data(bytes), meter.rawValue]) }
+        }
     }
 
     public func registerReads() async throws -> [RegisterRead] {

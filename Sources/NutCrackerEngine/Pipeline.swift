@@ -45,13 +45,21 @@ public actor Pipeline {
     /// Readings committed and waiting for the background detectors: the ingest queue takes no new
     /// group while it is past its bound, so detection that falls behind cannot grow memory without limit.
     public nonisolated let detectionBacklog = SharedCount()
+    /// How often the background detectors' learned operating bands are kept in the store.
+    private let bandsSavedEvery: Duration
+    /// Whether a save of them is being written (a later one waits for the next turn).
+    private var savingBands = false
+    /// The name the bands are kept under (`ReadingStore.detectorState`).
+    static let bandsName = "operating_band"
 
     /// - Parameter observer: told of every stored batch's summary (metrics), on the pipeline's executor.
     /// - Parameter anomalyObserver: told of the detectors' reports once stored (metrics).
     /// - Parameter detection: inline (reports stored before `ingest` returns) or in the background
     ///   (the server: an acknowledgement does not wait for the detectors, which use another core).
+    /// - Parameter bandsSavedEvery: in the background, how often the detectors' learned operating
+    ///   bands are written to the store (`saveDetectorState`), which `resume` reads back.
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
-                detection: DetectionMode = .inline,
+                detection: DetectionMode = .inline, bandsSavedEvery: Duration = .seconds(3600),
                 logger: Logger = Logger(label: "nutcracker.pipeline"),
                 observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil,
                 anomalyObserver: (@Sendable ([Anomaly]) -> Void)? = nil) {
@@ -61,6 +69,7 @@ public actor Pipeline {
         self.rules = rules
         self.detectorConfig = detectors
         self.detection = detection
+        self.bandsSavedEvery = bandsSavedEvery
         self.detectors = detectors.map { DetectorSet(config: $0, keepsHistory: false) }
         self.logger = logger
     }
@@ -185,6 +194,7 @@ public actor Pipeline {
     enum DetectionJob: Sendable {
         case batch(registers: [Sighting], readings: [Sighting], interval: Int64)
         case drain(CheckedContinuation<Void, Never>)
+        case bands(CheckedContinuation<[(meter: MeterID, learned: OperatingEnvelope.Learned)], Never>)
     }
 
     /// The background detectors' queue, started on first use: one task owns the detector set and
@@ -196,7 +206,9 @@ public actor Pipeline {
         let backlog = detectionBacklog
         var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig(), keepsHistory: false)
         detectors = nil
+        let saveEvery = bandsSavedEvery
         Task { [weak self] in
+            var saved = ContinuousClock.now
             for await job in stream {
                 switch job {
                 case let .batch(registers, readings, interval):
@@ -210,9 +222,16 @@ public actor Pipeline {
                     }
                     backlog.add(-(registers.count + readings.count))
                     if !reports.isEmpty { await self?.storeReports(reports) }
+                    if ContinuousClock.now - saved >= saveEvery {
+                        saved = ContinuousClock.now
+                        let bands = set.operatingBands()
+                        await self?.storeBands(bands)
+                    }
                 case let .drain(done):
                     await self?.reportsStored()
                     done.resume()
+                case let .bands(answer):
+                    answer.resume(returning: set.operatingBands())
                 }
             }
         }
@@ -220,6 +239,41 @@ public actor Pipeline {
     }
 
     deinit { jobs?.finish() }
+
+    /// Writes the detectors' learned operating bands to the store in the background, unless a
+    /// write of them is still going (the next turn brings newer ones).
+    private func storeBands(_ bands: [(meter: MeterID, learned: OperatingEnvelope.Learned)]) {
+        guard !savingBands, !bands.isEmpty else { return }
+        savingBands = true
+        Task {
+            do { try await writeBands(bands) } catch {
+                logger.error("operating bands not stored", metadata: ["error": "\(error)", "meters": "\(bands.count)"])
+            }
+            savingBands = false
+        }
+    }
+
+    private func writeBands(_ bands: [(meter: MeterID, learned: OperatingEnvelope.Learned)]) async throws {
+        var states: [MeterID: [UInt8]] = [:]
+        states.reserveCapacity(bands.count)
+        for b in bands { states[b.meter] = b.learned.bytes }
+        try await store.write(detectorState: states, named: Self.bandsName)
+    }
+
+    /// Keeps the detectors' learned operating bands in the store now, after every batch committed
+    /// before the call (a server does so as it stops, and every `bandsSavedEvery` while it runs):
+    /// the one part of their state that `resume`'s replay of the last weeks cannot rebuild.
+    public func saveDetectorState() async throws {
+        guard detectorConfig != nil else { return }
+        let bands: [(meter: MeterID, learned: OperatingEnvelope.Learned)]
+        if detection == .background {
+            let queue = backgroundQueue()
+            bands = await withCheckedContinuation { queue.yield(.bands($0)) }
+        } else {
+            bands = detectors?.operatingBands() ?? []
+        }
+        try await writeBands(bands)
+    }
 
     /// Picks up where an earlier process over the same store left off, before it takes readings:
     /// the stored meters' kinds and sources (a register meter stays one whatever a request says),
@@ -248,6 +302,14 @@ public actor Pipeline {
         resuming = true
         let result: Result<DetectorReplay.Summary, any Error>
         do {
+            if continuing {
+                // The bands first: the replay then judges the last weeks against them, learning only what they have not seen.
+                let source = Dictionary(meters.map { ($0.meter.id, $0.meter.source) }, uniquingKeysWith: { a, _ in a })
+                let kept = try await store.detectorState(named: Self.bandsName)
+                set.restore(operatingBands: kept.compactMap { meter, bytes in
+                    OperatingEnvelope.Learned(bytes: bytes).map { (meter, source[meter], $0) }
+                })
+            }
             result = .success(try await DetectorReplay.run(&set, store: store, meters: meters, days: continuing ? detectorDays : 0, progress: progress))
         } catch {
             result = .failure(error)

@@ -29,6 +29,8 @@ struct Serve: AsyncParsableCommand {
         }
         printOut("Nut Cracker serving \(storeOptions.store) on http://\(host):\(port)/\n")
         try await buildApplication(deps, host: host, port: port).runService()
+        // Stopped (a signal): what the detectors learned that a replay cannot rebuild is kept.
+        try await deps.pipeline.saveDetectorState()
     }
 }
 
@@ -101,5 +103,7 @@ struct Demo: AsyncParsableCommand {
 
             """)
         try await buildApplication(deps, host: host, port: port).runService()
+        // Stopped (a signal): what the detectors learned that a replay cannot rebuild is kept.
+        try await deps.pipeline.saveDetectorState()
     }
 }

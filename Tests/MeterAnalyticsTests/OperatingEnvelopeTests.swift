@@ -165,4 +165,70 @@ struct OperatingEnvelopeTests {
         #expect(band.first?.detectedAt == s[40 * 24 + 14].0)
         #expect(set.openEvents.isEmpty && set.remembered == 0)
     }
+
+    @Test func anEstimatorContinuedFromItsStateIsTheOneThatNeverStopped() {
+        var noise = Noise(state: 17)
+        var whole = StreamingQuantile(0.01), first = StreamingQuantile(0.01)
+        for _ in 0..<3_000 { let v = 50 + 10 * noise.next(); whole.add(v); first.add(v) }
+        var continued = StreamingQuantile(0.01, state: first.state)
+        for _ in 0..<3_000 { let v = 40 + 10 * noise.next(); whole.add(v); continued.add(v) }
+        #expect(continued.state == whole.state && continued.count == 6_000)
+        // Four values, and a state that is not an estimator's, are taken as they are or not at all.
+        var few = StreamingQuantile(0.5)
+        for v in [3.0, 1, 2, 4] { few.add(v) }
+        var fewContinued = StreamingQuantile(0.5, state: few.state)
+        fewContinued.add(5)
+        #expect(fewContinued.value == 3)
+        var bad = first.state
+        bad[6] = bad[8] + 1 // markers out of order
+        #expect(StreamingQuantile(0.01, state: bad).count == 0)
+        #expect(StreamingQuantile(0.01, state: [1, 2, .nan]).count == 0)
+    }
+
+    @Test func aLearnedBandSurvivesItsBytesAndNothingElseReadsAsOne() throws {
+        var envelope = OperatingEnvelope()
+        var out: [Anomaly] = []
+        for (t, v) in temperature(days: 30) {
+            envelope.observe(Observation(meter: meter, source: nil, start: t, value: v, interval: 3600, slotOfDay: 0, weekend: false), into: &out)
+        }
+        let learned = try #require(envelope.learned)
+        #expect(OperatingEnvelope.Learned(bytes: learned.bytes) == learned)
+        #expect(OperatingEnvelope.Learned(bytes: Array(learned.bytes.dropLast())) == nil)
+        var other = learned.bytes
+        other[0] = 2
+        #expect(OperatingEnvelope.Learned(bytes: other) == nil)
+        #expect(OperatingEnvelope().learned == nil)
+    }
+
+    @Test func aRestoredBandJudgesAReplayWithoutLearningItTwice() throws {
+        // Sixty days: a warm month, then a cool one. A process that saw both knows a wide band; one
+        // that replays only the cool month would not.
+        var s = temperature(days: 60)
+        for h in (30 * 24)..<(60 * 24) { s[h].1 -= 6 }
+        var first = OperatingEnvelope()
+        var out: [Anomaly] = []
+        let observe = { (e: inout OperatingEnvelope, t: Int64, v: Double) in
+            e.observe(Observation(meter: meter, source: nil, start: t, value: v, interval: 3600, slotOfDay: 0, weekend: false), into: &out)
+        }
+        for (t, v) in s { observe(&first, t, v) }
+        let learned = try #require(first.learned)
+        out = [] // the cool month was an excursion until it became the meter's normal
+        // Restored, then the last 28 days replayed: nothing learned twice, the same band.
+        var restarted = OperatingEnvelope()
+        restarted.restore(learned)
+        for (t, v) in s.suffix(28 * 24) { observe(&restarted, t, v) }
+        #expect(restarted.learned == learned)
+        // A warm afternoon, as in the first month, is within the band it keeps...
+        let next = s[s.count - 1].0 + 3600
+        observe(&restarted, next, 76)
+        #expect(out.isEmpty, "\(out.map(\.detail))")
+        // ...where a band from the replayed month alone calls it an excursion.
+        var coldConfig = OperatingEnvelope.Config()
+        coldConfig.learning = 27 * 86_400
+        var cold = OperatingEnvelope(config: coldConfig)
+        for (t, v) in s.suffix(28 * 24) { observe(&cold, t, v) }
+        #expect(out.isEmpty)
+        observe(&cold, next, 76)
+        #expect(out.count == 1 && out.first?.open == true && out.first?.start == next)
+    }
 }

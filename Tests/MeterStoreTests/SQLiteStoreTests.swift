@@ -39,6 +39,20 @@ import Testing
         #expect(try await again.registerReads() == [read(5, 1001.2)])
     }
 
+    @Test func detectorStateIsKeptPerMeterAndNameAndReplaced() async throws {
+        let s = try await store()
+        _ = try await s.write(batch([(0, 1, .actual)]), quarantine: [], info: BatchInfo(origin: "a"))
+        let stranger = try #require(MeterID("NOBODY"))
+        try await s.write(detectorState: [m1: [1, 2, 3], stranger: [9]], named: "band")
+        try await s.write(detectorState: [m1: [7]], named: "other")
+        #expect(try await s.detectorState(named: "band") == [m1: [1, 2, 3]])
+        try await s.write(detectorState: [m1: [4, 5]], named: "band")
+        let again = try SQLiteStore(path: dir.path("store.sqlite"))
+        #expect(try await again.detectorState(named: "band") == [m1: [4, 5]])
+        #expect(try await again.detectorState(named: "other") == [m1: [7]])
+        #expect(try await again.detectorState(named: "none").isEmpty)
+    }
+
     @Test func writingTheSameReadingsTwiceIsANoOp() async throws {
         let s = try await store()
         let b = batch([(0, 1, .actual), (1, 2, .actual)])

@@ -154,4 +154,55 @@ import Testing
         #expect(baselines == 1)
         #expect(try await store.quarantine(limit: 10).isEmpty)
     }
+
+    /// A gauge's half hours over `days` days: a warm month (70 to 76 degrees a day), then one six
+    /// degrees cooler.
+    func gaugeHistory(_ name: String, saving: Bool) async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: dir.path(name))
+        try await store.migrate()
+        let server = Pipeline(store: store, detectors: DetectorConfig(), detection: .background,
+                              bandsSavedEvery: saving ? .zero : .seconds(3600))
+        for d in 0..<60 {
+            var b = ReadingBatch()
+            let m = b.intern(gauge)
+            for k in (d * 48)..<((d + 1) * 48) { b.append(meter: m, start: day0 + Int64(k) * 1800, kwh: gaugeValue(k)) }
+            _ = try await server.ingest(b, info: BatchInfo(origin: "gauge", source: source))
+        }
+        await server.drainDetections()
+        if saving {
+            // Kept as it ran (after every batch here); and as it stops.
+            for _ in 0..<100 where try await store.detectorState(named: "operating_band")[gauge] == nil { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await store.detectorState(named: "operating_band")[gauge] != nil)
+            try await server.saveDetectorState()
+        }
+        return store
+    }
+
+    let gauge = MeterID("GAUGE1") ?? .unknown
+
+    func gaugeValue(_ k: Int) -> Double {
+        let hour = Double(k % 48) / 2
+        return 73 - 3 * cos((hour - 3) / 24 * 2 * .pi) + 0.3 * sin(Double(k) * 1.3) - (k >= 30 * 48 ? 6 : 0)
+    }
+
+    /// A restarted server and a warm afternoon like the first month's: the boundary events it raises.
+    func warmAfternoonAfterRestart(_ store: SQLiteStore) async throws -> [Anomaly] {
+        let restarted = Pipeline(store: store, detectors: DetectorConfig(), detection: .background)
+        _ = try await restarted.resume(detectorDays: 28)
+        var b = ReadingBatch()
+        let m = b.intern(gauge)
+        for k in (60 * 48)..<(61 * 48) { b.append(meter: m, start: day0 + Int64(k) * 1800, kwh: gaugeValue(k) + (k % 48 == 30 ? 6 : 0)) }
+        _ = try await restarted.ingest(b, info: BatchInfo(origin: "live", source: source))
+        await restarted.drainDetections()
+        return try await store.anomalies(AnomalyFilter(kinds: [.boundary], from: day0 + 60 * 86_400), limit: 100)
+    }
+
+    @Test func aRestartedServerKeepsTheOperatingBandsItLearned() async throws {
+        // The band learned over both months holds the warm afternoon; a band learned again from
+        // the replayed cool weeks alone would call it an excursion.
+        let kept = try await warmAfternoonAfterRestart(try await gaugeHistory("bands.sqlite", saving: true))
+        #expect(kept.isEmpty, "\(kept.map(\.detail))")
+        let relearned = try await warmAfternoonAfterRestart(try await gaugeHistory("no-bands.sqlite", saving: false))
+        #expect(relearned.count == 1 && relearned.first?.start == day0 + (60 * 48 + 30) * 1800, "\(relearned.map(\.detail))")
+    }
 }

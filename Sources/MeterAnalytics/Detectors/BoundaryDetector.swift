@@ -24,7 +24,7 @@ public struct BoundaryDetector: MeterDetector {
     private var peaks: RingBuffer
     private var day: Int64 = .min
     private var dayPeak = 0.0
-    private var envelope: OperatingEnvelope
+    var envelope: OperatingEnvelope
 
     public init(config: Config = Config()) {
         self.config = config

@@ -150,6 +150,21 @@ public struct DetectorSet: Sendable {
     /// The events open now, each as last reported.
     public var openEvents: [Anomaly] { events.values.filter(\.open) }
 
+    /// Each meter's learned operating band (`OperatingEnvelope.Learned`), for a store to keep: the
+    /// one part of a meter's detector state that a replay of its last weeks cannot rebuild.
+    public func operatingBands() -> [(meter: MeterID, learned: OperatingEnvelope.Learned)] {
+        state.compactMap { m in m.boundary.envelope.learned.map { (m.id, $0) } }
+    }
+
+    /// Gives meters the operating bands an earlier process learned; before their readings are
+    /// replayed, which then reopens what was open without learning those readings twice.
+    public mutating func restore(operatingBands bands: [(meter: MeterID, source: SourceID?, learned: OperatingEnvelope.Learned)]) {
+        for b in bands {
+            let i = index(b.meter, b.source)
+            state[i].boundary.envelope.restore(b.learned)
+        }
+    }
+
     private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
                                   judgingSource: Bool) -> [Anomaly] {
         var out: [Anomaly] = []

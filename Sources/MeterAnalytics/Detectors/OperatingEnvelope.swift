@@ -26,16 +26,72 @@ public struct OperatingEnvelope: Sendable {
         public init() {}
     }
 
+    /// What the envelope has learned, apart from any excursion open: what a store keeps across
+    /// restarts, as the band describes all a meter has read and the weeks a restarted process
+    /// replays from the store (or an archived store keeps at all) would give a narrower one.
+    public struct Learned: Sendable, Hashable {
+        /// The first reading's start, and the latest learned.
+        public var first: Int64
+        public var through: Int64
+        /// The two estimators' states (`StreamingQuantile.state`).
+        public var low: [Double]
+        public var high: [Double]
+
+        public init(first: Int64, through: Int64, low: [Double], high: [Double]) {
+            self.first = first
+            self.through = through
+            self.low = low
+            self.high = high
+        }
+
+        /// A fixed little-endian layout: a version byte, the two times, the 22 numbers.
+        public var bytes: [UInt8] {
+            var out: [UInt8] = [1]
+            out.reserveCapacity(1 + 16 + 22 * 8)
+            for t in [first, through] { withUnsafeBytes(of: t.littleEndian) { out += $0 } }
+            for v in low + high { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+            return out
+        }
+
+        /// Reads `bytes`; nil for anything else.
+        public init?(bytes: [UInt8]) {
+            guard bytes.count == 1 + 16 + 22 * 8, bytes[0] == 1 else { return nil }
+            func word(_ k: Int) -> UInt64 {
+                var w: UInt64 = 0
+                for b in 0..<8 { w |= UInt64(bytes[1 + 8 * k + b]) << (8 * b) }
+                return w
+            }
+            let numbers = (0..<22).map { Double(bitPattern: word(2 + $0)) }
+            self.init(first: Int64(bitPattern: word(0)), through: Int64(bitPattern: word(1)),
+                      low: Array(numbers[0..<11]), high: Array(numbers[11..<22]))
+        }
+    }
+
     public var config: Config
     private var low: StreamingQuantile
     private var high: StreamingQuantile
     private var first: Int64 = .min
+    private var through: Int64 = .min
     private var open: Anomaly?
 
     public init(config: Config = Config()) {
         self.config = config
         low = StreamingQuantile(config.percentile)
         high = StreamingQuantile(1 - config.percentile)
+    }
+
+    /// What it has learned; nil before its first value.
+    public var learned: Learned? {
+        first == .min ? nil : Learned(first: first, through: through, low: low.state, high: high.state)
+    }
+
+    /// Continues from what an earlier process learned. Values not later than the latest it learned
+    /// are still judged (a replay reopens an excursion that was open) but not learned again.
+    public mutating func restore(_ l: Learned) {
+        first = l.first
+        through = l.through
+        low = StreamingQuantile(config.percentile, state: l.low)
+        high = StreamingQuantile(1 - config.percentile, state: l.high)
     }
 
     /// The band and its limits, once learned and when the series has one.
@@ -71,6 +127,8 @@ public struct OperatingEnvelope: Sendable {
             out.append(described(a))
             return
         }
+        guard o.start > through else { return }
+        through = o.start
         low.add(o.value)
         high.add(o.value)
     }

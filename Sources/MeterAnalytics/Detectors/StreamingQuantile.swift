@@ -17,6 +17,36 @@ public struct StreamingQuantile: Sendable {
     /// The estimate, nil before five values.
     public var value: Double? { count >= 5 ? heights[2] : nil }
 
+    /// Everything the estimator knows, in eleven numbers (its markers' heights and positions, then
+    /// the count): what a store keeps so a later process continues it.
+    public var state: [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(11)
+        for i in 0..<5 { out.append(heights[i]) }
+        for i in 0..<5 { out.append(positions[i]) }
+        out.append(Double(count))
+        return out
+    }
+
+    /// Continues from a `state`; one that is not a valid estimator's (the wrong length, not finite,
+    /// markers out of order) starts afresh.
+    public init(_ p: Double, state: [Double]) {
+        self.init(p)
+        guard state.count == 11, state.allSatisfy(\.isFinite), let n = Int(exactly: state[10]), n >= 0 else { return }
+        for i in 1..<max(1, min(n, 5)) where state[i] < state[i - 1] { return }
+        if n >= 5 {
+            for i in 1..<5 where state[5 + i] <= state[4 + i] { return }
+            guard state[5] == 1, Int(exactly: state[9]) == n else { return }
+        } else {
+            guard state[5..<10].elementsEqual([1, 2, 3, 4, 5]) else { return }
+        }
+        for i in 0..<5 {
+            heights[i] = state[i]
+            positions[i] = state[5 + i]
+        }
+        count = min(n, Int(Int32.max))
+    }
+
     public mutating func add(_ x: Double) {
         guard x.isFinite else { return }
         if count < 5 {
