@@ -55,7 +55,7 @@ enum ServerSetup {
         progress.finish()
         var done: [String] = []
         if s.meters > 0 {
-            done.append("learned from \(s.readings) readings of \(s.meters) meters' last \(days) days in "
+            done.append("learned from \(s.readings) readings of \(s.meters == 1 ? "1 meter's" : "\(s.meters) meters'") last \(days) days in "
                         + String(format: "%.1f s", Date().timeIntervalSince(started)))
         }
         if s.closed > 0 { done.append("closed \(s.closed) events the last run left open") }
