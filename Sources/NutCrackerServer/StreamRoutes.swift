@@ -11,7 +11,8 @@ import Synchronization
 /// A gateway sends `{"type":"readings","id":"…","readings":[…]}` and gets
 /// `{"type":"ack","id":"…",…}` once those readings are committed (the same counts and rejected rows
 /// as the HTTP answer). A watcher sends `{"type":"subscribe","meter":"…"}`, `"source"` or
-/// `"fleet":true` and receives `readings`, `outcomes` and `anomaly` messages as they happen.
+/// `"fleet":true` and receives `readings`, `outcomes` (the batch's VEE outcome counts, its `totals`
+/// stored, estimated and quarantined, and its quarantined rows) and `anomaly` messages as they happen.
 struct StreamRoutes {
     let deps: ServerDependencies
     let clients = SharedCount()
@@ -138,6 +139,7 @@ struct Subscriptions {
             let rejected = b.summary.rejected.filter { wants(meter: $0.meter, source: nil) || fleet }
             if !readings.isEmpty || !rejected.isEmpty {
                 out.append(APIJSON.text(StreamOutcomes(batch: b.summary.batch, origin: b.summary.origin, outcomes: b.summary.report.totals,
+                                                              totals: StreamTotals(b.summary),
                                                               quarantined: rejected.prefix(100).map { QuarantineDTO($0) })))
             }
             return out
@@ -177,7 +179,22 @@ struct StreamOutcomes: Codable {
     var batch: Int64
     var origin: String
     var outcomes: [String: Int]
+    /// The whole batch's counts, as the fleet's quality figures add them up.
+    var totals: StreamTotals
     var quarantined: [QuarantineDTO]
+}
+
+/// A batch's readings stored (new or corrected), slots VEE estimated, and rows quarantined.
+struct StreamTotals: Codable {
+    var stored: Int
+    var estimated: Int
+    var quarantined: Int
+
+    init(_ s: IngestSummary) {
+        stored = s.inserted + s.corrected
+        estimated = s.report.total(.estimated)
+        quarantined = s.report.total(.quarantined)
+    }
 }
 
 struct StreamAnomaly: Codable {

@@ -47,7 +47,7 @@ import Testing
         }
         #expect(up)
         struct Meters: Decodable { var meters: [M] }
-        struct M: Decodable { var meter_id: String; var latest: L?; var minutes: Int; var kind: String }
+        struct M: Decodable { var meter_id: String; var source: String; var latest: L?; var minutes: Int; var kind: String }
         struct L: Decodable { var start: String }
         let meters = try JSONDecoder().decode(Meters.self, from: try await get("/api/v1/meters")).meters
         #expect(meters.count == 30)
@@ -64,6 +64,28 @@ import Testing
         try await browser.waitUntil(seconds: 5, "the live connection") {
             try await browser.evaluate("document.getElementById('live').className") as? String == "live on"
         }
+
+        // A batch posted through the API, one reading for the next half hour and one row that cannot
+        // be read: the fleet's figures follow without a reload.
+        let other = try #require(meters.last { $0.kind == "interval" && $0.latest != nil })
+        let otherNext = ISO8601DateFormatter().string(from: (ISO8601DateFormatter().date(from: other.latest?.start ?? "") ?? Date())
+            .addingTimeInterval(Double(other.minutes * 60)))
+        let quarantinedBefore = try await browser.evaluate("Number(document.getElementById('quarantined').textContent)") as? Int ?? -1
+        var csv = URLRequest(url: URL(string: base + "/api/v1/readings")!)
+        csv.httpMethod = "POST"
+        csv.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        csv.setValue("text/csv", forHTTPHeaderField: "Content-Type")
+        csv.httpBody = Data("meter_id,start,kwh\n\(other.meter_id),\(otherNext),1.234\n\(other.meter_id),\(otherNext),abc\n".utf8)
+        let (csvAnswer, csvResponse) = try await URLSession.shared.data(for: csv)
+        #expect((csvResponse as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: csvAnswer, as: UTF8.self))")
+        try await browser.waitUntil(seconds: 5, "the fleet's figures") {
+            try await browser.evaluate("document.getElementById('quarantined').textContent") as? String == "\(quarantinedBefore + 1)"
+        }
+        let figures = try await browser.evaluate(
+            "[document.getElementById('as-of').textContent, document.getElementById('fleet-kwh').textContent, document.querySelector('.source-kwh[data-source=\"\(other.source)\"]').textContent, "
+                + "document.querySelector('.meter[data-meter=\"\(other.meter_id)\"] .kwh').textContent]") as? [String] ?? []
+        #expect(figures == [String(otherNext.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " "), "1.234", "1.234", "1.234actual"],
+                "\(figures)")
         try await browser.screenshot(to: output + "/dashboard-fleet.png")
 
         // A meter's page; a reading posted through the API shows up on it without a reload.

@@ -94,7 +94,7 @@ import Testing
                 let at = Date(timeIntervalSince1970: TimeInterval(meters[0].latest?.start ?? 0)).formatted(
                     Date.VerbatimFormatStyle(format: "\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
                                              timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
-                #expect(String(buffer: res.body).contains("kWh at \(at) UTC"), "\(at)")
+                #expect(String(buffer: res.body).contains(">at \(at) UTC</span>"), "\(at)")
             }
         }
     }

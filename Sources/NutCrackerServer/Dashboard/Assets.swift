@@ -79,6 +79,8 @@ enum Assets {
       const fmt = (v) => (v === null || v === undefined || !isFinite(v)) ? "–" : Number(v).toFixed(3);
       const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
       const when = (iso) => iso ? iso.replace("T", " ").replace(/:00Z$/, " UTC").replace(/Z$/, " UTC") : "–";
+      // As the server labels a time in a figure: month, day, hour and minute (UTC said beside it).
+      const short = (iso) => iso.slice(5, 16).replace("T", " ");
       function setLive(state, text) { if (live) { live.className = "live " + state; live.textContent = text; } }
       if (!root) { setLive("", ""); return; }
 
@@ -116,17 +118,20 @@ enum Assets {
           if (table && latestKwh && r.start >= (latestKwh.dataset.t || "")) {
             latestKwh.dataset.t = r.start; latestKwh.textContent = fmt(r.kwh);
             const at = document.getElementById("latest-at");
-            if (at) at.textContent = "at " + r.start.slice(5, 16).replace("T", " ") + " UTC";
+            if (at) at.textContent = "at " + short(r.start) + " UTC";
           }
         }
         markSilent(latest);
         const asOf = document.getElementById("as-of");
         if (asOf && latest && latest >= (asOf.dataset.t || "")) {
-          asOf.dataset.t = latest; asOf.textContent = when(latest);
-          const total = document.getElementById("fleet-kwh");
-          if (total) {
+          asOf.dataset.t = latest; asOf.textContent = short(latest);
+          // The fleet's and each source's consumption in the latest interval.
+          const totals = [document.getElementById("fleet-kwh"), ...document.querySelectorAll(".source-kwh")];
+          for (const total of totals) {
+            if (!total) continue;
             if (total.dataset.t !== latest) { total.dataset.t = latest; total.dataset.sum = "0"; }
-            const sum = Number(total.dataset.sum) + msg.readings.filter((r) => r.start === latest).reduce((a, r) => a + r.kwh, 0);
+            const source = total.dataset.source;
+            const sum = Number(total.dataset.sum) + msg.readings.filter((r) => r.start === latest && (!source || r.source === source)).reduce((a, r) => a + r.kwh, 0);
             total.dataset.sum = String(sum); total.textContent = fmt(sum);
           }
         }
@@ -147,25 +152,51 @@ enum Assets {
       }
 
       function onOutcomes(msg) {
+        const table = document.getElementById("outcomes");
         for (const [key, n] of Object.entries(msg.outcomes)) {
-          const el = document.querySelector('[data-outcome="' + CSS.escape(key) + '"]');
+          let el = document.querySelector('[data-outcome="' + CSS.escape(key) + '"]');
+          if (!el && table) {
+            // An outcome not seen since the page was served: a row of its own, in key order.
+            const tr = document.createElement("tr");
+            tr.innerHTML = "<td>" + esc(key) + '</td><td class="num">0</td>';
+            el = tr.lastChild; el.dataset.outcome = key;
+            const after = [...table.children].find((row) => row.firstChild.textContent > key);
+            table.insertBefore(tr, after || null);
+          }
           if (el) el.textContent = String(Number(el.textContent || 0) + n);
         }
+        const t = msg.totals, share = document.getElementById("measured-share"), quarantined = document.getElementById("quarantined");
+        if (t && share) {
+          const stored = Number(share.dataset.stored) + t.stored, estimated = Number(share.dataset.estimated) + t.estimated;
+          share.dataset.stored = String(stored); share.dataset.estimated = String(estimated);
+          share.textContent = (stored > 0 ? Math.max(stored - estimated, 0) / stored * 100 : 100).toFixed(1);
+        }
+        if (t && quarantined) quarantined.textContent = String(Number(quarantined.textContent || 0) + t.quarantined);
       }
 
       function onAnomaly(msg) {
         const a = msg.anomaly, list = document.getElementById("anomalies");
         if (!list) return;
-        const empty = list.querySelector(".none"); if (empty) empty.remove();
         let li = list.querySelector('li[data-id="' + CSS.escape(a.id) + '"]');
         const seen = li !== null, wasOpen = seen && li.dataset.open === "1";
-        if (!li) { li = document.createElement("li"); li.dataset.id = a.id; list.insertBefore(li, list.firstChild); }
+        const open = document.getElementById("open-anomalies"), all = document.getElementById("all-anomalies");
+        if (list.dataset.openOnly && !a.open) {
+          // A list of what is open drops an event as it closes.
+          if (li) li.remove();
+          if (open && wasOpen) open.textContent = String(Math.max(0, Number(open.textContent || 0) - 1));
+          if (!list.querySelector("li")) list.innerHTML = '<li class="none dim">None open.</li>';
+          return;
+        }
+        const empty = list.querySelector(".none"); if (empty) empty.remove();
+        if (!li) {
+          li = document.createElement("li"); li.dataset.id = a.id; list.insertBefore(li, list.firstChild);
+          while (list.children.length > 30) list.removeChild(list.lastChild);
+        }
         li.dataset.open = a.open ? "1" : "0";
         li.innerHTML = '<span class="sev sev-' + esc(a.severity) + '">' + esc(a.severity) + "</span><b>" + esc(a.kind) + "</b> " +
           (a.meter_id ? '<a href="/meters/' + encodeURIComponent(a.meter_id) + '">' + esc(a.meter_id) + "</a>" : "source " + esc(a.source || "")) +
           '<br><span class="dim">' + esc(when(a.start)) + (a.open ? " · open" : " · closed") + " · " + esc(a.detail) + "</span>";
         // The counts move by what this report changed: a new event, an open one closing.
-        const open = document.getElementById("open-anomalies"), all = document.getElementById("all-anomalies");
         if (open) open.textContent = String(Math.max(0, Number(open.textContent || 0) + (a.open ? 1 : 0) - (wasOpen ? 1 : 0)));
         if (all && !seen) all.textContent = String(Number(all.textContent || 0) + 1);
       }

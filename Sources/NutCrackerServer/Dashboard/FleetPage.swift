@@ -26,15 +26,17 @@ enum FleetPage {
         body += kpi("Meters", "\(meters.count)", sub: "\(Set(meters.map(\.meter.source)).count) sources")
         body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>", sub: "kWh")
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
-        body += kpi("Measured share", String(format: "%.1f", share), sub: "% since start")
-        body += kpi("Quarantined", "\(quarantined)", sub: "rows since start")
+        body += kpi("Measured share", "<span id=\"measured-share\" data-stored=\"\(stored)\" data-estimated=\"\(estimated)\">\(String(format: "%.1f", share))</span>",
+                    sub: "% since start")
+        body += kpi("Quarantined", "<span id=\"quarantined\">\(quarantined)</span>", sub: "rows since start")
         body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(open)</span>", sub: "")
         body += "</div><div class=\"grid2\"><div class=\"sources\">"
         let bySource = Dictionary(grouping: meters, by: \.meter.source)
         for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             let list = bySource[source] ?? []
             let sum = list.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
-            body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>\(list.count) meters · \(Pages.kwh(sum)) kWh</span></h3>"
+            body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>\(list.count) meters · "
+                + "<span class=\"source-kwh\" data-source=\"\(Pages.esc(source.rawValue))\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(sum)\">\(Pages.kwh(sum))</span> kWh</span></h3>"
             for s in list {
                 let id = s.meter.id.rawValue
                 let values = recent[s.meter.id] ?? []
@@ -58,10 +60,10 @@ enum FleetPage {
             body += "</section>"
         }
         if meters.isEmpty { body += "<section class=\"panel\"><p class=\"dim\">No meters yet. Post readings to <code>/api/v1/readings</code> or import a file.</p></section>" }
-        body += "</div><aside><section class=\"panel\"><h2>Open anomalies</h2><ul class=\"anomalies\" id=\"anomalies\">"
+        body += "</div><aside><section class=\"panel\"><h2>Open anomalies</h2><ul class=\"anomalies\" id=\"anomalies\" data-open-only=\"1\">"
         if anomalies.isEmpty { body += "<li class=\"none dim\">None open.</li>" }
         for a in anomalies { body += anomalyItem(a) }
-        body += "</ul></section><section class=\"panel section\"><h2>Quality since start</h2><table><tbody>"
+        body += "</ul></section><section class=\"panel section\"><h2>Quality since start</h2><table><tbody id=\"outcomes\">"
         for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
             body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
         }
