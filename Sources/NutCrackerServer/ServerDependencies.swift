@@ -11,6 +11,8 @@ public struct ServerDependencies: Sendable {
     public var limits: IngestLimits
     /// Day-ahead forecasts drawn on meter pages.
     let forecasts = ForecastCache()
+    /// The fleet page's meters to visit.
+    let health = HealthCache()
 
     public init(store: any ReadingStore, pipeline: Pipeline, accounts: Accounts, ingest: IngestQueue? = nil,
                 metrics: MetricsRegistry = MetricsRegistry(), limits: IngestLimits = IngestLimits()) {

@@ -87,6 +87,12 @@ import Testing
                 // It and the register meters, which were sent nothing either.
                 #expect(html.components(separatedBy: "class=\"meter silent\"").count - 1 == all.count - meters.count + 1)
                 #expect(!card(meters[1].meter.id).contains("silent"))
+                // The meters to visit head with the silent ones, each with its reason.
+                let visit = html.components(separatedBy: "id=\"to-visit\">").dropFirst().first?.components(separatedBy: "</ul>").first ?? ""
+                let listed = visit.components(separatedBy: "<li data-meter=\"").dropFirst().compactMap { $0.split(separator: "\"").first.map(String.init) }
+                let silent = Set(all.filter { $0.meter.kind == .register }.map(\.meter.id.rawValue) + [quiet.rawValue])
+                #expect(!listed.isEmpty && listed.allSatisfy(silent.contains), "\(listed)")
+                #expect(visit.components(separatedBy: "silent for").count - 1 == listed.count, "\(visit)")
             }
             // Its page says when its latest reading was.
             try await client.execute(uri: "/meters/\(quiet.rawValue)", method: .get, headers: auth) { res in

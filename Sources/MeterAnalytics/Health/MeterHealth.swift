@@ -55,15 +55,15 @@ public struct MeterHealth: Sendable, Hashable, Codable {
         add(min(15, 150 * estimatedShare), String(format: "%.1f%% of intervals estimated", estimatedShare * 100))
         let stuck = x.anomalies.filter { $0.kind == .flatline }.reduce(0.0) { $0 + Double($1.end - $1.start) / 3600 }
         add(min(25, stuck / 4), String(format: "held at a constant for %.0f h (tamper or stuck register)", stuck))
-        add(min(10, Double(x.offGrid)), "\(x.offGrid) readings off the interval grid (clock drift)")
+        add(min(10, Double(x.offGrid)), "\(counted(x.offGrid, "reading", "readings")) off the interval grid (clock drift)")
         let zeroRuns = x.anomalies.filter { $0.kind == .zeroRun }.count
-        add(min(10, 2 * Double(zeroRuns)), "\(zeroRuns) runs at zero")
+        add(min(10, 2 * Double(zeroRuns)), "\(counted(zeroRuns, "run", "runs")) at zero")
         let jumps = x.anomalies.filter { [.spike, .valley, .boundary].contains($0.kind) }.count
-        add(min(10, Double(jumps)), "\(jumps) spikes, valleys or limit breaches")
+        add(min(10, Double(jumps)), counted(jumps, "spike, valley or limit breach", "spikes, valleys or limit breaches"))
         let shifts = x.anomalies.filter { $0.kind == .levelShift }.count
-        add(min(10, 5 * Double(shifts)), "\(shifts) lasting changes of level")
+        add(min(10, 5 * Double(shifts)), counted(shifts, "lasting change of level", "lasting changes of level"))
         let resets = x.anomalies.filter { $0.kind == .registerReset || $0.kind == .registerReversal }.count
-        add(min(15, 5 * Double(resets)), "\(resets) register resets or reversals")
+        add(min(15, 5 * Double(resets)), counted(resets, "register reset or reversal", "register resets or reversals"))
         if let peers = x.peerDailyMedian, peers > 0, x.dailyMean > 0 {
             let ratio = x.dailyMean / peers
             if ratio > 3 || ratio < 1.0 / 3 {
@@ -74,4 +74,7 @@ public struct MeterHealth: Sendable, Hashable, Codable {
         let total = penalties.reduce(0) { $0 + $1.0 }
         return MeterHealth(meter: x.meter, source: x.source, score: max(0, (100 - total).rounded()), reasons: penalties.map(\.1))
     }
+
+    /// "1 run", "3 runs".
+    private static func counted(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
 }

@@ -17,6 +17,7 @@ enum FleetPage {
         // Sparklines for the first meters; a large estate shows the rest without one.
         let recent = try await deps.store.recent(meters: meters.prefix(300).filter { $0.latest != nil }.map(\.meter.id), count: 48)
             .mapValues { $0.map(\.kwh) }
+        let health = await deps.health.listing(store: deps.store)
         let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
         let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
 
@@ -63,12 +64,32 @@ enum FleetPage {
         body += "</div><aside><section class=\"panel\"><h2>Open anomalies</h2><ul class=\"anomalies\" id=\"anomalies\" data-open-only=\"1\">"
         if anomalies.isEmpty { body += "<li class=\"none dim\">None open.</li>" }
         for a in anomalies { body += anomalyItem(a) }
-        body += "</ul></section><section class=\"panel section\"><h2>Quality since start</h2><table><tbody id=\"outcomes\">"
+        body += "</ul></section>" + toVisit(health)
+        body += "<section class=\"panel section\"><h2>Quality since start</h2><table><tbody id=\"outcomes\">"
         for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
             body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
         }
         body += "</tbody></table></section></aside></div></main>"
         return Pages.shell(title: "Fleet", body: body)
+    }
+
+    /// The meters most likely to need a visit over the last week, worst first, with their reasons.
+    static func toVisit(_ listing: HealthCache.Listing?) -> String {
+        var html = "<section class=\"panel section\"><h2>Meters to visit</h2><ul class=\"anomalies\" id=\"to-visit\">"
+        guard let listing else {
+            return html + "<li class=\"none dim\">Working out each meter's health from its last week…</li></ul></section>"
+        }
+        let worst = listing.meters.filter { $0.score < 90 }.prefix(5)
+        if worst.isEmpty { html += "<li class=\"none dim\">Every meter scores 90 or more over its last week.</li>" }
+        for h in worst {
+            let id = h.meter.rawValue
+            let sev = h.score < 60 ? "critical" : "warning"
+            html += "<li data-meter=\"\(Pages.esc(id))\"><span class=\"sev sev-\(sev)\">\(Int(h.score.rounded()))</span>"
+                + "<a href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\">\(Pages.esc(id))</a>"
+                + "<br><span class=\"dim\">\(Pages.esc(h.reasons.prefix(2).joined(separator: "; ")))</span></li>"
+        }
+        return html + "</ul><p class=\"dim\">Out of 100 over each meter's last week, worked out at \(SVGChart.label(Int64(listing.computedAt.timeIntervalSince1970))) UTC "
+            + "(<a href=\"/api/v1/health/meters\">every meter</a>).</p></section>"
     }
 
     static func kpi(_ label: String, _ value: String, sub: String) -> String {
