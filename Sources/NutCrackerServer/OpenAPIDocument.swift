@@ -114,6 +114,8 @@ enum OpenAPIDocument {
            response: ["type": "string"], responseType: "text/html", statuses: [303, 404]),
         Op(method: "get", path: "/meters/{id}/chart", summary: "A meter's readings chart", tag: "dashboard", query: [("days", "integer", "days shown")],
            response: ["type": "string"], responseType: "image/svg+xml"),
+        Op(method: "get", path: "/meters/{id}/daily", summary: "A meter's daily totals of its last 30 days, as bars", tag: "dashboard",
+           response: ["type": "string"], responseType: "image/svg+xml"),
         Op(method: "get", path: "/assets/app.css", summary: "Dashboard stylesheet", tag: "dashboard", auth: nil, response: ["type": "string"],
            responseType: "text/css"),
         Op(method: "get", path: "/assets/app.js", summary: "Dashboard script", tag: "dashboard", auth: nil, response: ["type": "string"],

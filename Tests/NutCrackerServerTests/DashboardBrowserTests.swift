@@ -99,6 +99,7 @@ import Testing
             try await browser.evaluate("document.getElementById('live').className") as? String == "live on"
         }
         try await browser.evaluate("window.__sameDocument = true")
+        let lastDayBefore = try await browser.evaluate("[...document.querySelectorAll('#daily svg title')].pop().textContent") as? String ?? ""
         let latest = try #require(meter.latest?.start)
         let next = ISO8601DateFormatter().string(from: (ISO8601DateFormatter().date(from: latest) ?? Date()).addingTimeInterval(Double(meter.minutes * 60)))
         var post = URLRequest(url: URL(string: base + "/api/v1/readings")!)
@@ -118,6 +119,10 @@ import Testing
         #expect(latestKPI == "7.777 at \(next.dropFirst(5).prefix(11).replacingOccurrences(of: "T", with: " ")) UTC", "\(latestKPI)")
         #expect(try await browser.evaluate("window.__sameDocument === true") as? Bool == true)
         try await Task.sleep(for: .seconds(1)) // the chart redraws with the new point
+        // The daily totals are redrawn too: the day of the posted reading has grown by it.
+        try await browser.waitUntil(seconds: 5, "the daily totals redrawn") {
+            try await browser.evaluate("[...document.querySelectorAll('#daily svg title')].pop().textContent") as? String != lastDayBefore
+        }
         // The anomaly counts are the meter's whole record, kept up as events arrive: never fewer than the list shows.
         let counts = try await browser.evaluate(
             "[Number(document.getElementById('all-anomalies').textContent), Number(document.getElementById('open-anomalies').textContent), "

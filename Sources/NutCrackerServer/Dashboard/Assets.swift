@@ -201,16 +201,20 @@ enum Assets {
         if (all && !seen) all.textContent = String(Number(all.textContent || 0) + 1);
       }
 
+      // The meter page's readings chart and daily totals, redrawn by the server a moment after
+      // readings arrive (one fetch each for a burst of them).
       let chartTimer = null;
       function scheduleChart() {
-        const chart = document.getElementById("chart");
-        if (!chart || chartTimer) return;
+        const parts = [document.getElementById("chart"), document.getElementById("daily")].filter((el) => el && el.dataset.src);
+        if (!parts.length || chartTimer) return;
         chartTimer = setTimeout(async () => {
           chartTimer = null;
-          try {
-            const res = await fetch(chart.dataset.src, { cache: "no-store" });
-            if (res.ok) chart.innerHTML = await res.text();
-          } catch (e) { /* the next reading tries again */ }
+          for (const el of parts) {
+            try {
+              const res = await fetch(el.dataset.src, { cache: "no-store" });
+              if (res.ok) el.innerHTML = await res.text();
+            } catch (e) { /* the next reading tries again */ }
+          }
         }, 800);
       }
 

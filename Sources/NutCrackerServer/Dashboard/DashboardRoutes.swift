@@ -4,8 +4,8 @@ import MeterCore
 import MeterStore
 import NutCrackerEngine
 
-/// The dashboard: the fleet page at `/`, a page per meter at `/meters/{id}` and its chart alone at
-/// `/meters/{id}/chart` (what the page fetches to redraw). Pages need a signed-in viewer; without
+/// The dashboard: the fleet page at `/`, a page per meter at `/meters/{id}`, and its chart and its
+/// daily totals alone at `/meters/{id}/chart` and `/meters/{id}/daily` (what the page fetches to redraw). Pages need a signed-in viewer; without
 /// one they send the person to `/login`.
 struct DashboardRoutes {
     let deps: ServerDependencies
@@ -27,9 +27,17 @@ struct DashboardRoutes {
         }
         router.get("/meters/{id}/chart") { request, context -> Response in
             try context.require(.viewer)
-            let svg = try await MeterPage.chart(deps: deps, meter: try Self.meter(context), days: Self.days(request))
-            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: svg)))
+            return Self.svg(try await MeterPage.chart(deps: deps, meter: try Self.meter(context), days: Self.days(request)))
         }
+        router.get("/meters/{id}/daily") { _, context -> Response in
+            try context.require(.viewer)
+            let id = try Self.meter(context)
+            return Self.svg(try await MeterPage.daily(deps: deps, meter: id, latest: try await deps.store.latest(meters: [id])[id]))
+        }
+    }
+
+    static func svg(_ svg: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: svg)))
     }
 
     static let toLogin = Response(status: .seeOther, headers: [.location: "/login"])

@@ -14,8 +14,7 @@ enum MeterPage {
         let anomalies = try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50)
         let counts = try await deps.store.anomalyCounts(AnomalyFilter(meter: id))
         let forecast = await deps.forecasts.dayAhead(deps: deps, meter: id, latest: snapshot.latest?.start)
-        let end = (snapshot.latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
-        let daily = try await RollupQuery.run(store: deps.store, filter: ReadingFilter(meter: id, from: end - 30 * 86_400), period: .day)
+        let dailyBars = try await daily(deps: deps, meter: id, latest: snapshot.latest)
         let outcomes = await deps.pipeline.report.perMeter[id.rawValue] ?? [:]
         let path = "/meters/" + (id.rawValue.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id.rawValue)
 
@@ -44,7 +43,7 @@ enum MeterPage {
             + (forecast.map { "<span><i class=\"forecast-key\"></i>forecast (\(Pages.esc($0.forecast.model))), 80% and 95% intervals</span>" } ?? "")
             + "</p></section>"
         body += "<div class=\"grid2 section\"><section class=\"panel\"><h2>Daily totals, last 30 days</h2>"
-        body += SVGChart.bars(daily.map { ($0.period, $0.kwh, $0.readings > 0 ? Double($0.estimated) / Double($0.readings) : 0) })
+        body += "<div id=\"daily\" data-src=\"\(path)/daily\">\(dailyBars)</div>"
         body += "<h2 class=\"section\">Latest readings</h2><table class=\"readings\" data-meter=\"\(Pages.esc(id.rawValue))\"><thead><tr><th>Start (UTC)</th><th class=\"num\">kWh</th><th>Quality</th></tr></thead><tbody>"
         for r in readings.suffix(24).reversed() {
             body += "<tr data-start=\"\(ISO8601.format(r.start))\"><td>\(ISO8601.format(r.start).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: ":00Z", with: " UTC"))</td>"
@@ -72,6 +71,14 @@ enum MeterPage {
         let readings = try await recent(deps: deps, meter: id, latest: latest, days: days)
         let forecast = await deps.forecasts.dayAhead(deps: deps, meter: id, latest: latest?.start)
         return chart(readings, anomalies: try await deps.store.anomalies(AnomalyFilter(meter: id), limit: 50), forecast: forecast)
+    }
+
+    /// The daily totals of the 30 days up to the meter's latest reading, as bars (the page redraws
+    /// them from `/meters/{id}/daily` when readings arrive).
+    static func daily(deps: ServerDependencies, meter id: MeterID, latest: Reading?) async throws -> String {
+        let end = (latest?.start ?? Int64(Date().timeIntervalSince1970)) + 1
+        let days = try await RollupQuery.run(store: deps.store, filter: ReadingFilter(meter: id, from: end - 30 * 86_400), period: .day)
+        return SVGChart.bars(days.map { ($0.period, $0.kwh, $0.readings > 0 ? Double($0.estimated) / Double($0.readings) : 0) })
     }
 
     /// The readings a page shows: the `days` up to and including the meter's latest reading.
