@@ -47,8 +47,8 @@ public actor Pipeline {
     public nonisolated let detectionBacklog = SharedCount()
     /// How often the background detectors' learned operating bands are kept in the store.
     private let bandsSavedEvery: Duration
-    /// Whether a save of them is being written (a later one waits for the next turn).
-    private var savingBands = false
+    /// The save of them being written, if any (a later periodic one waits for the next turn).
+    private var bandsWrite: Task<Void, Never>?
     /// The name the bands are kept under (`ReadingStore.detectorState`).
     static let bandsName = "operating_band"
 
@@ -243,13 +243,12 @@ public actor Pipeline {
     /// Writes the detectors' learned operating bands to the store in the background, unless a
     /// write of them is still going (the next turn brings newer ones).
     private func storeBands(_ bands: [(meter: MeterID, learned: OperatingEnvelope.Learned)]) {
-        guard !savingBands, !bands.isEmpty else { return }
-        savingBands = true
-        Task {
+        guard bandsWrite == nil, !bands.isEmpty else { return }
+        bandsWrite = Task {
             do { try await writeBands(bands) } catch {
                 logger.error("operating bands not stored", metadata: ["error": "\(error)", "meters": "\(bands.count)"])
             }
-            savingBands = false
+            bandsWrite = nil
         }
     }
 
@@ -272,6 +271,8 @@ public actor Pipeline {
         } else {
             bands = detectors?.operatingBands() ?? []
         }
+        // After any periodic save still being written, so an older snapshot never lands last.
+        await bandsWrite?.value
         try await writeBands(bands)
     }
 
