@@ -49,8 +49,7 @@ public struct RuleSet: Sendable {
     public func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
                                     kind: (MeterID) -> MeterKind? = { _ in nil },
                                     anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
-        var out = ReadingBatch()
-        for m in input.meters { _ = out.intern(m) }
+        var out = ReadingBatch(meterTableOf: input)
         out.reserve(groups.reduce(0) { $0 + $1.1.count })
         var ruleIndex: [String: Int16] = [:]
         var rejections: [Rejection] = []

@@ -27,6 +27,13 @@ public struct ReadingBatch: Sendable {
 
     public init() {}
 
+    /// An empty batch whose meter table is `other`'s, shared rather than built again (each meter
+    /// has the same index in both).
+    public init(meterTableOf other: ReadingBatch) {
+        meters = other.meters
+        internTable = other.internTable
+    }
+
     public var count: Int { start.count }
     public var isEmpty: Bool { start.isEmpty }
 

@@ -23,6 +23,9 @@ public actor Pipeline {
     private var anchors: [MeterID: SeriesAnchor] = [:]
     private var registerAnchors: [MeterID: SeriesAnchor] = [:]
     private var kinds: [MeterID: MeterKind] = [:]
+    /// Whether any meter is known to be a register meter (until one is, VEE and the anchors need not
+    /// look up each reading's kind).
+    private var knowsRegisterMeters = false
     private var sources: [MeterID: SourceID] = [:]
     /// Every outcome since the pipeline started.
     public private(set) var report = QualityReport()
@@ -334,6 +337,7 @@ public actor Pipeline {
         let meters = try await store.meters()
         for s in meters {
             if kinds[s.meter.id] == nil { kinds[s.meter.id] = s.meter.kind }
+            if s.meter.kind == .register { knowsRegisterMeters = true }
             if sources[s.meter.id] == nil { sources[s.meter.id] = s.meter.source }
         }
         return meters
@@ -356,6 +360,7 @@ public actor Pipeline {
         for m in meters {
             kinds[m.id] = m.kind
             sources[m.id] = m.source
+            if m.kind == .register { knowsRegisterMeters = true }
         }
         try await store.register(meters)
     }
@@ -462,12 +467,17 @@ public actor Pipeline {
     /// VEE over one request, with the quarantine entries for what it rejected; moves the meters' anchors on.
     private func prepare(_ request: IngestRequest, rules override: RuleSet?, rawText: ([Int]) -> [Int: String]) -> Prepared {
         let batch = request.batch, info = request.info
-        for (id, k) in info.kinds { kinds[id] = k }
+        for (id, k) in info.kinds {
+            kinds[id] = k
+            if k == .register { knowsRegisterMeters = true }
+        }
         var sink = QualityReportSink(meters: batch.meters)
         let kindOf = self.kinds, intervalAnchors = self.anchors, registerAnchors = self.registerAnchors
         let rules = override ?? self.rules
-        let cleansed = rules.run(batch, sink: &sink, kind: { kindOf[$0] },
-                                 anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
+        let cleansed = knowsRegisterMeters
+            ? rules.run(batch, sink: &sink, kind: { kindOf[$0] },
+                        anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
+            : rules.run(batch, sink: &sink, anchor: { intervalAnchors[$0] })
         // Quarantine entries for what VEE rejected, with the row's raw text.
         let raw = cleansed.rejections.isEmpty ? [:] : rawText(cleansed.rejections.map { Int(batch.line(at: Int($0.row))) })
         var quarantine = request.problems
@@ -549,12 +559,16 @@ public actor Pipeline {
     /// Moves each meter's anchor to the batch's last value; returns the register meters' reads that
     /// moved (to be stored with the batch).
     private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) -> [RegisterRead] {
+        func advance(_ a: inout SeriesAnchor?, _ start: Int64, _ value: Double) {
+            if let old = a, old.start >= start { return }
+            a = SeriesAnchor(start: start, value: value)
+        }
         for i in 0..<clean.count {
-            let id = clean.meters[Int(clean.meterIndex[i])]
-            if let a = anchors[id], a.start >= clean.start[i] { continue }
-            anchors[id] = SeriesAnchor(start: clean.start[i], value: clean.kwh[i])
+            // One lookup a reading, the anchor changed in place.
+            advance(&anchors[clean.meters[Int(clean.meterIndex[i])]], clean.start[i], clean.kwh[i])
         }
         // Register meters continue from their last register value, not from an interval.
+        guard knowsRegisterMeters else { return [] }
         var moved: Set<MeterID> = []
         for i in 0..<input.count where input.status[i] == .number {
             let id = input.meters[Int(input.meterIndex[i])]
