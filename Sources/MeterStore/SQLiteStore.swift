@@ -330,8 +330,15 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Looks up a meter's row id, creating the meter with the batch's defaults when it is new.
-    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, ids: inout WriteContext) throws -> Int64 {
-        if info.sources[id] == nil, info.kinds[id] == nil, let known = ids[id.rawValue] { return known }
+    /// - Parameter cached: the id the shared cache had for the meter, when the caller looked it up.
+    static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, ids: inout WriteContext, cached: Int64?? = nil) throws -> Int64 {
+        if info.sources.isEmpty || info.sources[id] == nil, info.kinds.isEmpty || info.kinds[id] == nil {
+            let known: Int64? = switch cached {
+            case .some(let c): c ?? (ids.found.isEmpty ? nil : ids.found[id.rawValue])
+            case .none: ids[id.rawValue]
+            }
+            if let known { return known }
+        }
         if let row = try Int64.fetchOne(db, sql: "SELECT id FROM meters WHERE name = ?", arguments: [id.rawValue]) {
             ids.found[id.rawValue] = row
             if let s = info.sources[id] {
@@ -387,8 +394,9 @@ public final class SQLiteStore: ReadingStore {
         var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
         var seen = [Bool](repeating: false, count: batch.meters.count)
         var distinct = 0
+        let cached = ids.cache.rowIDs(of: batch.meters)
         for m in batch.meterIndex.lazy.map(Int.init) where !seen[m] {
-            rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, ids: &ids)
+            rowIDs[m] = try Self.meterRowID(db, batch.meters[m], info: info, ids: &ids, cached: cached[m])
             seen[m] = true
             distinct += 1
         }

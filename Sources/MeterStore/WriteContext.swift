@@ -1,10 +1,13 @@
 import GRDB
+import MeterCore
 import Synchronization
 
 /// Meter row ids by name, of meters known to be committed; shared by every write.
 final class RowIDCache: Sendable {
     private let map = Mutex<[String: Int64]>([:])
     subscript(name: String) -> Int64? { map.withLock { $0[name] } }
+    /// The row ids of a batch's meters, in its order, under one lock.
+    func rowIDs(of meters: [MeterID]) -> [Int64?] { map.withLock { m in meters.map { m[$0.rawValue] } } }
     func merge(_ ids: [String: Int64]) {
         guard !ids.isEmpty else { return }
         map.withLock { $0.merge(ids) { _, new in new } }
@@ -46,7 +49,7 @@ struct WriteContext {
         return try ReadingInbox.stored(db, meter: meter, start: start)
     }
 
-    subscript(name: String) -> Int64? { found[name] ?? cache[name] }
+    subscript(name: String) -> Int64? { (found.isEmpty ? nil : found[name]) ?? cache[name] }
 
     /// A meter's latest start, known or read from the store.
     func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
