@@ -255,11 +255,14 @@ public actor Pipeline {
         }
     }
 
+    /// In transactions of a few thousand meters, so a large fleet's save never holds the store's
+    /// writer (and the acknowledgements waiting on it) for long.
     private func writeBands(_ bands: [(meter: MeterID, learned: OperatingEnvelope.Learned)]) async throws {
-        var states: [MeterID: [UInt8]] = [:]
-        states.reserveCapacity(bands.count)
-        for b in bands { states[b.meter] = b.learned.bytes }
-        try await store.write(detectorState: states, named: Self.bandsName)
+        for low in stride(from: 0, to: bands.count, by: 2_000) {
+            var states: [MeterID: [UInt8]] = [:]
+            for b in bands[low..<min(low + 2_000, bands.count)] { states[b.meter] = b.learned.bytes }
+            try await store.write(detectorState: states, named: Self.bandsName)
+        }
     }
 
     /// Keeps the detectors' learned operating bands in the store now, after every batch committed
