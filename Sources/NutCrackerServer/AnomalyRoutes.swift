@@ -12,9 +12,7 @@ struct AnomalyRoutes {
         // Meters most likely to need a visit, worst first, with their reasons.
         router.group("/api/v1").get("health/meters") { request, context -> HealthList in
             try context.require(.viewer)
-            let limit = min(max(request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 50, 1), 10_000)
-            let list = try await HealthReport.compute(store: deps.store).prefix(limit)
-            return HealthList(meters: list.map { HealthDTO(meter_id: $0.meter.rawValue, source: $0.source?.rawValue, score: $0.score, reasons: $0.reasons) })
+            return HealthList(meters: try await Self.health(deps: deps, limit: request.uri.queryParameters.get("limit").flatMap { Int($0) }))
         }
         router.group("/api/v1").get("anomalies") { request, context -> AnomalyList in
             try context.require(.viewer)
@@ -74,6 +72,15 @@ struct AnomalyDTO: Codable, Sendable {
         observed = a.observed.isFinite ? a.observed : 0
         detail = a.detail
         open = a.open
+    }
+}
+
+extension AnomalyRoutes {
+    /// One function behind the REST and GraphQL meter health: the `limit` (50 unless given, 1 to
+    /// 10,000) meters most likely to need a visit, worst first.
+    static func health(deps: ServerDependencies, limit: Int?) async throws -> [HealthDTO] {
+        let list = try await HealthReport.compute(store: deps.store).prefix(min(max(limit ?? 50, 1), 10_000))
+        return list.map { HealthDTO(meter_id: $0.meter.rawValue, source: $0.source?.rawValue, score: $0.score, reasons: $0.reasons) }
     }
 }
 

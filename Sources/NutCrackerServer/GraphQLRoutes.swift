@@ -77,6 +77,10 @@ struct FleetGraph: Sendable {
                                                    model: a.model, windowDays: nil)
         }
 
+        func meterHealth(context: Context, arguments: LimitArgs) async throws -> [HealthDTO] {
+            try await AnomalyRoutes.health(deps: deps, limit: arguments.limit)
+        }
+
         func quarantine(context: Context, arguments: LimitArgs) async throws -> [QuarantineDTO] {
             try await deps.store.quarantine(limit: min(arguments.limit ?? 100, 10_000)).map(QuarantineDTO.init)
         }
@@ -145,6 +149,12 @@ struct FleetGraph: Sendable {
                 Field("mean", at: \.mean)
                 Field("intervals", at: \.intervals)
             }
+            Type(HealthDTO.self, as: "MeterHealth") {
+                Field("meterId", at: \.meter_id)
+                Field("source", at: \.source)
+                Field("score", at: \.score)
+                Field("reasons", at: \.reasons)
+            }
             Type(QuarantineDTO.self, as: "QuarantineEntry") {
                 Field("origin", at: \.origin)
                 Field("line", at: \.line)
@@ -180,6 +190,7 @@ struct FleetGraph: Sendable {
                     Argument("limit", at: \.limit)
                 }
                 Field("quarantine", at: Resolver.quarantine) { Argument("limit", at: \.limit) }
+                Field("meterHealth", at: Resolver.meterHealth) { Argument("limit", at: \.limit) }
                 Field("forecast", at: Resolver.forecast) {
                     Argument("meter", at: \.meter)
                     Argument("horizon", at: \.horizon)

@@ -76,6 +76,16 @@ import Testing
             #expect(health.meters.count == 3)
             #expect(health.meters[0].score < 100 && !health.meters[0].reasons.isEmpty)
             #expect(health.meters[0].score <= health.meters[2].score)
+            // The same list through GraphQL.
+            let query = "{\"query\":\"{ meterHealth(limit: 3) { meterId score reasons } }\"}"
+            try await client.execute(uri: "/graphql", method: .post, headers: auth, body: ByteBuffer(string: query)) { res in
+                struct G: Decodable { var data: D? }
+                struct D: Decodable { var meterHealth: [H] }
+                struct H: Decodable { var meterId: String; var score: Double; var reasons: [String] }
+                let g = try JSONDecoder().decode(G.self, from: Data(buffer: res.body))
+                #expect(g.data?.meterHealth.map(\.meterId) == health.meters.map(\.meter_id), "\(String(buffer: res.body))")
+                #expect(g.data?.meterHealth.map(\.reasons) == health.meters.map(\.reasons))
+            }
         }
     }
 }
