@@ -77,4 +77,11 @@ public struct Anomaly: Sendable, Hashable, Codable {
 
     /// Stable identity of an event across its open and closed reports.
     public var id: String { "\(kind.rawValue):\(meter?.rawValue ?? source?.rawValue ?? "-"):\(start)" }
+
+    /// The same event, no longer open (its closing report, once described).
+    public var closed: Anomaly {
+        var a = self
+        a.open = false
+        return a
+    }
 }

@@ -114,8 +114,7 @@ public struct OperatingEnvelope: Sendable {
                 open = a
                 if o.start - a.start < config.adaptAfter { return }
             } else {
-                a.open = false
-                out.append(described(a))
+                out.append(described(a.closed))
                 open = nil
             }
         } else if opening, let judged, o.value > judged.high || o.value < judged.low {
@@ -150,10 +149,6 @@ public struct OperatingEnvelope: Sendable {
     public var current: Anomaly? { open.map(described) }
 
     public mutating func finish(into out: inout [Anomaly]) {
-        if var a = open {
-            a.open = false
-            out.append(described(a))
-            open = nil
-        }
+        if let a = open.take() { out.append(described(a.closed)) }
     }
 }

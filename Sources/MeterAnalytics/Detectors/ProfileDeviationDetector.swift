@@ -96,10 +96,6 @@ public struct ProfileDeviationDetector: MeterDetector {
     public var current: Anomaly? { open.map(described) }
 
     public mutating func finish(into out: inout [Anomaly]) {
-        if var a = open {
-            a.open = false
-            out.append(described(a))
-            open = nil
-        }
+        if let a = open.take() { out.append(described(a.closed)) }
     }
 }

@@ -90,9 +90,6 @@ public struct SpikeBurstDetector: MeterDetector {
     public var current: Anomaly? { open.map(described) }
 
     public mutating func finish(into out: inout [Anomaly]) {
-        guard var a = open else { return }
-        a.open = false
-        out.append(described(a))
-        open = nil
+        if let a = open.take() { out.append(described(a.closed)) }
     }
 }

@@ -70,10 +70,6 @@ public struct ZeroRunDetector: MeterDetector {
     public var current: Anomaly? { open.map(described) }
 
     public mutating func finish(into out: inout [Anomaly]) {
-        if var a = open {
-            a.open = false
-            out.append(described(a))
-            open = nil
-        }
+        if let a = open.take() { out.append(described(a.closed)) }
     }
 }
