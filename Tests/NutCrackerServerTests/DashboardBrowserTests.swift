@@ -40,6 +40,20 @@ import Testing
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             return try await URLSession.shared.data(for: request).0
         }
+        /// Posts readings through the API as the given content type; the answer must be 200.
+        func post(_ body: String, as type: String) async throws {
+            var request = URLRequest(url: URL(string: base + "/api/v1/readings")!)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.setValue(type, forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+            let (answer, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: answer, as: UTF8.self))")
+        }
+        /// The start of the interval after a meter's latest reading.
+        func intervalAfter(_ latest: String, minutes: Int) -> String {
+            ISO8601DateFormatter().string(from: (ISO8601DateFormatter().date(from: latest) ?? Date()).addingTimeInterval(Double(minutes * 60)))
+        }
         var up = false
         for _ in 0..<100 where !up {
             up = (try? await get("/health")) != nil
@@ -68,16 +82,9 @@ import Testing
         // A batch posted through the API, one reading for the next half hour and one row that cannot
         // be read: the fleet's figures follow without a reload.
         let other = try #require(meters.last { $0.kind == "interval" && $0.latest != nil })
-        let otherNext = ISO8601DateFormatter().string(from: (ISO8601DateFormatter().date(from: other.latest?.start ?? "") ?? Date())
-            .addingTimeInterval(Double(other.minutes * 60)))
+        let otherNext = intervalAfter(other.latest?.start ?? "", minutes: other.minutes)
         let quarantinedBefore = try await browser.evaluate("Number(document.getElementById('quarantined').textContent)") as? Int ?? -1
-        var csv = URLRequest(url: URL(string: base + "/api/v1/readings")!)
-        csv.httpMethod = "POST"
-        csv.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        csv.setValue("text/csv", forHTTPHeaderField: "Content-Type")
-        csv.httpBody = Data("meter_id,start,kwh\n\(other.meter_id),\(otherNext),1.234\n\(other.meter_id),\(otherNext),abc\n".utf8)
-        let (csvAnswer, csvResponse) = try await URLSession.shared.data(for: csv)
-        #expect((csvResponse as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: csvAnswer, as: UTF8.self))")
+        try await post("meter_id,start,kwh\n\(other.meter_id),\(otherNext),1.234\n\(other.meter_id),\(otherNext),abc\n", as: "text/csv")
         try await browser.waitUntil(seconds: 5, "the fleet's figures") {
             try await browser.evaluate("document.getElementById('quarantined').textContent") as? String == "\(quarantinedBefore + 1)"
         }
@@ -101,14 +108,8 @@ import Testing
         try await browser.evaluate("window.__sameDocument = true")
         let lastDayBefore = try await browser.evaluate("[...document.querySelectorAll('#daily svg title')].pop().textContent") as? String ?? ""
         let latest = try #require(meter.latest?.start)
-        let next = ISO8601DateFormatter().string(from: (ISO8601DateFormatter().date(from: latest) ?? Date()).addingTimeInterval(Double(meter.minutes * 60)))
-        var post = URLRequest(url: URL(string: base + "/api/v1/readings")!)
-        post.httpMethod = "POST"
-        post.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        post.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        post.httpBody = Data("[{\"meter_id\":\"\(meter.meter_id)\",\"start\":\"\(next)\",\"kwh\":7.777}]".utf8)
-        let (answer, response) = try await URLSession.shared.data(for: post)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: answer, as: UTF8.self))")
+        let next = intervalAfter(latest, minutes: meter.minutes)
+        try await post("[{\"meter_id\":\"\(meter.meter_id)\",\"start\":\"\(next)\",\"kwh\":7.777}]", as: "application/json")
         try await browser.waitUntil(seconds: 5, "the posted reading on the page") {
             try await browser.evaluate("document.querySelector('table.readings tr[data-start=\"\(next)\"]') !== null") as? Bool == true
         }
