@@ -24,6 +24,17 @@ public actor FleetFeed {
 
     public var meters: [Meter] { simulator.meters }
 
+    /// Where a simulated fleet with `historySlots` of history starts over a store, so that it ends at
+    /// the later of `now` and the end of what an earlier run of the same fleet stored: a fleet runs
+    /// ahead of real time, and one started again behind its own stored readings would spend as long
+    /// rewriting them as the last run lasted, its live figures standing still meanwhile.
+    public static func start(of config: FleetConfig, over store: some ReadingStore, now: Int64, historySlots: Int) async throws -> Int64 {
+        let step = config.interval.seconds
+        let stored = try await store.latest(meters: FleetSimulator(config).meters.map(\.id))
+        let front = max(config.interval.slot(of: now) * step, (stored.values.map(\.start).max() ?? .min) + step)
+        return front - Int64(historySlots) * step
+    }
+
     /// Sends `slots` slots as one batch per slot, as fast as the store takes them.
     public func backfill(slots: Int) async throws {
         try await pipeline.register(simulator.meters)

@@ -32,31 +32,41 @@ struct AuthRoutes {
         }
         router.get("/login") { request, _ -> Response in
             // `/login?token=...` (what `demo` prints) sets the cookie from a token already issued.
+            let next = Self.destination(request.uri.queryParameters.get("next"))
             if let token = request.uri.queryParameters.get("token"), await deps.accounts.identity(bearer: token) != nil {
-                return Self.signedIn(token: token, lifetime: deps.accounts.tokenLifetime)
+                return Self.signedIn(token: token, lifetime: deps.accounts.tokenLifetime, next: next)
             }
-            return Pages.html(Pages.login(error: nil))
+            return Pages.html(Pages.login(error: nil, next: next))
         }
         router.post("/login") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 << 10)
             let form = Self.form(String(buffer: body))
+            let next = Self.destination(form["next"])
             guard let name = form["username"], let password = form["password"],
                   let role = try await deps.accounts.authenticate(name: name, password: password) else {
-                return Pages.html(Pages.login(error: "Wrong user name or password."), status: .unauthorized)
+                return Pages.html(Pages.login(error: "Wrong user name or password.", next: next), status: .unauthorized)
             }
             let (token, _) = try await deps.accounts.issueToken(name: name, role: role)
-            return Self.signedIn(token: token, lifetime: deps.accounts.tokenLifetime)
+            return Self.signedIn(token: token, lifetime: deps.accounts.tokenLifetime, next: next)
         }
         router.get("/logout") { _, _ in
             Response(status: .seeOther, headers: [.location: "/login", .setCookie: "nc_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"])
         }
     }
 
-    static func signedIn(token: String, lifetime: TimeInterval) -> Response {
+    static func signedIn(token: String, lifetime: TimeInterval, next: String = "/") -> Response {
         Response(status: .seeOther, headers: [
-            .location: "/",
+            .location: next,
             .setCookie: "nc_token=\(token); Path=/; Max-Age=\(Int(lifetime)); HttpOnly; SameSite=Strict",
         ])
+    }
+
+    /// Where to go once signed in: the dashboard page a person was sent away from, only ever a path
+    /// on this server (never `//host` or a scheme, so a link cannot send a signed-in person elsewhere).
+    static func destination(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
+              !next.contains(where: { $0.isNewline || $0 == "\\" }) else { return "/" }
+        return next
     }
 
     /// An `application/x-www-form-urlencoded` body as a dictionary.

@@ -85,9 +85,9 @@ struct Demo: AsyncParsableCommand {
         var config = FleetConfig()
         config.seed = seed
         config.metersPerSource = metersPerSource
-        let now = Int64(Date().timeIntervalSince1970)
         let slots = historyDays * 86_400 / Int(config.interval.seconds)
-        let feed = FleetFeed(pipeline: deps.pipeline, config: config, startingAt: now - Int64(slots) * config.interval.seconds)
+        let start = try await FleetFeed.start(of: config, over: sqlite, now: Int64(Date().timeIntervalSince1970), historySlots: slots)
+        let feed = FleetFeed(pipeline: deps.pipeline, config: config, startingAt: start)
         try await feed.backfill(slots: slots)
         await feed.start(speedup: speedup)
         // A ready admin: the token signs a person straight into the dashboard.

@@ -41,6 +41,26 @@ import Testing
         #expect(counts.quarantine == report.total(.quarantined))
     }
 
+    @Test func aFleetStartedAgainContinuesFromWhatItStored() async throws {
+        let store = try SQLiteStore(path: dir.path("again.sqlite"))
+        try await store.migrate()
+        let config = FleetConfig(), t0: Int64 = 1_795_824_000, step = config.interval.seconds
+        // Nothing stored: the fleet ends now (at its slot's start).
+        #expect(try await FleetFeed.start(of: config, over: store, now: t0 + 100, historySlots: 4) == t0 - 4 * step)
+        let first = FleetFeed(pipeline: Pipeline(store: store), config: config, startingAt: t0)
+        try await first.backfill(slots: 10)
+        // An earlier run ran ahead of now: the next one picks up after its last slot...
+        let start = try await FleetFeed.start(of: config, over: store, now: t0 + 3 * step, historySlots: 4)
+        #expect(start == t0 + 6 * step)
+        let again = FleetFeed(pipeline: Pipeline(store: store), config: config, startingAt: start)
+        try await again.backfill(slots: 4)
+        #expect(await again.nextSlot == t0 + 10 * step)
+        let summary = try await again.step()
+        #expect(summary.stored >= 25)
+        // ...and one that stopped in the past is overtaken by now.
+        #expect(try await FleetFeed.start(of: config, over: store, now: t0 + 50 * step + 7, historySlots: 4) == t0 + 46 * step)
+    }
+
     @Test func fileImportContinuesGapsFromTheStore() async throws {
         let store = try SQLiteStore(path: dir.path("gaps.sqlite"))
         try await store.migrate()

@@ -96,6 +96,26 @@ import Testing
                                      body: ByteBuffer(string: "username=otto&password=password-otto")) { res in
                 #expect(res.status == .seeOther && res.headers[.setCookie]?.hasPrefix("nc_token=") == true)
             }
+            // A page asked for while signed out is where signing in leads, by link or by form; never off this server.
+            try await client.execute(uri: "/meters/M1?days=7", method: .get) { res in
+                #expect(res.status == .seeOther && res.headers[.location] == "/login?next=/meters/M1%3Fdays%3D7")
+            }
+            try await client.execute(uri: "/login?next=/meters/M1%3Fdays%3D7", method: .get) { res in
+                #expect(String(buffer: res.body).contains("name=\"next\" value=\"/meters/M1?days=7\""))
+            }
+            try await client.execute(uri: "/login?next=/meters/M1%3Fdays%3D7&token=\(token)", method: .get) { res in
+                #expect(res.status == .seeOther && res.headers[.location] == "/meters/M1?days=7")
+            }
+            try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "username=otto&password=password-otto&next=%2Fmeters%2FM1")) { res in
+                #expect(res.status == .seeOther && res.headers[.location] == "/meters/M1")
+            }
+            for away in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+                let q = away.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                try await client.execute(uri: "/login?next=\(q)&token=\(token)", method: .get) { res in
+                    #expect(res.headers[.location] == "/", "\(away)")
+                }
+            }
         }
     }
 }

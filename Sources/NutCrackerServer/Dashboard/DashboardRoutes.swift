@@ -12,12 +12,12 @@ struct DashboardRoutes {
 
     func add(to router: Router<AppContext>) {
         AssetRoutes().add(to: router)
-        router.get("/") { _, context -> Response in
-            guard Self.viewer(context) else { return Self.toLogin }
+        router.get("/") { request, context -> Response in
+            guard Self.viewer(context) else { return Self.toLogin(request) }
             return Pages.html(try await FleetPage.render(deps: deps))
         }
         router.get("/meters/{id}") { request, context -> Response in
-            guard Self.viewer(context) else { return Self.toLogin }
+            guard Self.viewer(context) else { return Self.toLogin(request) }
             let id = try Self.meter(context)
             guard let page = try await MeterPage.render(deps: deps, meter: id, days: Self.days(request)) else {
                 return Pages.html(Pages.shell(title: "Not found", body: "<main><h1>No meter \(Pages.esc(id.rawValue))</h1><p><a href=\"/\">Back to the fleet</a></p></main>"),
@@ -40,7 +40,12 @@ struct DashboardRoutes {
         Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: svg)))
     }
 
-    static let toLogin = Response(status: .seeOther, headers: [.location: "/login"])
+    /// To the sign-in page, which brings the person back here once signed in.
+    static func toLogin(_ request: Request) -> Response {
+        let here = request.uri.description
+        let encoded = here.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")) ?? "/"
+        return Response(status: .seeOther, headers: [.location: here == "/" ? "/login" : "/login?next=\(encoded)"])
+    }
 
     static func viewer(_ context: AppContext) -> Bool {
         if case .user? = context.identity { return true }

@@ -32,13 +32,14 @@ enum Pages {
         """
     }
 
-    static func login(error: String?) -> String {
+    static func login(error: String?, next: String = "/") -> String {
         shell(title: "Sign in", body: """
             <main class="narrow">
               <section class="panel">
                 <h1>Sign in</h1>
                 \(error.map { "<p class=\"error\">\(esc($0))</p>" } ?? "")
                 <form method="post" action="/login">
+                  \(next == "/" ? "" : "<input type=\"hidden\" name=\"next\" value=\"\(esc(next))\">")
                   <label>User name <input name="username" autocomplete="username" required autofocus></label>
                   <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
                   <button type="submit">Sign in</button>
