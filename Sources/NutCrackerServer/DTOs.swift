@@ -30,6 +30,10 @@ struct MeterDTO: ResponseEncodable, Decodable, Sendable {
     var latest: ReadingDTO?
     /// The last values, oldest first, when asked for.
     var recent: [Double]?
+    /// Its health over the fleet's last week (0 to 100, with the reasons for what it lost), as last
+    /// worked out in the background; absent until then.
+    var health_score: Double?
+    var health_reasons: [String]?
 
     init(_ s: MeterSnapshot) {
         meter_id = s.meter.id.rawValue
@@ -41,7 +45,12 @@ struct MeterDTO: ResponseEncodable, Decodable, Sendable {
 }
 
 struct MeterList: ResponseEncodable, Decodable, Sendable {
+    /// Meters matching the filters; `meters` is the page of them asked for.
+    var total: Int
+    var offset: Int
     var meters: [MeterDTO]
+    /// The end of the week the health scores judge.
+    var health_through: String?
 }
 
 struct ReadingList: ResponseEncodable, Decodable, Sendable {

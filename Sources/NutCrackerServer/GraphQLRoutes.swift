@@ -40,14 +40,16 @@ struct FleetGraph: Sendable {
         let deps: ServerDependencies
 
         struct MeterArgs: Codable { var id: String }
+        struct MetersArgs: Codable { var source: String?; var q: String?; var offset: Int?; var limit: Int?; var recent: Int? }
         struct ReadingArgs: Codable { var meter: String; var from: String?; var to: String?; var limit: Int? }
         struct RollupArgs: Codable { var period: String?; var meter: String?; var source: String?; var from: String?; var to: String?; var timezone: String? }
         struct AnomalyArgs: Codable { var kind: String?; var meter: String?; var source: String?; var open: Bool?; var limit: Int? }
         struct LimitArgs: Codable { var limit: Int? }
         struct ForecastArgs: Codable { var meter: String; var horizon: Int?; var level: String?; var model: String? }
 
-        func meters(context: Context, arguments: NoArguments) async throws -> [MeterDTO] {
-            try await deps.store.meters().map(MeterDTO.init)
+        func meters(context: Context, arguments a: MetersArgs) async throws -> [MeterDTO] {
+            try await MeterRoutes.list(deps: deps, MeterListing.Query(source: a.source, text: a.q, offset: a.offset.map(String.init), limit: a.limit.map(String.init)),
+                                       recent: min(max(a.recent ?? 0, 0), 288)).meters
         }
 
         func meter(context: Context, arguments: MeterArgs) async throws -> MeterDTO? {
@@ -104,6 +106,9 @@ struct FleetGraph: Sendable {
                 Field("kind", at: \.kind)
                 Field("minutes", at: \.minutes)
                 Field("latest", at: \.latest)
+                Field("recent", at: \.recent)
+                Field("healthScore", at: \.health_score)
+                Field("healthReasons", at: \.health_reasons)
             }
             Type(RollupDTO.self, as: "Rollup") {
                 Field("name", at: \.name)
@@ -166,7 +171,13 @@ struct FleetGraph: Sendable {
                 Field("start", at: \.start)
             }
             Query {
-                Field("meters", at: Resolver.meters)
+                Field("meters", at: Resolver.meters) {
+                    Argument("source", at: \.source)
+                    Argument("q", at: \.q)
+                    Argument("offset", at: \.offset)
+                    Argument("limit", at: \.limit)
+                    Argument("recent", at: \.recent)
+                }
                 Field("meter", at: Resolver.meter) { Argument("id", at: \.id) }
                 Field("readings", at: Resolver.readings) {
                     Argument("meter", at: \.meter)

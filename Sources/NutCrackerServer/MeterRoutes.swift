@@ -9,18 +9,11 @@ struct MeterRoutes {
         let api = router.group("/api/v1")
         api.get("meters") { request, context in
             try context.require(.viewer)
+            let q = request.uri.queryParameters
             // `recent=N` adds each meter's last N values (for sparklines), up to a day of 5-minute slots.
-            let recent = min(max(request.uri.queryParameters.get("recent").flatMap { Int($0) } ?? 0, 0), 288)
-            var list: [MeterDTO] = []
-            for snapshot in try await deps.store.meters() {
-                var dto = MeterDTO(snapshot)
-                if recent > 0, let latest = snapshot.latest {
-                    let from = latest.start - Int64(recent - 1) * snapshot.meter.interval.seconds
-                    dto.recent = try await deps.store.readings(meter: snapshot.meter.id, from: from, to: nil, limit: recent).map(\.kwh)
-                }
-                list.append(dto)
-            }
-            return MeterList(meters: list)
+            let recent = min(max(q.get("recent").flatMap { Int($0) } ?? 0, 0), 288)
+            return try await Self.list(deps: deps, MeterListing.Query(source: q.get("source"), text: q.get("q"), offset: q.get("offset"), limit: q.get("limit")),
+                                       recent: recent)
         }
         api.get("meters/{id}/readings") { request, context -> ReadingList in
             try context.require(.viewer)
@@ -33,6 +26,24 @@ struct MeterRoutes {
             let rows = try await deps.store.readings(meter: id, from: from, to: to, limit: limit)
             return ReadingList(meter_id: id.rawValue, readings: rows.map(ReadingDTO.init))
         }
+    }
+
+    /// One function behind the REST and GraphQL meter lists: a page of meters with their latest
+    /// reading, their health as last worked out and, when asked, their last `recent` values.
+    static func list(deps: ServerDependencies, _ query: MeterListing.Query, recent: Int = 0) async throws -> MeterList {
+        let page = MeterListing(query, of: try await deps.store.meters())
+        let health = await deps.health.listing(store: deps.store)
+        let values = recent > 0 ? try await deps.store.recent(meters: page.meters.filter { $0.latest != nil }.map(\.meter.id), count: recent) : [:]
+        let meters = page.meters.map { snapshot in
+            var dto = MeterDTO(snapshot)
+            if recent > 0 { dto.recent = values[snapshot.meter.id]?.map(\.kwh) ?? [] }
+            if let h = health?.byMeter[snapshot.meter.id] {
+                dto.health_score = h.score
+                dto.health_reasons = h.reasons
+            }
+            return dto
+        }
+        return MeterList(total: page.total, offset: query.offset, meters: meters, health_through: health.map { ISO8601.format($0.through) })
     }
 
     static func time(_ text: String, _ name: String) throws -> Int64 {

@@ -65,6 +65,72 @@ import Testing
         }
     }
 
+    struct Page: Decodable { var total: Int; var offset: Int; var meters: [PM]; var health_through: String? }
+    struct PM: Decodable { var meter_id: String; var source: String; var health_score: Double?; var health_reasons: [String]? }
+
+    @Test func aLargeEstateIsReadAPageAtATime() async throws {
+        let (deps, _, auth) = try await deps()
+        let last = try #require(try await deps.store.meters().compactMap(\.latest?.start).max())
+        // Source D: 150 meters with a day of readings, one of which stops six hours early.
+        let ids = (0..<150).map { String(format: "D%03d", $0) }
+        var batch = ReadingBatch()
+        for (n, id) in ids.enumerated() {
+            let i = batch.intern(try #require(MeterID(id)))
+            for k in 0..<48 where n != 137 || k < 36 { batch.append(meter: i, start: last - Int64(47 - k) * 1800, kwh: 0.2 + 0.01 * Double(k % 7)) }
+        }
+        _ = try await deps.pipeline.ingest(batch, info: BatchInfo(origin: "test", source: try #require(SourceID("D"))))
+        let app = Application(router: buildRouter(deps))
+        try await app.test(.router) { client in
+            func page(_ query: String) async throws -> Page {
+                try await client.execute(uri: "/api/v1/meters?\(query)", method: .get, headers: auth) { res in
+                    #expect(res.status == .ok)
+                    return try JSONDecoder().decode(Page.self, from: Data(buffer: res.body))
+                }
+            }
+            let all = try await page("")
+            #expect(all.total == 180 && all.meters.count == 180)
+            let third = try await page("source=D&offset=100&limit=40")
+            #expect(third.total == 150 && third.offset == 100 && third.meters.map(\.meter_id) == Array(ids[100..<140]))
+            let found = try await page("q=d13&limit=5")
+            #expect(found.total == 10 && found.meters.map(\.meter_id) == Array(ids[130..<135]))
+            // Health as last worked out, with its reasons: the meter that stopped is the worst of its source.
+            #expect(third.health_through != nil)
+            let stopped = try #require(third.meters.first { $0.meter_id == "D137" })
+            #expect(stopped.health_reasons?.contains { $0.contains("silent") } == true, "\(stopped)")
+            #expect(third.meters.allSatisfy { ($0.health_score ?? 0) >= (stopped.health_score ?? 100) })
+            try await client.execute(uri: "/api/v1/meters?source=no%20such", method: .get, headers: auth) { #expect($0.status == .badRequest) }
+            // GraphQL takes the same filters.
+            let query = #"{"query":"{ meters(source: \"D\", q: \"D14\", limit: 3) { id healthScore } }"}"#
+            try await client.execute(uri: "/graphql", method: .post, headers: auth, body: ByteBuffer(string: query)) { res in
+                let text = String(buffer: res.body)
+                #expect(text.contains("\"D140\"") && text.contains("\"D142\"") && !text.contains("\"D143\"") && text.contains("healthScore"), "\(text)")
+            }
+            // The fleet page shows a source's first meters, the silent one among them, and links to the rest.
+            try await client.execute(uri: "/", method: .get, headers: auth) { res in
+                let html = String(buffer: res.body)
+                let panel = html.components(separatedBy: "Source D <span>").dropFirst().first?.components(separatedBy: "</section>").first ?? ""
+                #expect(panel.components(separatedBy: "class=\"meter").count - 1 == 24)
+                #expect(panel.contains("data-meter=\"D137\"") && panel.contains("silent 6.0 h"))
+                #expect(panel.contains("href=\"/meters?source=D\">All 150 meters of source D"))
+                // The small sources show every meter, in order.
+                #expect(html.components(separatedBy: "class=\"meter").count - 1 == 30 + 24)
+            }
+            // The meter list pages through them with their health.
+            try await client.execute(uri: "/meters?source=D&page=2", method: .get, headers: auth) { res in
+                #expect(res.status == .ok)
+                let html = String(buffer: res.body)
+                #expect(html.contains("Meters 101–150 of 150"))
+                #expect(html.components(separatedBy: "class=\"meter").count - 1 == 50)
+                #expect(html.contains("data-meter=\"D100\"") && !html.contains("data-meter=\"D099\""))
+                #expect(html.contains(">health "))
+                #expect(html.contains("href=\"/meters?page=1&amp;source=D\">← Previous"))
+            }
+            try await client.execute(uri: "/meters?q=D14", method: .get, headers: auth) { res in
+                #expect(String(buffer: res.body).contains("Meters 1–10 of 10"))
+            }
+        }
+    }
+
     @Test func theFleetPageMarksAMeterThatHasFallenSilent() async throws {
         let (deps, _, auth) = try await deps()
         let all = try await deps.store.meters()

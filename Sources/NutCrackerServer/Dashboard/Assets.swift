@@ -43,6 +43,13 @@ enum Assets {
     .meter:hover { background:var(--panel2); text-decoration:none; }
     .meter .id { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:13px; } .meter .id small { display:block; color:var(--dim); font-family:system-ui,sans-serif; }
     .meter .kwh { text-align:right; font-variant-numeric:tabular-nums; } .meter .kwh small { display:block; font-size:11px; }
+    .source a.more { display:block; padding:8px 4px 2px; border-top:1px solid var(--line); }
+    .meter-list { display:grid; grid-template-columns:repeat(auto-fill,minmax(330px,1fr)); column-gap:24px; }
+    .health { color:var(--actual); } .health.fair { color:var(--estimated); } .health.poor { color:var(--suspect); }
+    form.filters { display:flex; flex-wrap:wrap; gap:12px; align-items:flex-end; margin:12px 0; }
+    form.filters label { margin:0; } form.filters input, form.filters select { display:block; margin-top:4px; padding:7px 8px; border-radius:6px; border:1px solid var(--line); background:var(--bg); color:var(--ink); width:auto; min-width:160px; }
+    form.filters button { margin:0; }
+    nav.pager { display:flex; gap:18px; align-items:center; justify-content:center; margin:16px 0; }
     .meter.silent { opacity:.6; } .q-silent { color:var(--suspect); }
     .meter.flash { animation:flash 1.2s ease-out; } @keyframes flash { from { background:#23405f; } to { background:transparent; } }
     .q-actual { color:var(--actual); } .q-estimated { color:var(--estimated); } .q-edited { color:var(--edited); } .q-suspect { color:var(--suspect); }
@@ -153,6 +160,7 @@ enum Assets {
 
       function onOutcomes(msg) {
         const table = document.getElementById("outcomes");
+        const none = table && table.querySelector("tr.none"); if (none) none.remove();
         for (const [key, n] of Object.entries(msg.outcomes)) {
           let el = document.querySelector('[data-outcome="' + CSS.escape(key) + '"]');
           if (!el && table) {

@@ -4,7 +4,7 @@ import MeterCore
 import MeterStore
 import NutCrackerEngine
 
-/// The dashboard: the fleet page at `/`, a page per meter at `/meters/{id}`, and its chart and its
+/// The dashboard: the fleet page at `/`, every meter a page at a time at `/meters`, a page per meter at `/meters/{id}`, and its chart and its
 /// daily totals alone at `/meters/{id}/chart` and `/meters/{id}/daily` (what the page fetches to redraw). Pages need a signed-in viewer; without
 /// one they send the person to `/login`.
 struct DashboardRoutes {
@@ -15,6 +15,12 @@ struct DashboardRoutes {
         router.get("/") { request, context -> Response in
             guard Self.viewer(context) else { return Self.toLogin(request) }
             return Pages.html(try await FleetPage.render(deps: deps))
+        }
+        router.get("/meters") { request, context -> Response in
+            guard Self.viewer(context) else { return Self.toLogin(request) }
+            let q = request.uri.queryParameters
+            return Pages.html(try await MeterListPage.render(deps: deps, source: q.get("source"), text: q.get("q"),
+                                                             page: q.get("page").flatMap { Int($0) } ?? 1))
         }
         router.get("/meters/{id}") { request, context -> Response in
             guard Self.viewer(context) else { return Self.toLogin(request) }

@@ -14,17 +14,30 @@ enum FleetPage {
         let report = await deps.pipeline.report
         let latest = meters.compactMap(\.latest?.start).max()
         let fleetNow = meters.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
-        // Sparklines for the first meters; a large estate shows the rest without one.
-        let recent = try await deps.store.recent(meters: meters.prefix(300).filter { $0.latest != nil }.map(\.meter.id), count: 48)
+        let bySource = Dictionary(grouping: meters, by: \.meter.source)
+        // A large estate shows each source's first meters here, those needing attention first, and
+        // the rest a page at a time on the meter list.
+        let attention = Set(anomalies.compactMap(\.meter))
+        let shown = bySource.mapValues { list -> [MeterSnapshot] in
+            guard list.count > cardsPerSource else { return list }
+            let (first, rest) = list.reduce(into: ([MeterSnapshot](), [MeterSnapshot]())) { acc, s in
+                if attention.contains(s.meter.id) || isSilent(s, latest: latest) { acc.0.append(s) } else { acc.1.append(s) }
+            }
+            return Array((first + rest).prefix(cardsPerSource))
+        }
+        let recent = try await deps.store.recent(meters: shown.values.flatMap { $0 }.filter { $0.latest != nil }.map(\.meter.id), count: 48)
             .mapValues { $0.map(\.kwh) }
         let health = await deps.health.listing(store: deps.store)
         let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
         let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
 
         var body = "<main data-subscribe=\"fleet\">"
-        body += "<h1>Fleet</h1><p class=\"dim\">Every meter, live. Select a meter for its readings, daily totals, quality and anomalies.</p>"
+        let capped = bySource.values.contains { $0.count > cardsPerSource }
+        body += "<h1>Fleet</h1><p class=\"dim\">" + (capped
+            ? "Each source's first \(cardsPerSource) meters, live, those needing attention first; <a href=\"/meters\">the meter list</a> has every one."
+            : "Every meter, live.") + " Select a meter for its readings, daily totals, quality and anomalies.</p>"
         body += "<div class=\"kpis\">"
-        body += kpi("Meters", "\(meters.count)", sub: "\(Set(meters.map(\.meter.source)).count) sources")
+        body += kpi("Meters", "<a href=\"/meters\">\(meters.count)</a>", sub: "\(Set(meters.map(\.meter.source)).count) sources")
         body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>", sub: "kWh")
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
         body += kpi("Measured share", "<span id=\"measured-share\" data-stored=\"\(stored)\" data-estimated=\"\(estimated)\">\(String(format: "%.1f", share))</span>",
@@ -32,31 +45,14 @@ enum FleetPage {
         body += kpi("Quarantined", "<span id=\"quarantined\">\(quarantined)</span>", sub: "rows since start")
         body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(open)</span>", sub: "")
         body += "</div><div class=\"grid2\"><div class=\"sources\">"
-        let bySource = Dictionary(grouping: meters, by: \.meter.source)
         for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             let list = bySource[source] ?? []
             let sum = list.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
             body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>\(list.count) meters · "
                 + "<span class=\"source-kwh\" data-source=\"\(Pages.esc(source.rawValue))\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(sum)\">\(Pages.kwh(sum))</span> kWh</span></h3>"
-            for s in list {
-                let id = s.meter.id.rawValue
-                let values = recent[s.meter.id] ?? []
-                let json = "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
-                let step = s.meter.interval.seconds
-                // Four intervals or more behind the fleet's latest reading: silent (the page's script keeps this up live).
-                let behind = (latest ?? 0) - (s.latest?.start ?? latest ?? 0)
-                let silent = behind >= 5 * step
-                body += "<a class=\"meter\(silent ? " silent" : "")\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\" data-step=\"\(step)\"\(s.latest.map { " data-t=\"\(ISO8601.format($0.start))\"" } ?? "")>"
-                body += "<div class=\"id\">\(Pages.esc(id))<small>\(s.meter.kind.rawValue) · \(s.meter.interval.minutes) min</small></div>"
-                body += SVGChart.spark(values)
-                if let l = s.latest, silent {
-                    body += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-silent\">silent \(String(format: "%.1f", Double(behind) / 3600)) h</small></div>"
-                } else if let l = s.latest {
-                    body += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-\(l.quality.name)\">\(l.quality.name)</small></div>"
-                } else {
-                    body += "<div class=\"kwh\">–<small class=\"dim\">no data</small></div>"
-                }
-                body += "</a>"
+            for s in shown[source] ?? [] { body += card(s, values: recent[s.meter.id] ?? [], latest: latest) }
+            if list.count > cardsPerSource {
+                body += "<a class=\"more\" href=\"/meters?source=\(Pages.esc(source.rawValue))\">All \(list.count) meters of source \(Pages.esc(source.rawValue)) →</a>"
             }
             body += "</section>"
         }
@@ -66,11 +62,42 @@ enum FleetPage {
         for a in anomalies { body += anomalyItem(a) }
         body += "</ul></section>" + toVisit(health)
         body += "<section class=\"panel section\"><h2>Quality since start</h2><table><tbody id=\"outcomes\">"
+        if report.totals.isEmpty { body += "<tr class=\"none\"><td class=\"dim\">No readings cleansed since the server started.</td></tr>" }
         for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
             body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
         }
         body += "</tbody></table></section></aside></div></main>"
         return Pages.shell(title: "Fleet", body: body)
+    }
+
+    /// Meters a source's panel shows (the meter list has the rest).
+    static let cardsPerSource = 24
+
+    /// Four intervals or more behind the fleet's latest reading: silent (the page's script keeps this up live).
+    static func isSilent(_ s: MeterSnapshot, latest: Int64?) -> Bool {
+        (latest ?? 0) - (s.latest?.start ?? latest ?? 0) >= 5 * s.meter.interval.seconds
+    }
+
+    /// A meter as the fleet page and the meter list show it: id, kind, a sparkline of `values`, its
+    /// latest value and quality (or how long it has been silent), and, when known, its health.
+    static func card(_ s: MeterSnapshot, values: [Double], latest: Int64?, health: Double? = nil) -> String {
+        let id = s.meter.id.rawValue
+        let json = "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
+        let step = s.meter.interval.seconds
+        let silent = isSilent(s, latest: latest)
+        var html = "<a class=\"meter\(silent ? " silent" : "")\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\" data-step=\"\(step)\"\(s.latest.map { " data-t=\"\(ISO8601.format($0.start))\"" } ?? "")>"
+        let score = health.map { " · <span class=\"health\(($0 < 60) ? " poor" : $0 < 85 ? " fair" : "")\" title=\"health over the last week\">health \(Int($0.rounded()))</span>" } ?? ""
+        html += "<div class=\"id\">\(Pages.esc(id))<small>\(s.meter.kind.rawValue) · \(s.meter.interval.minutes) min\(score)</small></div>"
+        html += SVGChart.spark(values)
+        if let l = s.latest, silent {
+            let behind = (latest ?? l.start) - l.start
+            html += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-silent\">silent \(String(format: "%.1f", Double(behind) / 3600)) h</small></div>"
+        } else if let l = s.latest {
+            html += "<div class=\"kwh\">\(Pages.kwh(l.kwh))<small class=\"q-\(l.quality.name)\">\(l.quality.name)</small></div>"
+        } else {
+            html += "<div class=\"kwh\">–<small class=\"dim\">no data</small></div>"
+        }
+        return html + "</a>"
     }
 
     /// The meters most likely to need a visit over the last week, worst first, with their reasons.
@@ -88,7 +115,7 @@ enum FleetPage {
                 + "<a href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\">\(Pages.esc(id))</a>"
                 + "<br><span class=\"dim\">\(Pages.esc(h.reasons.prefix(2).joined(separator: "; ")))</span></li>"
         }
-        return html + "</ul><p class=\"dim\">Out of 100 over each meter's last week, worked out at \(SVGChart.label(Int64(listing.computedAt.timeIntervalSince1970))) UTC "
+        return html + "</ul><p class=\"dim\">Out of 100 over each meter's week to \(SVGChart.label(listing.through)) UTC "
             + "(<a href=\"/api/v1/health/meters\">every meter</a>).</p></section>"
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MeterAnalytics
+import MeterCore
 import MeterStore
 import NutCrackerEngine
 
@@ -9,7 +10,18 @@ import NutCrackerEngine
 actor HealthCache {
     struct Listing: Sendable {
         var computedAt: Date
+        /// The end of the week judged: the fleet's latest reading when it was worked out.
+        var through: Int64
         var meters: [MeterHealth]
+        /// Each meter's health, by meter.
+        var byMeter: [MeterID: MeterHealth]
+
+        init(computedAt: Date, through: Int64, meters: [MeterHealth]) {
+            self.computedAt = computedAt
+            self.through = through
+            self.meters = meters
+            byMeter = Dictionary(meters.map { ($0.meter, $0) }, uniquingKeysWith: { a, _ in a })
+        }
     }
 
     private var current: Listing?
@@ -30,7 +42,7 @@ actor HealthCache {
             running = Task.detached(priority: .utility) {
                 guard let meters = try? await store.meters(), let end = meters.compactMap(\.latest?.start).max(),
                       let list = try? await HealthReport.compute(store: store, from: end - Int64(days) * 86_400) else { return nil }
-                return Listing(computedAt: Date(), meters: list)
+                return Listing(computedAt: Date(), through: end, meters: list)
             }
             let task = running
             Task { await finished(await task?.value) }
