@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
     var detectorHistoryDays = 28
 
     func run() async throws {
+        try ListenAddress.checkFree(host: host, port: port)
         let store = try await storeOptions.open()
         let deps = try await ServerSetup.dependencies(store: store, limits: IngestLimits(maxBodyBytes: maxBodyBytes, maxRows: maxRows))
         try await ServerSetup.resumeDetectors(deps.pipeline, days: detectorHistoryDays)
@@ -77,6 +78,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Random seed of the fleet.") var seed: UInt64 = 42
 
     func run() async throws {
+        try ListenAddress.checkFree(host: host, port: port)
         let sqlite = try await StoreOptions.open(path: store)
         let deps = try await ServerSetup.dependencies(store: sqlite)
         // The fleet's history is simulated afresh below, so the detectors learn from it rather than
