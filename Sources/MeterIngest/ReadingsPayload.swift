@@ -39,6 +39,15 @@ public enum ReadingsPayload {
         }
     }
 
+    /// The raw text of the rows `read` numbered `lines`, for rows refused after reading (by VEE):
+    /// a CSV record as sent, a JSON element or NDJSON line as `read` quotes the ones it refuses.
+    public static func rawRows(_ body: Data, format: Format, lines: Set<Int>, delimiter: UInt8? = nil) -> [Int: String] {
+        switch format {
+        case .json, .ndjson: JSONReadings.rawRows(data: body, lines: lines)
+        case .csv: body.withUnsafeBytes { CSVReader.rawRecords(bytes: $0, lines: lines, delimiter: delimiter ?? 0x2C) }
+        }
+    }
+
     /// The 0-based data-row index of a row the reader numbered `line`.
     public static func index(line: Int, format: Format) -> Int {
         switch format {

@@ -36,10 +36,13 @@ public struct FileImporter: Sendable {
         if !limitGiven, let limit = result.limitOverride { config.maxKwh = limit }
         let info = BatchInfo(origin: path, source: source, sources: result.sources, kinds: result.kinds, interval: config.interval)
         let rawText: @Sendable ([Int]) -> [Int: String]
-        if FileReading.container(of: path) == .text {
+        switch FileReading.container(of: path) {
+        case .text:
             let delimiter = reading.options.delimiter ?? CSVRecords.delimiter(path: path)
             rawText = { lines in CSVReader.rawRecords(path: path, lines: Set(lines), delimiter: delimiter) }
-        } else {
+        case .json:
+            rawText = { lines in FileManager.default.contents(atPath: path).map { JSONReadings.rawRows(data: $0, lines: Set(lines)) } ?? [:] }
+        case .xlsx:
             rawText = { _ in [:] }
         }
         var summary = try await pipeline.ingest(result.batch, problems: result.problems, info: info, layout: result.layout,

@@ -482,7 +482,8 @@ public actor Pipeline {
                         anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
             : rules.run(batch, sink: &sink, anchor: { intervalAnchors[$0] })
         // Quarantine entries for what VEE rejected, with the row's raw text.
-        let raw = cleansed.rejections.isEmpty ? [:] : rawText(cleansed.rejections.map { Int(batch.line(at: Int($0.row))) })
+        let lines = cleansed.rejections.map { Int(batch.line(at: Int($0.row))) }
+        let raw = lines.isEmpty ? [:] : request.rawText?(lines) ?? rawText(lines)
         var quarantine = request.problems
         for r in cleansed.rejections {
             let i = Int(r.row)

@@ -8,12 +8,17 @@ public struct IngestRequest: Sendable {
     public var problems: [QuarantineEntry]
     public var info: BatchInfo
     public var layout: String
+    /// The raw text of input rows by line, for the rows VEE quarantines (read again from the payload
+    /// only when some are).
+    public var rawText: (@Sendable ([Int]) -> [Int: String])?
 
-    public init(batch: ReadingBatch, problems: [QuarantineEntry] = [], info: BatchInfo, layout: String = "") {
+    public init(batch: ReadingBatch, problems: [QuarantineEntry] = [], info: BatchInfo, layout: String = "",
+                rawText: (@Sendable ([Int]) -> [Int: String])? = nil) {
         self.batch = batch
         self.problems = problems
         self.info = info
         self.layout = layout
+        self.rawText = rawText
     }
 }
 

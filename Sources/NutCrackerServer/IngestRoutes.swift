@@ -70,7 +70,10 @@ struct IngestRoutes {
         let info = BatchInfo(origin: origin, source: source, sources: result.sources, kinds: result.kinds, interval: interval)
         let summary: IngestSummary
         do {
-            summary = try await deps.ingest.submit(IngestRequest(batch: result.batch, problems: result.problems, info: info, layout: format.rawValue))
+            let delimiter = options.delimiter
+            summary = try await deps.ingest.submit(IngestRequest(
+                batch: result.batch, problems: result.problems, info: info, layout: format.rawValue,
+                rawText: { ReadingsPayload.rawRows(body, format: format, lines: Set($0), delimiter: delimiter) }))
         } catch IngestQueueError.saturated(let seconds) {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: String(seconds)],
                             message: "ingest is saturated; retry after \(seconds) s")

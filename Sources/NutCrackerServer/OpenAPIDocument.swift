@@ -112,6 +112,8 @@ enum OpenAPIDocument {
            body: ["application/json": ["schema": ref("GraphQLRequest")]], response: ["type": "object"]),
         Op(method: "get", path: "/", summary: "Dashboard: the fleet", tag: "dashboard", response: ["type": "string"], responseType: "text/html",
            statuses: [303]),
+        Op(method: "get", path: "/quality", summary: "Dashboard: VEE outcomes since start, the meters most cleansed and the quarantine", tag: "dashboard",
+           response: ["type": "string"], responseType: "text/html", statuses: [303]),
         Op(method: "get", path: "/meters", summary: "Dashboard: every meter, a page at a time", tag: "dashboard",
            query: [("source", "string", "only this source's meters"), ("q", "string", "only meters whose id contains this text"), ("page", "integer", "page, from 1")],
            response: ["type": "string"], responseType: "text/html", statuses: [303]),

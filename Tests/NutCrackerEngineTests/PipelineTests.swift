@@ -91,6 +91,10 @@ import Testing
         #expect(byLine[4]?.raw == "M1,2026-11-28T00:00:00Z,9" && byLine[4]?.reason == "conflicting_duplicate")
         #expect(byLine[5]?.raw == "M1,2026-11-28T01:00:00Z,oops" && byLine[5]?.reason == "unparseable")
         #expect(q.allSatisfy { $0.origin == path })
+        // A JSON file's refused elements keep their text too (keys in order, as the reader quotes them).
+        let json = try dir.write("q.json", #"[{"meter_id":"M2","start":"2026-11-28T00:00:00Z","kwh":1},{"meter_id":"M2","start":"2026-11-28T00:30:00Z","kwh":"oops"}]"#)
+        _ = try await FileImporter().importFile(json, into: Pipeline(store: store))
+        #expect(try await store.quarantine(limit: 1).first?.raw == #"{"kwh":"oops","meter_id":"M2","start":"2026-11-28T00:30:00Z"}"#)
     }
 }
 

@@ -5,7 +5,7 @@ import FoundationNetworking
 import TestSupport
 import Testing
 
-/// The README's first command, `nutcracker demo`, seen through headless Chromium: both pages load
+/// The README's first command, `nutcracker demo`, seen through headless Chromium: the pages load
 /// without console errors, the fleet page shows every simulated meter, and a reading posted to the
 /// API appears on its meter's page without a reload. Screenshots go to `.build/test-output/`.
 @Suite(.serialized) struct DashboardBrowserTests {
@@ -94,6 +94,14 @@ import Testing
         #expect(figures == [String(otherNext.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " "), "1.234", "1.234", "1.234actual"],
                 "\(figures)")
         try await browser.screenshot(to: output + "/dashboard-fleet.png")
+
+        // The quality page lists the refused row first, as it was sent; the meter list has every meter.
+        try await browser.navigate("\(base)/quality")
+        let refused = try await browser.evaluate("document.querySelector('table.quarantine tbody tr').textContent") as? String ?? ""
+        #expect(refused.contains("\(other.meter_id),\(otherNext),abc"), "\(refused)")
+        try await browser.screenshot(to: output + "/dashboard-quality.png")
+        try await browser.navigate("\(base)/meters")
+        #expect(try await browser.evaluate("document.querySelectorAll('.meter-list .meter[data-meter]').length") as? Int == meters.count)
 
         // A meter's page; a reading posted through the API shows up on it without a reload.
         let meter = try #require(meters.first { $0.kind == "interval" && $0.latest != nil })

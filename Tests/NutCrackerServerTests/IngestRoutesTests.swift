@@ -49,13 +49,31 @@ import Testing
             #expect(a.rejected.first { $0.index == 1 }?.reason == "negative")
             #expect(a.rejected.first { $0.index == 3 }?.field == "timestamp" || a.rejected.first { $0.index == 3 }?.field == "start")
             #expect(a.outcomes.values.reduce(0, +) > 0)
+            // The quality page lists each quarantined row with its reason and raw text, newest first,
+            // and the meter that had most done to it.
+            try await client.execute(uri: "/quality", method: .get, headers: TestServer.bearer(server.viewer)) { res in
+                #expect(res.status == .ok)
+                let html = String(buffer: res.body)
+                let table = html.components(separatedBy: "<table class=\"quarantine\">").dropFirst().first?.components(separatedBy: "</table>").first ?? ""
+                let rows = table.components(separatedBy: "<tr>").dropFirst(2)
+                #expect(rows.first?.contains("{&quot;kwh&quot;:&quot;abc&quot;,&quot;meter_id&quot;:&quot;GW-2&quot;") == true, "\(rows.first ?? "")")
+                #expect(rows.contains { $0.contains("<b>negative</b>") && $0.contains("&quot;kwh&quot;:-3") })
+                #expect(html.contains("data-outcome=\"") && html.contains(">GW-1</a>"))
+            }
         }
         // Acknowledged means committed: a new connection to the file sees the readings.
         let reopened = try SQLiteStore(path: server.path)
         let rows = try await reopened.readings(meter: MeterID("GW-1")!, from: nil, to: nil, limit: nil)
         #expect(rows.map(\.kwh).contains(0.5) && rows.map(\.kwh).contains(0.7))
         #expect(try await reopened.meters().first { $0.meter.id.rawValue == "GW-1" }?.meter.source.rawValue == "GW")
-        #expect(try await reopened.quarantine(limit: 10).contains { $0.reason == "negative" && $0.origin == "http" })
+        let kept = try await reopened.quarantine(limit: 10)
+        #expect(kept.contains { $0.reason == "negative" && $0.origin == "http" })
+        // Every refused row keeps the text it was sent as, whether the reader or VEE refused it.
+        #expect(Set(kept.filter { $0.origin == "http" }.map(\.raw)) == [
+            #"{"kwh":-3,"meter_id":"GW-1","start":"2026-11-29T00:30:00Z"}"#,
+            #"{"kwh":0.7,"meter_id":"GW-1","start":"not a time"}"#,
+            #"{"kwh":"abc","meter_id":"GW-2","start":"2026-11-29T00:00:00Z"}"#,
+        ])
     }
 
     @Test func ndjsonAndCSVBodies() async throws {
@@ -71,6 +89,13 @@ import Testing
             let a2 = try JSONDecoder().decode(Answer.self, from: Data(t2.utf8))
             #expect(s2 == .ok && a2.received == 3)
             #expect(a2.rejected.map(\.index) == [1])
+            let nd2 = "{\"meter_id\":\"N-2\",\"start\":\"2026-11-29T00:00:00Z\",\"kwh\":1}\n\n  {\"meter_id\": \"N-2\", \"start\": \"2026-11-29T00:30:00Z\", \"kwh\": -7}\n"
+            let (s5, _, _) = try await Self.post(client, nd2, type: "application/x-ndjson", token: server.operatorToken)
+            #expect(s5 == .ok)
+            // VEE's refusals keep the line as sent: the CSV record, the NDJSON line.
+            let kept = try await server.store.quarantine(limit: 10).map(\.raw)
+            #expect(kept.contains("C-1,2026-11-29T00:30:00Z,"))
+            #expect(kept.contains(#"{"meter_id": "N-2", "start": "2026-11-29T00:30:00Z", "kwh": -7}"#), "\(kept)")
             let (s3, t3, _) = try await Self.post(client, "<xml/>", type: "application/xml", token: server.operatorToken)
             #expect(s3 == .unsupportedMediaType && t3.contains("ndjson"))
             let (s4, t4, _) = try await Self.post(client, "[{\"meter_id\":", type: "application/json", token: server.operatorToken)

@@ -71,10 +71,7 @@ public enum JSONReadings {
             }
             guard let array = any as? [Any] else { throw IngestError.unreadable(path: origin, reason: "expected a JSON array of readings") }
             for (i, element) in array.enumerated() {
-                take(element, line: i + 1) {
-                    (try? JSONSerialization.data(withJSONObject: element, options: [.sortedKeys, .fragmentsAllowed]))
-                        .map { String(decoding: $0, as: UTF8.self) } ?? "\(element)"
-                }
+                take(element, line: i + 1) { rawText(element) }
             }
             result.layout = "JSON array of \(array.count) readings" + (columns.first.map { ": \($0.value.summary)" } ?? "")
         } else {
@@ -85,13 +82,42 @@ public enum JSONReadings {
                 if text.isEmpty { continue }
                 guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else {
                     result.rowsRead += 1
-                    decoder.reject(&result, line: lineNo, field: nil, reason: "invalid_json", detail: "line is not a JSON object", raw: String(text.prefix(1000)))
+                    decoder.reject(&result, line: lineNo, field: nil, reason: "invalid_json", detail: "line is not a JSON object", raw: rawText(line: text))
                     continue
                 }
-                take(object, line: lineNo) { String(text.prefix(1000)) }
+                take(object, line: lineNo) { rawText(line: text) }
             }
             result.layout = "NDJSON readings" + (columns.first.map { ": \($0.value.summary)" } ?? "")
         }
         return result
     }
+
+    /// The raw text of the rows numbered `lines` (as `read` numbers them: an array's elements from 1,
+    /// NDJSON's lines), as `read` quotes a row it refuses: for rows refused after reading (by VEE).
+    public static func rawRows(data: Data, lines: Set<Int>) -> [Int: String] {
+        guard let last = lines.max() else { return [:] }
+        var out: [Int: String] = [:]
+        let trimmed = data.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF })
+        if trimmed.first == 0x5B {
+            guard let array = (try? JSONSerialization.jsonObject(with: Data(trimmed))) as? [Any] else { return [:] }
+            for line in lines where line >= 1 && line <= array.count { out[line] = rawText(array[line - 1]) }
+        } else {
+            var lineNo = 0
+            for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                lineNo += 1
+                if lineNo > last { break }
+                if lines.contains(lineNo) { out[lineNo] = rawText(line: String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+        }
+        return out
+    }
+
+    /// An array element as quarantine keeps it: compact JSON, keys sorted.
+    static func rawText(_ element: Any) -> String {
+        (try? JSONSerialization.data(withJSONObject: element, options: [.sortedKeys, .fragmentsAllowed]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "\(element)"
+    }
+
+    /// An NDJSON line as quarantine keeps it: trimmed, its first thousand characters.
+    static func rawText(line: String) -> String { String(line.prefix(1000)) }
 }

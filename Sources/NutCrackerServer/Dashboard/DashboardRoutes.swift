@@ -4,7 +4,7 @@ import MeterCore
 import MeterStore
 import NutCrackerEngine
 
-/// The dashboard: the fleet page at `/`, every meter a page at a time at `/meters`, a page per meter at `/meters/{id}`, and its chart and its
+/// The dashboard: the fleet page at `/`, every meter a page at a time at `/meters`, data quality and the quarantine at `/quality`, a page per meter at `/meters/{id}`, and its chart and its
 /// daily totals alone at `/meters/{id}/chart` and `/meters/{id}/daily` (what the page fetches to redraw). Pages need a signed-in viewer; without
 /// one they send the person to `/login`.
 struct DashboardRoutes {
@@ -15,6 +15,10 @@ struct DashboardRoutes {
         router.get("/") { request, context -> Response in
             guard Self.viewer(context) else { return Self.toLogin(request) }
             return Pages.html(try await FleetPage.render(deps: deps))
+        }
+        router.get("/quality") { request, context -> Response in
+            guard Self.viewer(context) else { return Self.toLogin(request) }
+            return Pages.html(try await QualityPage.render(deps: deps))
         }
         router.get("/meters") { request, context -> Response in
             guard Self.viewer(context) else { return Self.toLogin(request) }

@@ -61,12 +61,8 @@ enum FleetPage {
         if anomalies.isEmpty { body += "<li class=\"none dim\">None open.</li>" }
         for a in anomalies { body += anomalyItem(a) }
         body += "</ul></section>" + toVisit(health)
-        body += "<section class=\"panel section\"><h2>Quality since start</h2><table><tbody id=\"outcomes\">"
-        if report.totals.isEmpty { body += "<tr class=\"none\"><td class=\"dim\">No readings cleansed since the server started.</td></tr>" }
-        for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
-            body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
-        }
-        body += "</tbody></table></section></aside></div></main>"
+        body += "<section class=\"panel section\"><h2>Quality since start</h2>" + outcomes(report) + "<p class=\"dim\"><a href=\"/quality\">Quality and quarantine</a></p>"
+        body += "</section></aside></div></main>"
         return Pages.shell(title: "Fleet", body: body)
     }
 
@@ -85,7 +81,7 @@ enum FleetPage {
         let json = "[" + values.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
         let step = s.meter.interval.seconds
         let silent = isSilent(s, latest: latest)
-        var html = "<a class=\"meter\(silent ? " silent" : "")\" href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\" data-step=\"\(step)\"\(s.latest.map { " data-t=\"\(ISO8601.format($0.start))\"" } ?? "")>"
+        var html = "<a class=\"meter\(silent ? " silent" : "")\" href=\"\(Pages.meterHref(id))\" data-meter=\"\(Pages.esc(id))\" data-values=\"\(json)\" data-step=\"\(step)\"\(s.latest.map { " data-t=\"\(ISO8601.format($0.start))\"" } ?? "")>"
         let score = health.map { " · <span class=\"health\(($0 < 60) ? " poor" : $0 < 85 ? " fair" : "")\" title=\"health over the last week\">health \(Int($0.rounded()))</span>" } ?? ""
         html += "<div class=\"id\">\(Pages.esc(id))<small>\(s.meter.kind.rawValue) · \(s.meter.interval.minutes) min\(score)</small></div>"
         html += SVGChart.spark(values)
@@ -112,11 +108,22 @@ enum FleetPage {
             let id = h.meter.rawValue
             let sev = h.score < 60 ? "critical" : "warning"
             html += "<li data-meter=\"\(Pages.esc(id))\"><span class=\"sev sev-\(sev)\">\(Int(h.score.rounded()))</span>"
-                + "<a href=\"/meters/\(Pages.esc(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))\">\(Pages.esc(id))</a>"
+                + "<a href=\"\(Pages.meterHref(id))\">\(Pages.esc(id))</a>"
                 + "<br><span class=\"dim\">\(Pages.esc(h.reasons.prefix(2).joined(separator: "; ")))</span></li>"
         }
         return html + "</ul><p class=\"dim\">Out of 100 over each meter's week to \(SVGChart.label(listing.through)) UTC "
             + "(<a href=\"/api/v1/health/meters\">every meter</a>).</p></section>"
+    }
+
+    /// The VEE outcomes since the server started, in key order; kept up live by the page's script
+    /// (`#outcomes`), on the fleet page and the quality page alike.
+    static func outcomes(_ report: QualityReport) -> String {
+        var html = "<table><tbody id=\"outcomes\">"
+        if report.totals.isEmpty { html += "<tr class=\"none\"><td class=\"dim\">No readings cleansed since the server started.</td></tr>" }
+        for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
+            html += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
+        }
+        return html + "</tbody></table>"
     }
 
     static func kpi(_ label: String, _ value: String, sub: String) -> String {
@@ -124,7 +131,7 @@ enum FleetPage {
     }
 
     static func anomalyItem(_ a: Anomaly) -> String {
-        let who = a.meter.map { "<a href=\"/meters/\(Pages.esc($0.rawValue))\">\(Pages.esc($0.rawValue))</a>" } ?? "source \(Pages.esc(a.source?.rawValue ?? ""))"
+        let who = a.meter.map { "<a href=\"\(Pages.meterHref($0.rawValue))\">\(Pages.esc($0.rawValue))</a>" } ?? "source \(Pages.esc(a.source?.rawValue ?? ""))"
         return "<li data-id=\"\(Pages.esc(a.id))\" data-open=\"\(a.open ? 1 : 0)\"><span class=\"sev sev-\(a.severity.rawValue)\">\(a.severity.rawValue)</span><b>\(a.kind.rawValue)</b> \(who)"
             + "<br><span class=\"dim\">\(SVGChart.label(a.start)) UTC · \(a.open ? "open" : "closed") · \(Pages.esc(a.detail))</span></li>"
     }

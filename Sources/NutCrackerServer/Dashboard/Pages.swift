@@ -22,7 +22,7 @@ enum Pages {
         <body>
         <header class="top">
           <a class="brand" href="/">Nut Cracker</a>
-          <nav>\(signedIn ? "<a href=\"/\">Fleet</a><a href=\"/api/v1/quality\">Quality (JSON)</a><a href=\"/metrics\">Metrics</a><a href=\"/logout\">Sign out</a>" : "")</nav>
+          <nav>\(signedIn ? "<a href=\"/\">Fleet</a><a href=\"/meters\">Meters</a><a href=\"/quality\">Quality</a><a href=\"/metrics\">Metrics</a><a href=\"/logout\">Sign out</a>" : "")</nav>
           <span id="live" class="live" title="live updates">connecting</span>
         </header>
         \(body)
@@ -48,6 +48,11 @@ enum Pages {
               </section>
             </main>
             """, signedIn: false)
+    }
+
+    /// A meter's dashboard page, as an attribute value.
+    static func meterHref(_ id: String) -> String {
+        esc("/meters/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))
     }
 
     static func esc(_ s: String) -> String {
