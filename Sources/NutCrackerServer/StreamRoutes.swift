@@ -13,6 +13,9 @@ import Synchronization
 /// as the HTTP answer). A watcher sends `{"type":"subscribe","meter":"…"}`, `"source"` or
 /// `"fleet":true` and receives `readings`, `outcomes` (the batch's VEE outcome counts, its `totals`
 /// stored, estimated and quarantined, and its quarantined rows) and `anomaly` messages as they happen.
+/// `"summary":true` is the fleet without its readings: per batch, each source's total of its latest
+/// intervals (`summary`), the outcome counts and every anomaly; what a dashboard of a large estate
+/// needs beside the few meters it shows, whatever the ingest rate.
 struct StreamRoutes {
     let deps: ServerDependencies
     let clients = SharedCount()
@@ -68,7 +71,7 @@ struct StreamRoutes {
             return APIJSON.text(StreamError(message: "expected a JSON object with a \"type\""))
         }
         var object: [String: Any] = [:]
-        for key in ["id", "meter", "source", "fleet", "timezone", "interval"] {
+        for key in ["id", "meter", "source", "fleet", "summary", "timezone", "interval"] {
             if let v = JSONObjectFields.scalar(data, fields[key]) { object[key] = v }
         }
         let id = object["id"].map { "\($0)" }
@@ -89,8 +92,11 @@ struct StreamRoutes {
                 } else if object["fleet"] as? Bool == true {
                     subscriptions.state.withLock { $0.fleet = on }
                     topic = "fleet"
+                } else if object["summary"] as? Bool == true {
+                    subscriptions.state.withLock { $0.summary = on }
+                    topic = "summary"
                 } else {
-                    throw HTTPError(.badRequest, message: "name a \"meter\", a \"source\" or \"fleet\": true")
+                    throw HTTPError(.badRequest, message: "name a \"meter\", a \"source\", \"fleet\": true or \"summary\": true")
                 }
                 return APIJSON.text(Subscribed(type: on ? "subscribed" : "unsubscribed", id: id, topic: topic))
             case "readings":
@@ -117,8 +123,10 @@ struct Subscriptions {
     var meters: Set<MeterID> = []
     var sources: Set<SourceID> = []
     var fleet = false
+    /// The fleet's figures without its readings.
+    var summary = false
 
-    var isEmpty: Bool { meters.isEmpty && sources.isEmpty && !fleet }
+    var isEmpty: Bool { meters.isEmpty && sources.isEmpty && !fleet && !summary }
 
     func wants(meter: MeterID?, source: SourceID?) -> Bool {
         if fleet { return true }
@@ -136,15 +144,16 @@ struct Subscriptions {
             if !readings.isEmpty {
                 out.append(APIJSON.text(StreamReadings(batch: b.summary.batch, readings: readings.map(LiveReadingDTO.init))))
             }
+            if summary, !b.readings.isEmpty { out.append(APIJSON.text(StreamSummary(b))) }
             let rejected = b.summary.rejected.filter { wants(meter: $0.meter, source: nil) || fleet }
-            if !readings.isEmpty || !rejected.isEmpty {
+            if summary || !readings.isEmpty || !rejected.isEmpty {
                 out.append(APIJSON.text(StreamOutcomes(batch: b.summary.batch, origin: b.summary.origin, outcomes: b.summary.report.totals,
                                                               totals: StreamTotals(b.summary),
                                                               quarantined: rejected.prefix(100).map { QuarantineDTO($0) })))
             }
             return out
         case .anomaly(let a):
-            guard wants(meter: a.meter, source: a.source) else { return [] }
+            guard summary || wants(meter: a.meter, source: a.source) else { return [] }
             return [APIJSON.text(StreamAnomaly(anomaly: AnomalyDTO(a)))]
         }
     }
@@ -194,6 +203,32 @@ struct StreamTotals: Codable {
         stored = s.inserted + s.corrected
         estimated = s.report.total(.estimated)
         quarantined = s.report.total(.quarantined)
+    }
+}
+
+/// A stored batch as the fleet's figures need it: for its latest few interval starts (a live batch
+/// has one), the energy of each source's readings there.
+struct StreamSummary: Codable {
+    var type = "summary"
+    var batch: Int64
+    var intervals: [Interval]
+
+    struct Interval: Codable {
+        var start: String
+        var readings: Int
+        var sources: [String: Double]
+    }
+
+    init(_ b: StoredBatch, latest: Int = 4) {
+        batch = b.summary.batch
+        let starts = Set(b.readings.map(\.start)).sorted().suffix(latest)
+        var sums: [Int64: (n: Int, kwh: [String: Double])] = [:]
+        for s in starts { sums[s] = (0, [:]) }
+        for r in b.readings where sums[r.start] != nil {
+            sums[r.start]?.n += 1
+            sums[r.start]?.kwh[r.source.rawValue, default: 0] += r.kwh
+        }
+        intervals = starts.map { Interval(start: ISO8601.format($0), readings: sums[$0]?.n ?? 0, sources: sums[$0]?.kwh ?? [:]) }
     }
 }
 

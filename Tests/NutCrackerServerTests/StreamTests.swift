@@ -93,4 +93,53 @@ import Testing
             #expect(metrics.contains("nutcracker_http_requests_total{method=\"GET\",route=\"/api/v1/stream\",status=\"401\"}"))
         }
     }
+
+    /// A dashboard of a large estate: the fleet's figures per batch without its readings, and the
+    /// readings of the meters it shows only.
+    @Test func aSummarySubscriberGetsTheFleetsFiguresWithoutItsReadings() async throws {
+        let server = try await TestServer.make(dir)
+        let app = Application(router: buildRouter(server.deps), server: .http1WebSocketUpgrade(webSocketRouter: buildRouter(server.deps)),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
+            let (seen, seenSink) = AsyncStream<String>.makeStream()
+            let (ready, readySink) = AsyncStream<Void>.makeStream()
+            let subscriber = Task {
+                try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: [.authorization: "Bearer \(server.viewer)"]),
+                                                  logger: Logger(label: "test.ws")) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"type":"subscribe","summary":true}"#))
+                    try await outbound.write(.text(#"{"type":"subscribe","meter":"S-2"}"#))
+                    var subscribed = 0
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        if text.contains("\"subscribed\"") { subscribed += 1; if subscribed == 2 { readySink.yield() } }
+                        seenSink.yield(text)
+                        if text.contains("\"outcomes\"") { break }
+                    }
+                }
+            }
+            var readyIterator = ready.makeAsyncIterator()
+            _ = await readyIterator.next()
+            let csv = "meter_id,start,kwh,source\nS-1,2026-11-29T10:00:00Z,1.5,X\nS-2,2026-11-29T10:00:00Z,0.25,X\nS-3,2026-11-29T10:00:00Z,2,Y\n"
+                + "S-1,2026-11-29T09:30:00Z,1,X\nS-3,2026-11-29T10:30:00Z,abc,Y\n"
+            try await client.execute(uri: "/api/v1/readings", method: .post, headers: [.authorization: "Bearer \(server.operatorToken)", .contentType: "text/csv"],
+                                     body: ByteBuffer(string: csv)) { #expect($0.status == .ok) }
+            var messages: [String] = []
+            for await m in seen {
+                messages.append(m)
+                if m.contains("\"outcomes\"") { break }
+            }
+            _ = try await subscriber.value
+            struct Summary: Decodable { var type: String; var intervals: [I] }
+            struct I: Decodable { var start: String; var readings: Int; var sources: [String: Double] }
+            let summary = try #require(messages.first { $0.contains("\"type\":\"summary\"") })
+            let s = try JSONDecoder().decode(Summary.self, from: Data(summary.utf8))
+            #expect(s.intervals.map(\.start) == ["2026-11-29T09:30:00Z", "2026-11-29T10:00:00Z"])
+            #expect(s.intervals.last?.sources == ["X": 1.75, "Y": 2] && s.intervals.last?.readings == 3)
+            // Readings of the meter it watches only; the fleet's outcomes, with the row refused.
+            let readings = messages.filter { $0.contains("\"type\":\"readings\"") }
+            #expect(readings.count == 1 && readings.allSatisfy { $0.contains("S-2") && !$0.contains("S-1") && !$0.contains("S-3") })
+            #expect(messages.last?.contains("\"quarantined\":1") == true, "\(messages.last ?? "")")
+        }
+    }
 }

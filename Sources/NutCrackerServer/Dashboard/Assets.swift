@@ -92,6 +92,10 @@ enum Assets {
       function setLive(state, text) { if (live) { live.className = "live " + state; live.textContent = text; } }
       if (!root) { setLive("", ""); return; }
 
+      // The start of the fleet's latest interval: as the page was served, then as summaries tell.
+      let fleetLatest = (document.getElementById("as-of") || {}).dataset?.t ||
+        [...document.querySelectorAll(".meter[data-t]")].reduce((m, c) => c.dataset.t > m ? c.dataset.t : m, "");
+
       function spark(values) {
         if (values.length < 2) return "";
         const w = 120, h = 32, top = Math.max(...values, 0.001);
@@ -99,9 +103,7 @@ enum Assets {
       }
 
       function onReadings(msg) {
-        let latest = "";
         for (const r of msg.readings) {
-          if (r.start > latest) latest = r.start;
           const card = document.querySelector('.meter[data-meter="' + CSS.escape(r.meter_id) + '"]');
           if (card) {
             const values = JSON.parse(card.dataset.values || "[]");
@@ -129,20 +131,27 @@ enum Assets {
             if (at) at.textContent = "at " + short(r.start) + " UTC";
           }
         }
-        markSilent(latest);
+      }
+
+      // The fleet's latest interval, and its and each source's consumption there, from the summary
+      // of every stored batch (the page is sent the readings of the meters it shows only).
+      function onSummary(msg) {
         const asOf = document.getElementById("as-of");
-        if (asOf && latest && latest >= (asOf.dataset.t || "")) {
-          asOf.dataset.t = latest; asOf.textContent = short(latest);
-          // The fleet's and each source's consumption in the latest interval.
-          const totals = [document.getElementById("fleet-kwh"), ...document.querySelectorAll(".source-kwh")];
-          for (const total of totals) {
+        for (const interval of msg.intervals) {
+          if (interval.start < fleetLatest) continue;
+          if (interval.start > fleetLatest) {
+            fleetLatest = interval.start;
+            if (asOf) { asOf.dataset.t = fleetLatest; asOf.textContent = short(fleetLatest); }
+          }
+          for (const total of [document.getElementById("fleet-kwh"), ...document.querySelectorAll(".source-kwh")]) {
             if (!total) continue;
-            if (total.dataset.t !== latest) { total.dataset.t = latest; total.dataset.sum = "0"; }
+            if (total.dataset.t !== fleetLatest) { total.dataset.t = fleetLatest; total.dataset.sum = "0"; }
             const source = total.dataset.source;
-            const sum = Number(total.dataset.sum) + msg.readings.filter((r) => r.start === latest && (!source || r.source === source)).reduce((a, r) => a + r.kwh, 0);
-            total.dataset.sum = String(sum); total.textContent = fmt(sum);
+            const add = source ? (interval.sources[source] || 0) : Object.values(interval.sources).reduce((a, v) => a + v, 0);
+            total.dataset.sum = String(Number(total.dataset.sum) + add); total.textContent = fmt(Number(total.dataset.sum));
           }
         }
+        markSilent(fleetLatest);
       }
 
       // A meter four intervals or more behind the fleet's latest reading is marked silent, as the
@@ -235,13 +244,14 @@ enum Assets {
           for (const topic of root.dataset.subscribe.split(" ")) {
             const [kind, name] = topic.split(":");
             const msg = { type: "subscribe" };
-            if (kind === "fleet") msg.fleet = true; else msg[kind] = decodeURIComponent(name);
+            if (kind === "fleet" || kind === "summary") msg[kind] = true; else msg[kind] = decodeURIComponent(name);
             ws.send(JSON.stringify(msg));
           }
         };
         ws.onmessage = (event) => {
           let msg; try { msg = JSON.parse(event.data); } catch (e) { return; }
           if (msg.type === "readings") onReadings(msg);
+          else if (msg.type === "summary") onSummary(msg);
           else if (msg.type === "outcomes") onOutcomes(msg);
           else if (msg.type === "anomaly") onAnomaly(msg);
         };

@@ -31,7 +31,7 @@ enum FleetPage {
         let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
         let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
 
-        var body = "<main data-subscribe=\"fleet\">"
+        var body = "<main \(Pages.subscriptions(summary: true, meters: shown.values.flatMap { $0 }.map(\.meter.id)))>"
         let capped = bySource.values.contains { $0.count > cardsPerSource }
         body += "<h1>Fleet</h1><p class=\"dim\">" + (capped
             ? "Each source's first \(cardsPerSource) meters, live, those needing attention first; <a href=\"/meters\">the meter list</a> has every one."

@@ -21,7 +21,7 @@ enum MeterListPage {
         let health = await deps.health.listing(store: deps.store, wait: .milliseconds(500))
         let sources = Set(all.map(\.meter.source)).sorted { $0.rawValue < $1.rawValue }
 
-        var body = "<main data-subscribe=\"fleet\"><p class=\"dim\"><a href=\"/\">Fleet</a> / meters</p><h1>Meters</h1>"
+        var body = "<main \(Pages.subscriptions(summary: true, meters: listing.meters.map(\.meter.id)))><p class=\"dim\"><a href=\"/\">Fleet</a> / meters</p><h1>Meters</h1>"
         body += "<form class=\"filters\" method=\"get\" action=\"/meters\"><label>Source <select name=\"source\"><option value=\"\">every source</option>"
         for s in sources {
             body += "<option value=\"\(Pages.esc(s.rawValue))\"\(s == query.source ? " selected" : "")>\(Pages.esc(s.rawValue))</option>"

@@ -22,7 +22,7 @@ enum MeterPage {
         for r in readings { byQuality[r.quality, default: 0] += 1 }
         let total = readings.reduce(0.0) { $0 + $1.kwh }
 
-        var body = "<main data-subscribe=\"meter:\(Pages.esc(id.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id.rawValue))\">"
+        var body = "<main \(Pages.subscriptions(summary: false, meters: [id]))>"
         body += "<p class=\"dim\"><a href=\"/\">Fleet</a> / source \(Pages.esc(meter.source.rawValue))</p>"
         body += "<h1 class=\"meter-id\">\(Pages.esc(id.rawValue))</h1>"
         body += "<p class=\"dim\">\(meter.kind.rawValue) meter · \(meter.interval.minutes)-minute intervals · source \(Pages.esc(meter.source.rawValue))</p>"

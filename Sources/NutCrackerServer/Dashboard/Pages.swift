@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import MeterCore
 
 /// The page shell every dashboard page shares, and the sign-in page.
 enum Pages {
@@ -48,6 +50,13 @@ enum Pages {
               </section>
             </main>
             """, signedIn: false)
+    }
+
+    /// What a page's script subscribes to (`data-subscribe`): the fleet's summary (its figures,
+    /// outcomes and anomalies, without its readings) and the readings of the meters it shows.
+    static func subscriptions(summary: Bool, meters: [MeterID]) -> String {
+        let topics = (summary ? ["summary"] : []) + meters.map { "meter:" + ($0.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.rawValue) }
+        return "data-subscribe=\"\(esc(topics.joined(separator: " ")))\""
     }
 
     /// A meter's dashboard page, as an attribute value.

@@ -15,7 +15,7 @@ enum QualityPage {
         let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
         let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
 
-        var body = "<main data-subscribe=\"fleet\"><p class=\"dim\"><a href=\"/\">Fleet</a> / quality</p><h1>Data quality</h1>"
+        var body = "<main \(Pages.subscriptions(summary: true, meters: []))><p class=\"dim\"><a href=\"/\">Fleet</a> / quality</p><h1>Data quality</h1>"
         body += "<p class=\"dim\">What validation, estimation and editing did since the server started, and the rows set aside. "
             + "As JSON: <a href=\"/api/v1/quality\">the quality report</a>, <a href=\"/api/v1/quarantine?limit=1000\">the quarantine</a>.</p>"
         body += "<div class=\"kpis\">"
