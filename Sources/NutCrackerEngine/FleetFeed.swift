@@ -44,11 +44,11 @@ public actor FleetFeed {
             nextSlot += simulator.config.interval.seconds
             slotsSent += 1
             if batch.count >= 20_000 {
-                _ = try await pipeline.ingest(batch, info: BatchInfo(origin: "simulator", source: .unassigned))
+                _ = try await send(batch)
                 batch = ReadingBatch()
             }
         }
-        if !batch.isEmpty { _ = try await pipeline.ingest(batch, info: BatchInfo(origin: "simulator", source: .unassigned)) }
+        if !batch.isEmpty { _ = try await send(batch) }
     }
 
     /// Sends one slot.
@@ -58,7 +58,7 @@ public actor FleetFeed {
         append(simulator.rows(forSlotStarting: nextSlot), to: &batch)
         nextSlot += simulator.config.interval.seconds
         slotsSent += 1
-        return try await pipeline.ingest(batch, info: BatchInfo(origin: "simulator", source: .unassigned))
+        return try await send(batch)
     }
 
     /// Sends a slot every `interval / speedup` seconds until stopped.
@@ -89,14 +89,28 @@ public actor FleetFeed {
     /// Defects injected so far: the ground truth.
     public var injected: [InjectedDefect] { simulator.injected }
 
+    /// Rows the fleet sent as text that is not a number, by their line in the batch, as sent.
+    private var unreadable: [Int: String] = [:]
+
+    /// Appends rows, each numbered by its line in the batch (as a request's rows are).
     private func append(_ rows: [SimulatedReading], to batch: inout ReadingBatch) {
         for r in rows {
             let m = batch.intern(r.meter.id)
+            let line = Int32(batch.count + 1)
             if let v = r.value {
-                batch.append(meter: m, start: r.start, kwh: v)
+                batch.append(meter: m, start: r.start, kwh: v, line: line)
             } else {
-                batch.append(meter: m, start: r.start, kwh: .nan, status: (r.invalidText ?? "").isEmpty ? .empty : .notANumber)
+                batch.append(meter: m, start: r.start, kwh: .nan, status: (r.invalidText ?? "").isEmpty ? .empty : .notANumber, line: line)
+                unreadable[Int(line)] = "\(r.meter.id),\(ISO8601.format(r.start)),\(r.invalidText ?? "")"
             }
         }
+    }
+
+    /// Sends a batch, the text of its unreadable rows kept for the quarantine.
+    private func send(_ batch: ReadingBatch) async throws -> IngestSummary {
+        let raw = unreadable
+        unreadable = [:]
+        return try await pipeline.ingest(batch, info: BatchInfo(origin: "simulator", source: .unassigned),
+                                         rawText: { lines in raw.filter { lines.contains($0.key) } })
     }
 }

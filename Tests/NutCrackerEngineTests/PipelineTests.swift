@@ -37,8 +37,10 @@ import Testing
         let step = try await feed.step()
         #expect(step.report.count(RegisterDifference.baseline) == 0)
         #expect(step.stored >= 25)
-        // Quarantined rows are stored with their reason.
+        // Quarantined rows are stored with their reason, and the text the fleet sent.
         #expect(counts.quarantine == report.total(.quarantined))
+        let unparseable = try await store.quarantine(limit: 1_000).filter { $0.reason == "unparseable" }
+        #expect(!unparseable.isEmpty && unparseable.allSatisfy { $0.raw.hasSuffix(",NaN") || $0.raw.hasSuffix(",n/a") }, "\(unparseable.map(\.raw))")
     }
 
     @Test func aFleetStartedAgainContinuesFromWhatItStored() async throws {
