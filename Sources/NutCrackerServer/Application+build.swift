@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 
@@ -7,8 +8,14 @@ import Logging
 public func buildApplication(_ deps: ServerDependencies, host: String = "127.0.0.1", port: Int = 8080,
                              logger: Logger = Logger(label: "nutcracker.http")) -> some ApplicationProtocol {
     let router = buildRouter(deps)
-    return Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
+    return Application(router: router, server: httpWithStream(deps, router: router),
                        configuration: .init(address: .hostname(host, port: port), serverName: "nutcracker"), logger: logger)
+}
+
+/// HTTP/1 with the WebSocket upgrade of `/api/v1/stream`, whose frames may be as large as an ingest
+/// request's body: a gateway's batch fits in one message as it fits in one request.
+public func httpWithStream(_ deps: ServerDependencies, router: Router<AppContext>) -> HTTPServerBuilder {
+    .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(maxFrameSize: deps.limits.maxBodyBytes))
 }
 
 /// The router alone, for tests that drive it without a socket.

@@ -29,9 +29,13 @@ public struct ServerDependencies: Sendable {
 public struct IngestLimits: Sendable {
     public var maxBodyBytes = 8 << 20
     public var maxRows = 50_000
+    /// Most bytes of live messages waiting for one WebSocket client that reads slower than they come;
+    /// past it, messages are dropped and the client is told how many (`lagged`).
+    public var maxQueuedStreamBytes = 16 << 20
 
-    public init(maxBodyBytes: Int = 8 << 20, maxRows: Int = 50_000) {
+    public init(maxBodyBytes: Int = 8 << 20, maxRows: Int = 50_000, maxQueuedStreamBytes: Int = 16 << 20) {
         self.maxBodyBytes = maxBodyBytes
         self.maxRows = maxRows
+        self.maxQueuedStreamBytes = maxQueuedStreamBytes
     }
 }

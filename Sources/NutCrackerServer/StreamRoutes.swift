@@ -38,24 +38,43 @@ struct StreamRoutes {
 
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: AppContext) async throws {
         let subscriptions = SubscriptionBox()
-        let (outgoing, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        // Answers to the client's own messages always go out; live messages only within the budget.
+        let (outgoing, send) = AsyncStream<String>.makeStream()
+        let budget = StreamBudget(limit: deps.limits.maxQueuedStreamBytes)
         let events = await deps.pipeline.events()
         try await withThrowingTaskGroup(of: Void.self) { group in
             // One writer, so frames never interleave.
             group.addTask {
-                for await text in outgoing { try await outbound.write(.text(text)) }
+                for await text in outgoing {
+                    budget.sent(text.utf8.count)
+                    try await outbound.write(.text(text))
+                }
             }
             group.addTask {
                 for await event in events {
-                    for text in subscriptions.state.withLock({ $0.messages(for: event) }) { send.yield(text) }
+                    for text in subscriptions.state.withLock({ $0.messages(for: event) }) {
+                        switch budget.admit(text.utf8.count) {
+                        case .dropped: continue
+                        case .admitted(let droppedBefore):
+                            if droppedBefore > 0 {
+                                let notice = APIJSON.text(Lagged(dropped: droppedBefore))
+                                budget.queued(notice.utf8.count)
+                                send.yield(notice)
+                            }
+                            send.yield(text)
+                        }
+                    }
                 }
             }
             for try await message in inbound.messages(maxSize: deps.limits.maxBodyBytes) {
-                guard case .text(let text) = message else {
-                    send.yield(APIJSON.text(StreamError(message: "send JSON text messages")))
-                    continue
+                let answer: String
+                if case .text(let text) = message {
+                    answer = await handle(text, context: context, subscriptions: subscriptions)
+                } else {
+                    answer = APIJSON.text(StreamError(message: "send JSON text messages"))
                 }
-                send.yield(await handle(text, context: context, subscriptions: subscriptions))
+                budget.queued(answer.utf8.count)
+                send.yield(answer)
             }
             send.finish()
             group.cancelAll()
@@ -116,6 +135,42 @@ struct StreamRoutes {
             return APIJSON.text(StreamError(id: id, status: 500, message: "\(error)"))
         }
     }
+}
+
+/// The bytes of live messages waiting for one client, and how many were dropped since it last
+/// had room: a client that reads slower than the fleet writes costs the server at most `limit`.
+final class StreamBudget: Sendable {
+    enum Admission { case admitted(droppedBefore: Int), dropped }
+
+    let limit: Int
+    private let state = Mutex((queued: 0, dropped: 0))
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Once dropping, a client takes messages again only when half its budget is free, so what it
+    /// misses comes in runs, each told once.
+    func admit(_ bytes: Int) -> Admission {
+        state.withLock { s in
+            let room = s.dropped > 0 ? limit / 2 : limit
+            guard s.queued == 0 || s.queued + bytes <= room else {
+                s.dropped += 1
+                return .dropped
+            }
+            s.queued += bytes
+            defer { s.dropped = 0 }
+            return .admitted(droppedBefore: s.dropped)
+        }
+    }
+
+    func queued(_ bytes: Int) { state.withLock { $0.queued += bytes } }
+
+    func sent(_ bytes: Int) { state.withLock { $0.queued = max(0, $0.queued - bytes) } }
+}
+
+/// Told to a client before the first live message after some were dropped for it.
+struct Lagged: Codable {
+    var type = "lagged"
+    var dropped: Int
 }
 
 /// What one connection watches, and the messages an event makes for it.

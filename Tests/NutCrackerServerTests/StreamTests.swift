@@ -16,7 +16,7 @@ import Testing
 
     @Test func gatewayAckAndSubscriberSeesTheReadingAndMetricsCountIt() async throws {
         let server = try await TestServer.make(dir)
-        let app = Application(router: buildRouter(server.deps), server: .http1WebSocketUpgrade(webSocketRouter: buildRouter(server.deps)),
+        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let logger = Logger(label: "test.ws")
         try await app.test(.live) { client in
@@ -98,7 +98,7 @@ import Testing
     /// readings of the meters it shows only.
     @Test func aSummarySubscriberGetsTheFleetsFiguresWithoutItsReadings() async throws {
         let server = try await TestServer.make(dir)
-        let app = Application(router: buildRouter(server.deps), server: .http1WebSocketUpgrade(webSocketRouter: buildRouter(server.deps)),
+        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
@@ -142,4 +142,33 @@ import Testing
             #expect(messages.last?.contains("\"quarantined\":1") == true, "\(messages.last ?? "")")
         }
     }
+
+    /// A gateway's batch of a thousand readings (about 70 KB) goes in one message, as it would in one
+    /// request, and is acknowledged whole.
+    @Test func aGatewaysBatchFitsInOneMessage() async throws {
+        let server = try await TestServer.make(dir)
+        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
+            let (counted, count) = AsyncStream<Int>.makeStream()
+            try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 24, additionalHeaders: [.authorization: "Bearer \(server.operatorToken)"]),
+                                              logger: Logger(label: "test.ws")) { inbound, outbound, _ in
+                var answers = inbound.messages(maxSize: 1 << 24).makeAsyncIterator()
+                for k in 0..<2 {
+                    let rows = (0..<1000).map { #"{"meter_id":"GW-\#($0)","start":"2026-11-20T00:\#(k == 1 ? "30" : "00"):00Z","kwh":0.5}"# }
+                    try await outbound.write(.text(#"{"type":"readings","id":"\#(k)","readings":[\#(rows.joined(separator: ","))]}"#))
+                    guard case .text(let ack)? = try await answers.next() else { break }
+                    count.yield((try? JSONDecoder().decode(GatewayAck.self, from: Data(ack.utf8)).answer.stored) ?? 0)
+                }
+            }
+            count.finish()
+            var stored: [Int] = []
+            for await n in counted { stored.append(n) }
+            #expect(stored == [1000, 1000])
+        }
+    }
+
+    struct GatewayAck: Decodable { var answer: Answer }
+    struct Answer: Decodable { var stored: Int }
 }
