@@ -54,7 +54,10 @@ struct StreamRoutes {
                 for await event in events {
                     for text in subscriptions.state.withLock({ $0.messages(for: event) }) {
                         switch budget.admit(text.utf8.count) {
-                        case .dropped: continue
+                        case .dropped:
+                            deps.metrics.count("nutcracker_websocket_dropped_messages_total",
+                                               help: "Live messages dropped for WebSocket watchers that read slower than they came.")
+                            continue
                         case .admitted(let droppedBefore):
                             if droppedBefore > 0 {
                                 let notice = APIJSON.text(Lagged(dropped: droppedBefore))

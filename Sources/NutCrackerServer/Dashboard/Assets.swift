@@ -33,7 +33,7 @@ enum Assets {
     .kpi { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
     .kpi .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.06em; }
     .kpi .value { font-size:26px; font-weight:650; font-variant-numeric:tabular-nums; margin-top:2px; }
-    .kpi .value small { font-size:13px; color:var(--dim); font-weight:400; }
+    .kpi .value small { font-size:13px; color:var(--dim); font-weight:400; white-space:nowrap; }
     .grid2 { display:grid; grid-template-columns:minmax(0,3fr) minmax(280px,1fr); gap:16px; align-items:start; }
     @media (max-width:1000px) { .grid2 { grid-template-columns:1fr; } }
     .sources { display:grid; grid-template-columns:repeat(auto-fill,minmax(330px,1fr)); gap:14px; }
