@@ -125,6 +125,10 @@ import Testing
                 #expect(html.contains(">health "))
                 #expect(html.contains("href=\"/meters?page=1&amp;source=D\">← Previous"))
             }
+            // A page past the last is the last.
+            try await client.execute(uri: "/meters?source=D&page=9", method: .get, headers: auth) { res in
+                #expect(String(buffer: res.body).contains("Meters 101–150 of 150"))
+            }
             try await client.execute(uri: "/meters?q=D14", method: .get, headers: auth) { res in
                 #expect(String(buffer: res.body).contains("Meters 1–10 of 10"))
             }

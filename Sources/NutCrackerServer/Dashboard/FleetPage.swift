@@ -28,8 +28,7 @@ enum FleetPage {
         let recent = try await deps.store.recent(meters: shown.values.flatMap { $0 }.filter { $0.latest != nil }.map(\.meter.id), count: 48)
             .mapValues { $0.map(\.kwh) }
         let health = await deps.health.listing(store: deps.store)
-        let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
-        let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
+        let stored = await deps.pipeline.readingsStored
 
         var body = "<main \(Pages.subscriptions(summary: true, meters: shown.values.flatMap { $0 }.map(\.meter.id)))>"
         let capped = bySource.values.contains { $0.count > cardsPerSource }
@@ -40,9 +39,7 @@ enum FleetPage {
         body += kpi("Meters", "<a href=\"/meters\">\(meters.count)</a>", sub: "\(Set(meters.map(\.meter.source)).count) sources")
         body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>", sub: "kWh")
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
-        body += kpi("Measured share", "<span id=\"measured-share\" data-stored=\"\(stored)\" data-estimated=\"\(estimated)\">\(String(format: "%.1f", share))</span>",
-                    sub: "% since start")
-        body += kpi("Quarantined", "<span id=\"quarantined\">\(quarantined)</span>", sub: "rows since start")
+        body += qualityKPIs(report, stored: stored)
         body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(open)</span>", sub: "")
         body += "</div><div class=\"grid2\"><div class=\"sources\">"
         for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -124,6 +121,16 @@ enum FleetPage {
             html += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
         }
         return html + "</tbody></table>"
+    }
+
+    /// The measured share of what was stored and the rows quarantined since start, kept up live by
+    /// the page's script (`#measured-share`, `#quarantined`).
+    static func qualityKPIs(_ report: QualityReport, stored: Int) -> String {
+        let estimated = report.total(.estimated)
+        let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
+        return kpi("Measured share", "<span id=\"measured-share\" data-stored=\"\(stored)\" data-estimated=\"\(estimated)\">\(String(format: "%.1f", share))</span>",
+                   sub: "% since start")
+            + kpi("Quarantined", "<span id=\"quarantined\">\(report.total(.quarantined))</span>", sub: "rows since start")
     }
 
     static func kpi(_ label: String, _ value: String, sub: String) -> String {

@@ -9,12 +9,15 @@ enum MeterListPage {
 
     static func render(deps: ServerDependencies, source: String?, text: String?, page: Int) async throws -> String {
         let all = try await deps.store.meters()
-        var query = try MeterListing.Query(source: source, text: text, limit: String(pageSize))
-        let total = MeterListing(query, of: all).total
-        let pages = max(1, (total + pageSize - 1) / pageSize)
+        var query = try MeterListing.Query(source: source, text: text, offset: String((max(page, 1) - 1) * pageSize), limit: String(pageSize))
+        var listing = MeterListing(query, of: all)
+        let pages = max(1, (listing.total + pageSize - 1) / pageSize)
         let current = min(max(page, 1), pages)
-        query.offset = (current - 1) * pageSize
-        let listing = MeterListing(query, of: all)
+        if current != max(page, 1) {
+            // Past the last page: the last page.
+            query.offset = (current - 1) * pageSize
+            listing = MeterListing(query, of: all)
+        }
         let latest = all.compactMap(\.latest?.start).max()
         let recent = try await deps.store.recent(meters: listing.meters.filter { $0.latest != nil }.map(\.meter.id), count: 48)
             .mapValues { $0.map(\.kwh) }

@@ -12,18 +12,15 @@ enum QualityPage {
     static func render(deps: ServerDependencies) async throws -> String {
         let report = await deps.pipeline.report
         let entries = try await deps.store.quarantine(limit: quarantineShown)
-        let stored = await deps.pipeline.readingsStored, estimated = report.total(.estimated), quarantined = report.total(.quarantined)
-        let share = stored > 0 ? Double(max(stored - estimated, 0)) / Double(stored) * 100 : 100
+        let stored = await deps.pipeline.readingsStored
 
         var body = "<main \(Pages.subscriptions(summary: true, meters: []))><p class=\"dim\"><a href=\"/\">Fleet</a> / quality</p><h1>Data quality</h1>"
         body += "<p class=\"dim\">What validation, estimation and editing did since the server started, and the rows set aside. "
             + "As JSON: <a href=\"/api/v1/quality\">the quality report</a>, <a href=\"/api/v1/quarantine?limit=1000\">the quarantine</a>.</p>"
         body += "<div class=\"kpis\">"
         body += FleetPage.kpi("Readings stored", "\(stored)", sub: "since start")
-        body += FleetPage.kpi("Measured share", "<span id=\"measured-share\" data-stored=\"\(stored)\" data-estimated=\"\(estimated)\">\(String(format: "%.1f", share))</span>",
-                              sub: "% since start")
-        body += FleetPage.kpi("Estimated", "\(estimated)", sub: "slots filled")
-        body += FleetPage.kpi("Quarantined", "<span id=\"quarantined\">\(quarantined)</span>", sub: "rows since start")
+        body += FleetPage.kpi("Estimated", "\(report.total(.estimated))", sub: "slots filled")
+        body += FleetPage.qualityKPIs(report, stored: stored)
         body += "</div><div class=\"grid2\"><div>"
         body += "<section class=\"panel\"><h2>Quarantine, newest first</h2>"
         if entries.isEmpty {
