@@ -13,15 +13,15 @@ struct MeterListing: Sendable {
         var offset = 0
         var limit = Int.max
 
-        /// From request parameters `source`, `q`, `offset` and `limit` (a limit of at most `maxLimit`).
-        init(source: String? = nil, text: String? = nil, offset: String? = nil, limit: String? = nil, defaultLimit: Int = .max, maxLimit: Int = .max) throws {
+        /// From request parameters `source`, `q`, `offset` and `limit` (every meter unless given).
+        init(source: String? = nil, text: String? = nil, offset: String? = nil, limit: String? = nil) throws {
             if let source, !source.isEmpty {
                 guard let id = SourceID(source) else { throw HTTPError(.badRequest, message: "not a source id: \(source.prefix(60))") }
                 self.source = id
             }
             self.text = text.flatMap { $0.isEmpty ? nil : $0 }
             self.offset = max(0, offset.flatMap { Int($0) } ?? 0)
-            self.limit = min(max(1, limit.flatMap { Int($0) } ?? defaultLimit), maxLimit)
+            self.limit = max(1, limit.flatMap { Int($0) } ?? .max)
         }
     }
 
@@ -32,8 +32,7 @@ struct MeterListing: Sendable {
     init(_ query: Query, of all: [MeterSnapshot]) {
         let needle = query.text?.lowercased()
         let matching = all.filter { s in
-            (query.source == nil || s.meter.source == query.source)
-                && (needle == nil || s.meter.id.rawValue.lowercased().contains(needle ?? ""))
+            (query.source == nil || s.meter.source == query.source) && (needle.map { s.meter.id.rawValue.lowercased().contains($0) } ?? true)
         }
         total = matching.count
         meters = Array(matching.dropFirst(query.offset).prefix(query.limit))
