@@ -9,10 +9,10 @@ struct AnomalyRoutes {
     let deps: ServerDependencies
 
     func add(to router: Router<AppContext>) {
-        // Meters most likely to need a visit, worst first, with their reasons.
+        // Meters most likely to need a visit over the fleet's last week, worst first, with their reasons.
         router.group("/api/v1").get("health/meters") { request, context -> HealthList in
             try context.require(.viewer)
-            return HealthList(meters: try await Self.health(deps: deps, limit: request.uri.queryParameters.get("limit").flatMap { Int($0) }))
+            return try await Self.health(deps: deps, limit: request.uri.queryParameters.get("limit").flatMap { Int($0) })
         }
         router.group("/api/v1").get("anomalies") { request, context -> AnomalyList in
             try context.require(.viewer)
@@ -76,11 +76,18 @@ struct AnomalyDTO: Codable, Sendable {
 }
 
 extension AnomalyRoutes {
-    /// One function behind the REST and GraphQL meter health: the `limit` (50 unless given, 1 to
-    /// 10,000) meters most likely to need a visit, worst first.
-    static func health(deps: ServerDependencies, limit: Int?) async throws -> [HealthDTO] {
-        let list = try await HealthReport.compute(store: deps.store).prefix(min(max(limit ?? 50, 1), 10_000))
-        return list.map { HealthDTO(meter_id: $0.meter.rawValue, source: $0.source?.rawValue, score: $0.score, reasons: $0.reasons) }
+    /// One function behind the REST and GraphQL meter health and the fleet page's meters to visit:
+    /// the `limit` (50 unless given, 1 to 10,000) meters most likely to need a visit over the fleet's
+    /// last week, worst first, as last worked out in the background (at most five minutes old). The
+    /// first answer after a start waits for it; a store too large to score in 30 s answers 503.
+    static func health(deps: ServerDependencies, limit: Int?) async throws -> HealthList {
+        guard let listing = await deps.health.listing(store: deps.store, wait: .seconds(30)) else {
+            guard try await deps.store.meters().contains(where: { $0.latest != nil }) else { return HealthList(meters: [], through: nil) }
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "10"], message: "meter health is still being worked out; retry shortly")
+        }
+        let list = listing.meters.prefix(min(max(limit ?? 50, 1), 10_000))
+        return HealthList(meters: list.map { HealthDTO(meter_id: $0.meter.rawValue, source: $0.source?.rawValue, score: $0.score, reasons: $0.reasons) },
+                          through: ISO8601.format(listing.through))
     }
 }
 
@@ -93,6 +100,8 @@ struct HealthDTO: Codable, Sendable {
 
 struct HealthList: ResponseEncodable, Codable, Sendable {
     var meters: [HealthDTO]
+    /// The end of the week judged: the fleet's latest reading when it was worked out.
+    var through: String?
 }
 
 struct AnomalyList: ResponseEncodable, Codable, Sendable {

@@ -80,7 +80,7 @@ struct FleetGraph: Sendable {
         }
 
         func meterHealth(context: Context, arguments: LimitArgs) async throws -> [HealthDTO] {
-            try await AnomalyRoutes.health(deps: deps, limit: arguments.limit)
+            try await AnomalyRoutes.health(deps: deps, limit: arguments.limit).meters
         }
 
         func quarantine(context: Context, arguments: LimitArgs) async throws -> [QuarantineDTO] {

@@ -17,7 +17,7 @@ import Testing
 
     struct List: Decodable { var anomalies: [A] }
     struct A: Decodable { var id: String; var kind: String; var meter_id: String?; var source: String?; var start: String; var detail: String; var open: Bool }
-    struct Health: Decodable { var meters: [H] }
+    struct Health: Decodable { var meters: [H]; var through: String? }
     struct H: Decodable { var meter_id: String; var score: Double; var reasons: [String] }
 
     @Test func detectedLiveStoredAndServed() async throws {
@@ -76,6 +76,9 @@ import Testing
             #expect(health.meters.count == 3)
             #expect(health.meters[0].score < 100 && !health.meters[0].reasons.isEmpty)
             #expect(health.meters[0].score <= health.meters[2].score)
+            // Over the week to the fleet's latest reading, as the fleet page lists them.
+            let latest = try #require(try await store.meters().compactMap(\.latest?.start).max())
+            #expect(health.through == ISO8601.format(latest))
             // The same list through GraphQL.
             let query = "{\"query\":\"{ meterHealth(limit: 3) { meterId score reasons } }\"}"
             try await client.execute(uri: "/graphql", method: .post, headers: auth, body: ByteBuffer(string: query)) { res in
