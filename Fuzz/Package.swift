@@ -2,7 +2,7 @@
 // libFuzzer targets for the readers: build with scripts/fuzz, which passes -sanitize=fuzzer.
 import PackageDescription
 
-let targets = ["FuzzCSV", "FuzzNEM12", "FuzzXLSX", "FuzzJSON"]
+let targets = ["FuzzCSV", "FuzzNEM12", "FuzzXLSX", "FuzzJSON", "FuzzGzip"]
 
 let package = Package(
     name: "nutcracker-fuzz",

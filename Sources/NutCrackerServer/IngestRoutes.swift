@@ -22,11 +22,28 @@ struct IngestRoutes {
             } catch {
                 throw HTTPError(.contentTooLarge, message: "body is over the limit of \(limits.maxBodyBytes) bytes; send smaller batches")
             }
-            let body = Data(buffer: buffer)
+            let body = try Self.decoded(Data(buffer: buffer), encoding: request.headers[.contentEncoding], limit: limits.maxBodyBytes)
             let q = request.uri.queryParameters
             let answer = try await Self.ingest(body, mediaType: request.headers[.contentType], query: { q.get($0) },
                                                context: context, deps: deps, origin: "http")
             return try APIJSON.response(answer)
+        }
+    }
+
+    /// The body as sent (`identity`) or inflated (`gzip`, as gateways on metered links send it, and
+    /// as InfluxDB's `/write` takes it), within the same limit as a plain body.
+    static func decoded(_ body: Data, encoding: String?, limit: Int) throws -> Data {
+        switch encoding?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case nil, "", "identity": return body
+        case "gzip", "x-gzip":
+            do { return Data(try Gzip.decompress(Array(body), limit: limit)) } catch {
+                if case .tooLarge = error {
+                    throw HTTPError(.contentTooLarge, message: "gzip body: \(error); send smaller batches")
+                }
+                throw HTTPError(.badRequest, message: "gzip body: \(error)")
+            }
+        case let other?:
+            throw HTTPError(.unsupportedMediaType, message: "Content-Encoding \(other.prefix(40)) is not supported; send gzip or identity")
         }
     }
 

@@ -103,6 +103,33 @@ import Testing
         }
     }
 
+    @Test func gzipBodies() async throws {
+        let server = try await TestServer.make(dir, limits: IngestLimits(maxBodyBytes: 100_000))
+        let app = Application(router: buildRouter(server.deps))
+        func post(_ body: [UInt8], encoding: String) async throws -> (HTTPResponse.Status, String) {
+            var fields = TestServer.bearer(server.operatorToken)
+            fields[.contentType] = "text/csv"
+            fields[.contentEncoding] = encoding
+            let headers = fields
+            return try await app.test(.router) { client in
+                try await client.execute(uri: "/api/v1/readings", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { ($0.status, String(buffer: $0.body)) }
+            }
+        }
+        // A compressed batch is read as the plain one would be, refused rows and all.
+        let csv = "meter_id,start,kwh\n" + (0..<48).map { "Z-1,2026-11-29T\(String(format: "%02d", $0 / 2)):\($0 % 2 == 0 ? "00" : "30"):00Z,\($0 == 7 ? "-1" : "0.5")" }.joined(separator: "\n")
+        let (s1, t1) = try await post(try gzipped(Array(csv.utf8), name: "batch.csv"), encoding: "gzip")
+        let a1 = try JSONDecoder().decode(Answer.self, from: Data(t1.utf8))
+        #expect(s1 == .ok && a1.received == 48 && a1.quarantined == 1 && a1.rejected.map(\.index) == [7], "\(t1)")
+        #expect(try await server.store.quarantine(limit: 1).first?.raw == "Z-1,2026-11-29T03:30:00Z,-1")
+        // One that inflates past the body limit is refused as too large, however small it came.
+        let (s2, t2) = try await post(try gzipped(Array(("meter_id,start,kwh\n" + String(repeating: "Z-2,2026-11-29T00:00:00Z,0.5\n", count: 10_000)).utf8)), encoding: "gzip")
+        #expect(s2 == .contentTooLarge && t2.contains("inflates to more than 100000 bytes"), "\(t2)")
+        let (s3, t3) = try await post(Array(csv.utf8), encoding: "br")
+        #expect(s3 == .unsupportedMediaType && t3.contains("gzip"))
+        let (s4, t4) = try await post(Array(csv.utf8), encoding: "gzip")
+        #expect(s4 == .badRequest && t4.contains("not gzip data"), "\(t4)")
+    }
+
     @Test func limitsAnswer413() async throws {
         let server = try await TestServer.make(dir, limits: IngestLimits(maxBodyBytes: 2_000, maxRows: 3))
         let app = Application(router: buildRouter(server.deps))
