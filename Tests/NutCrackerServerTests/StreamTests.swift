@@ -16,11 +16,8 @@ import Testing
 
     @Test func gatewayAckAndSubscriberSeesTheReadingAndMetricsCountIt() async throws {
         let server = try await TestServer.make(dir)
-        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let logger = Logger(label: "test.ws")
-        try await app.test(.live) { client in
-            let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
+        try await Self.live(server) { client, url in
             let (seen, seenSink) = AsyncStream<String>.makeStream()
             let (ready, readySink) = AsyncStream<Void>.makeStream()
             let subscriber = Task {
@@ -98,10 +95,7 @@ import Testing
     /// readings of the meters it shows only.
     @Test func aSummarySubscriberGetsTheFleetsFiguresWithoutItsReadings() async throws {
         let server = try await TestServer.make(dir)
-        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
+        try await Self.live(server) { client, url in
             let (seen, seenSink) = AsyncStream<String>.makeStream()
             let (ready, readySink) = AsyncStream<Void>.makeStream()
             let subscriber = Task {
@@ -147,10 +141,7 @@ import Testing
     /// request, and is acknowledged whole.
     @Test func aGatewaysBatchFitsInOneMessage() async throws {
         let server = try await TestServer.make(dir)
-        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            let url = "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream"
+        try await Self.live(server) { client, url in
             let (counted, count) = AsyncStream<Int>.makeStream()
             try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 24, additionalHeaders: [.authorization: "Bearer \(server.operatorToken)"]),
                                               logger: Logger(label: "test.ws")) { inbound, outbound, _ in
@@ -167,6 +158,14 @@ import Testing
             for await n in counted { stored.append(n) }
             #expect(stored == [1000, 1000])
         }
+    }
+
+    /// The server on a loopback socket with its WebSocket upgrade, as `serve` runs it; `body` gets
+    /// a client and the stream's URL.
+    static func live(_ server: TestServer, _ body: @escaping @Sendable (any TestClientProtocol, String) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(server.deps), server: httpWithStream(server.deps, router: buildRouter(server.deps)),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in try await body(client, "ws://127.0.0.1:\(client.port ?? 0)/api/v1/stream") }
     }
 
     struct GatewayAck: Decodable { var answer: Answer }
