@@ -4,7 +4,9 @@ import ZIPFoundation
 /// Bodies sent compressed with `Content-Encoding: gzip` (RFC 1952): each member's header, its
 /// deflate stream (RFC 1951) and the CRC-32 and length that close it, all checked. The output is
 /// bounded by `limit`, so a small body cannot inflate without end, and the reader never looks
-/// outside its input: a damaged body is an error that says what is wrong, never a crash.
+/// outside its input: a damaged body is an error that says what is wrong, never a crash. (CompressNIO's
+/// zlib path, tried first, acknowledged bodies whose CRC was damaged or whose trailer was cut short:
+/// readings must not be stored from a body that is not the one sent.)
 public enum Gzip {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case notGzip

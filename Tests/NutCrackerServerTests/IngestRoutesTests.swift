@@ -128,6 +128,15 @@ import Testing
         #expect(s3 == .unsupportedMediaType && t3.contains("gzip"))
         let (s4, t4) = try await post(Array(csv.utf8), encoding: "gzip")
         #expect(s4 == .badRequest && t4.contains("not gzip data"), "\(t4)")
+        // Cut short or damaged (its CRC no longer matches): refused, nothing stored from it.
+        let whole = try gzipped(Array("meter_id,start,kwh\nZ-3,2026-11-29T00:00:00Z,0.5\n".utf8))
+        var damaged = whole
+        damaged[damaged.count - 8] ^= 0xFF
+        for (body, why) in [(Array(whole.dropLast(12)), "ends early"), (Array(whole.dropLast(3)), "ends early"), (damaged, "CRC-32 does not match")] {
+            let (status, text) = try await post(body, encoding: "gzip")
+            #expect(status == .badRequest && text.contains(why), "\(text)")
+        }
+        #expect(try await server.store.meter(try #require(MeterID("Z-3"))) == nil)
     }
 
     @Test func limitsAnswer413() async throws {
