@@ -69,7 +69,8 @@ private struct Inflater {
 
     mutating func header() throws(Gzip.Failure) {
         guard pos + 2 <= input.count, input[pos] == 0x1F, input[pos + 1] == 0x8B else {
-            throw pos == 0 || pos + 2 <= input.count ? .notGzip : .truncated
+            if pos == 0 { throw .notGzip }
+            throw pos + 2 <= input.count ? .corrupt("bytes after the last member are not another member") : .truncated
         }
         pos += 2
         guard try byte() == 8 else { throw .corrupt("compression method is not deflate") }

@@ -48,7 +48,7 @@ struct FleetGraph: Sendable {
         struct ForecastArgs: Codable { var meter: String; var horizon: Int?; var level: String?; var model: String? }
 
         func meters(context: Context, arguments a: MetersArgs) async throws -> [MeterDTO] {
-            try await MeterRoutes.list(deps: deps, MeterListing.Query(source: a.source, text: a.q, offset: a.offset.map(String.init), limit: a.limit.map(String.init)),
+            try await MeterRoutes.list(deps: deps, MeterListing.Query(source: a.source, text: a.q, offset: a.offset, limit: a.limit),
                                        recent: min(max(a.recent ?? 0, 0), 288)).meters
         }
 

@@ -13,15 +13,16 @@ struct MeterListing: Sendable {
         var offset = 0
         var limit = Int.max
 
-        /// From request parameters `source`, `q`, `offset` and `limit` (every meter unless given).
-        init(source: String? = nil, text: String? = nil, offset: String? = nil, limit: String? = nil) throws {
+        /// From a request's `source` and `q` (an unknown source id is a bad request), with a page of
+        /// `limit` meters from `offset` (every meter unless given).
+        init(source: String? = nil, text: String? = nil, offset: Int? = nil, limit: Int? = nil) throws {
             if let source, !source.isEmpty {
                 guard let id = SourceID(source) else { throw HTTPError(.badRequest, message: "not a source id: \(source.prefix(60))") }
                 self.source = id
             }
             self.text = text.flatMap { $0.isEmpty ? nil : $0 }
-            self.offset = max(0, offset.flatMap { Int($0) } ?? 0)
-            self.limit = max(1, limit.flatMap { Int($0) } ?? .max)
+            self.offset = max(0, offset ?? 0)
+            self.limit = max(1, limit ?? .max)
         }
     }
 

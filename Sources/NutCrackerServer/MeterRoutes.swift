@@ -12,7 +12,8 @@ struct MeterRoutes {
             let q = request.uri.queryParameters
             // `recent=N` adds each meter's last N values (for sparklines), up to a day of 5-minute slots.
             let recent = min(max(q.get("recent").flatMap { Int($0) } ?? 0, 0), 288)
-            return try await Self.list(deps: deps, MeterListing.Query(source: q.get("source"), text: q.get("q"), offset: q.get("offset"), limit: q.get("limit")),
+            return try await Self.list(deps: deps, MeterListing.Query(source: q.get("source"), text: q.get("q"), offset: q.get("offset").flatMap { Int($0) },
+                                                               limit: q.get("limit").flatMap { Int($0) }),
                                        recent: recent)
         }
         api.get("meters/{id}/readings") { request, context -> ReadingList in

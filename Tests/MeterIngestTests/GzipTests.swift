@@ -31,6 +31,9 @@ import Testing
     @Test func saysWhatIsWrong() throws {
         let good = Self.fromPython
         #expect(throws: Gzip.Failure.notGzip) { try Gzip.decompress(Array("meter_id,start".utf8), limit: 100) }
+        // What follows the last member is another member or nothing.
+        #expect(throws: Gzip.Failure.corrupt("bytes after the last member are not another member")) { try Gzip.decompress(good + [1, 2, 3], limit: 1 << 20) }
+        #expect(throws: Gzip.Failure.truncated) { try Gzip.decompress(good + [0x1F], limit: 1 << 20) }
         var badCRC = good
         badCRC[badCRC.count - 8] ^= 1
         #expect(throws: Gzip.Failure.corrupt("its CRC-32 does not match")) { try Gzip.decompress(badCRC, limit: 1 << 20) }

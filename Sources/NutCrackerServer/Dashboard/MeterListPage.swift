@@ -9,7 +9,7 @@ enum MeterListPage {
 
     static func render(deps: ServerDependencies, source: String?, text: String?, page: Int) async throws -> String {
         let all = try await deps.store.meters()
-        var query = try MeterListing.Query(source: source, text: text, offset: String((max(page, 1) - 1) * pageSize), limit: String(pageSize))
+        var query = try MeterListing.Query(source: source, text: text, offset: (max(page, 1) - 1) * pageSize, limit: pageSize)
         var listing = MeterListing(query, of: all)
         let pages = max(1, (listing.total + pageSize - 1) / pageSize)
         let current = min(max(page, 1), pages)
