@@ -7,26 +7,23 @@ import Synchronization
 /// `readings` is clustered by `(meter, start)`, so a commit holding one new reading for each of
 /// thousands of meters dirties one B-tree page per meter: about a kilobyte of write-ahead log per
 /// 25-byte reading. A reading later than anything its meter has stored cannot conflict with a stored
-/// one, so it is appended to this rowid-ordered table (one of a few, by meter) instead (a few bytes of log) and moved into
-/// `readings` later, many readings per meter at a time, in key order ("merge").
+/// one, so it is logged instead (`ReadingLog`: one blob per batch, a few bytes of log a reading),
+/// held in memory by the writing process (`InboxState`), and moved into `readings` later, many
+/// readings per meter at a time, in key order ("merge").
 ///
-/// Guarantees: inbox rows are committed with their batch, so an acknowledged reading is durable
-/// either way; a read of readings either merges the inbox first or lays the inbox's last row of
-/// each key over `readings` (`waiting`), so a reader sees every reading acknowledged before the
-/// read began; a merge is the store's upsert, so the rules of corrections
+/// Guarantees: logged readings are committed with their batch, so an acknowledged reading is durable
+/// either way; a read lays what waits over `readings` (`waiting`), so a reader sees every reading
+/// acknowledged before the read began; a merge is the store's upsert, so the rules of corrections
 /// and estimates hold; a store merges what an earlier process left when it opens.
 enum ReadingInbox {
-    /// The inbox is split by meter into this many tables, so a background merge moves one shard at a
-    /// time (a short transaction) and empties its table outright instead of picking rows out of pages.
-    static let shards = 128
+    /// The tables of the first inbox (one per shard of meters), created by an early migration and
+    /// emptied into `readings` and dropped by a later one.
+    static func legacyTable(_ shard: Int) -> String { "readings_inbox_\(shard)" }
+    static let legacyShards = 128
 
-    static func shard(of meter: Int64) -> Int { Int(UInt64(bitPattern: meter) % UInt64(shards)) }
-
-    static func table(_ shard: Int) -> String { "readings_inbox_\(shard)" }
-
-    static var schema: String {
-        (0..<shards).map { """
-            CREATE TABLE \(table($0)) (
+    static var legacySchema: String {
+        (0..<legacyShards).map { """
+            CREATE TABLE \(legacyTable($0)) (
                 seq INTEGER PRIMARY KEY,
                 meter INTEGER NOT NULL,
                 start INTEGER NOT NULL,
@@ -38,46 +35,57 @@ enum ReadingInbox {
             """ }.joined(separator: "\n")
     }
 
-    /// Moves every inbox row into `readings`.
-    static func merge(_ db: Database) throws {
-        for shard in 0..<shards { try merge(db, shard: shard) }
+    /// Moves the first inbox's rows into `readings` (a key's rows in the order they came) and drops it.
+    static func retireLegacyTables(_ db: Database) throws {
+        for shard in 0..<legacyShards {
+            let table = legacyTable(shard)
+            guard try db.tableExists(table) else { continue }
+            try db.execute(sql: """
+                INSERT INTO readings(meter, start, kwh, quality, rule, batch)
+                SELECT meter, start, kwh, quality, rule, batch FROM \(table) WHERE true ORDER BY meter, start, seq
+                """ + "\n" + ReadingUpsert.onConflict)
+            try db.execute(sql: "DROP TABLE \(table)")
+        }
     }
 
-    /// Moves one shard's rows into `readings` in key order (a key's rows in the order they came, so
-    /// the later value wins); returns how many moved.
-    @discardableResult
-    static func merge(_ db: Database, shard: Int) throws -> Int {
-        let table = table(shard)
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? false else { return 0 }
-        try db.execute(sql: """
-            INSERT INTO readings(meter, start, kwh, quality, rule, batch)
-            SELECT meter, start, kwh, quality, rule, batch FROM \(table) WHERE true ORDER BY meter, start, seq
-            """ + "\n" + ReadingUpsert.onConflict)
-        try db.execute(sql: "DELETE FROM \(table)")
-        return db.changesCount
+    /// What waits for the meters (row ids; every meter when nil), as a read transaction that began
+    /// after `held` was taken must see it: per meter and start, the last change logged that the
+    /// snapshot holds and its part's merge mark has not passed. Rows this process does not hold (another
+    /// process's, or logged between `held` and the snapshot) are read from the log.
+    static func waiting(_ db: Database, held: InboxState.Held, meters: Set<Int64>?) throws -> [Int64: [Int64: InboxState.Entry]] {
+        let last = try ReadingLog.lastSeq(db)
+        let marks = try ReadingLog.marks(db)
+        var out: [Int64: [Int64: InboxState.Entry]] = [:]
+        for (meter, entries) in held.entries {
+            let mark = marks[ReadingLog.part(of: meter)]
+            for e in entries where e.seq > mark && e.seq <= last { out[meter, default: [:]][e.start] = e }
+        }
+        let from = max(held.through ?? 0, marks.min() ?? 0)
+        if last > from {
+            for record in try ReadingLog.records(db, after: from, through: last) {
+                for row in record.rows where record.seq > marks[ReadingLog.part(of: row.meter)] && meters?.contains(row.meter) != false {
+                    out[row.meter, default: [:]][row.start] = InboxState.Entry(seq: record.seq, start: row.start, kwh: row.kwh,
+                                                                               quality: row.quality, rule: row.rule, batch: record.batch)
+                }
+            }
+        }
+        return out
     }
 
-    /// A meter's readings waiting in the inbox within a time range, as the merge will leave them:
-    /// the last row of each start (every row there is a change the merge applies, in order).
-    static func waiting(_ db: Database, meter: Int64, id: MeterID, minutes: Int, from: Int64?, to: Int64?) throws -> [Int64: Reading] {
-        var sql = "SELECT start, kwh, quality, rule, batch FROM \(table(shard(of: meter))) WHERE meter = ?"
-        var args: [any DatabaseValueConvertible] = [meter]
-        if let from { sql += " AND start >= ?"; args.append(from) }
-        if let to { sql += " AND start < ?"; args.append(to) }
+    /// Waiting entries as readings of a meter.
+    static func readings(_ waiting: [Int64: InboxState.Entry]?, id: MeterID, minutes: Int, from: Int64? = nil, to: Int64? = nil) -> [Int64: Reading] {
         var out: [Int64: Reading] = [:]
-        let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY seq", arguments: StatementArguments(args))
-        while let row = try rows.next() {
-            let start: Int64 = row[0]
-            out[start] = Reading(meter: id, start: start, minutes: minutes, kwh: row[1], quality: Quality(rawValue: row[2]) ?? .actual,
-                                 rule: row[3], batch: row[4])
+        for (start, e) in waiting ?? [:] where start >= (from ?? .min) && start < (to ?? .max) {
+            out[start] = Reading(meter: id, start: start, minutes: minutes, kwh: e.kwh, quality: e.quality, rule: e.rule, batch: e.batch)
         }
         return out
     }
 
     /// A meter's latest reading as the merge will leave it: one waiting at or after its latest stored
     /// one (newer, so it wins a tie), else the stored one.
-    static func latest(_ db: Database, meter: Int64, id: MeterID, minutes: Int, stored: Reading?) throws -> Reading? {
-        try waiting(db, meter: meter, id: id, minutes: minutes, from: stored?.start, to: nil).values.max { $0.start < $1.start } ?? stored
+    static func latest(_ waiting: [Int64: Reading], stored: Reading?) -> Reading? {
+        guard let w = waiting.values.max(by: { $0.start < $1.start }), w.start >= (stored?.start ?? .min) else { return stored }
+        return w
     }
 
     /// Stored readings of one meter in time order with its waiting ones laid over them: what a read
@@ -89,30 +97,6 @@ enum ReadingInbox {
         out += waiting.values
         out.sort { $0.start < $1.start }
         return out
-    }
-
-    /// A reading waiting in the inbox, by meter row id rather than name.
-    typealias WaitingRow = (start: Int64, kwh: Double, quality: Quality, rule: String?, batch: Int64?)
-
-    /// Each meter's latest reading waiting in the inbox (by meter row id), as the merge will leave it.
-    static func latestWaiting(_ db: Database) throws -> [Int64: WaitingRow] {
-        var out: [Int64: WaitingRow] = [:]
-        for shard in 0..<shards {
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT meter, start, kwh, quality, rule, batch FROM (
-                    SELECT *, row_number() OVER (PARTITION BY meter ORDER BY start DESC, seq DESC) AS k FROM \(table(shard))
-                ) WHERE k = 1
-                """)
-            while let row = try rows.next() {
-                out[row[0]] = (row[1], row[2], Quality(rawValue: row[3]) ?? .actual, row[4], row[5])
-            }
-        }
-        return out
-    }
-
-    static func hasRows(_ db: Database) throws -> Bool {
-        let any = (0..<shards).map { "SELECT 1 FROM \(table($0))" }.joined(separator: " UNION ALL ")
-        return try Bool.fetchOne(db, sql: "SELECT EXISTS (\(any))") ?? false
     }
 
     /// A meter's latest start in `readings`.
@@ -128,43 +112,53 @@ enum ReadingInbox {
     }
 }
 
-/// What the store's writer knows about each meter, by row id: its latest start, and the values it
-/// has in the inbox (so a late reading is judged against what it will meet); how many inbox rows
-/// wait; whether a background merge is under way.
+/// What the writing process knows of the inbox: each meter's latest start, and the readings it has
+/// logged and not yet seen merged (so a late reading is judged against the value it will meet, and
+/// reads lay them over `readings` without reading the log); how many wait; whether a merge is under way.
 ///
-/// Only the writer (inside a write transaction, or its commit and rollback hooks) reads or changes
-/// the per-meter part, in place, as it writes; a transaction that rolls back marks it stale, and
-/// the next write merges the whole inbox and forgets the latest starts before trusting it again.
+/// Only the writer (inside a write transaction, or its commit and rollback hooks) changes it. A
+/// transaction that rolls back marks it stale, and the next write merges the whole log before
+/// trusting it again. `through`: every log row up to it that this process has not seen merged is
+/// held here (nil: unknown, so reads take what waits from the log itself).
 /// Arrays by row id instead of hashed keys: live ingest touches every meter in every commit.
 final class InboxState: Sendable {
-    struct Entry {
+    /// A logged reading, by meter row id.
+    struct Entry: Equatable, Sendable {
+        var seq: Int64
         var start: Int64
-        var value: StoredValue
-    }
-    /// A value appended to the inbox for a meter's reading.
-    struct Record {
-        var meter: Int64
-        var start: Int64
-        var value: StoredValue
+        var kwh: Double
+        var quality: Quality
+        var rule: String?
+        var batch: Int64
     }
     struct MeterState {
         var latest: Int64?
+        /// In the order they were logged.
         var entries: [Entry] = []
+    }
+    /// A reader's copy: the entries of some meters, and how far the log is held.
+    struct Held: Sendable {
+        var through: Int64?
+        var entries: [Int64: [Entry]] = [:]
     }
     private struct State {
         var pending = 0
         var meters: [MeterState] = []
         /// Meters whose row id is too large for the array.
         var others: [Int64: MeterState] = [:]
+        var through: Int64?
+        /// Log rows up to this one are known to be committed (later entries may still roll back).
+        var committed: Int64 = 0
         var stale = false
         var merging = false
     }
     private let state = Mutex(State())
-    /// Row ids below this live in the array (at most about 40 MB of state); larger ones in `others`.
+    /// Row ids below this live in the array; larger ones in `others`.
     private static let arrayLimit: Int64 = 1 << 20
 
     var pending: Int { state.withLock { $0.pending } }
     var isStale: Bool { state.withLock { $0.stale } }
+    var through: Int64? { state.withLock { $0.through } }
 
     private static func update<T>(_ s: inout State, _ meter: Int64, _ body: (inout MeterState) -> T) -> T {
         if meter >= 0, meter < arrayLimit {
@@ -187,43 +181,65 @@ final class InboxState: Sendable {
         state.withLock { Self.update(&$0, meter) { m in m.latest = max(m.latest ?? start, start) } }
     }
 
-    /// The latest value the inbox holds for a reading, if any.
+    /// The latest value logged and not merged for a reading, if any.
     func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
-        state.withLock { Self.read($0, meter) { m in m.entries.last { $0.start == start }?.value } }
+        state.withLock { Self.read($0, meter) { m in m.entries.last { $0.start == start }.map { StoredValue(kwh: $0.kwh, quality: $0.quality) } } }
     }
 
-    /// A batch's appended values and its meters' new latest starts, in one step.
-    func apply(_ records: [Record], latest: [(meter: Int64, start: Int64)]) {
-        guard !records.isEmpty || !latest.isEmpty else { return }
+    /// A batch's logged readings (log row `seq`, none when nil) and its meters' new latest starts, in one step.
+    func apply(seq: Int64?, batch: Int64, rows: [ReadingLog.Row], latest: [(meter: Int64, start: Int64)]) {
+        guard !rows.isEmpty || !latest.isEmpty else { return }
         state.withLock { s in
-            for r in records { Self.update(&s, r.meter) { $0.entries.append(Entry(start: r.start, value: r.value)) } }
+            if let seq {
+                for r in rows {
+                    Self.update(&s, r.meter) {
+                        $0.entries.append(Entry(seq: seq, start: r.start, kwh: r.kwh, quality: r.quality, rule: r.rule, batch: batch))
+                    }
+                }
+                s.pending += rows.count
+                // Held without a gap only if everything before was.
+                if let t = s.through, t < seq { s.through = seq }
+            }
             for l in latest { Self.update(&s, l.meter) { m in m.latest = max(m.latest ?? l.start, l.start) } }
         }
     }
 
-    /// The whole inbox was merged (inside the current transaction): no values wait.
-    func clearValues() {
-        state.withLock { s in
-            for i in s.meters.indices { s.meters[i].entries.removeAll(keepingCapacity: true) }
-            for k in s.others.keys { s.others[k]?.entries.removeAll() }
-            s.stale = false
-        }
+    /// A transaction that logged rows up to `seq` committed.
+    func committed(through seq: Int64) {
+        state.withLock { $0.committed = max($0.committed, seq) }
     }
 
-    /// One shard was merged and committed.
-    func merged(_ rows: Int, shard: Int) {
+    /// Parts of the log were merged through `mark` and committed: their entries up to it are in `readings`.
+    func merged(parts: some Sequence<Int>, through mark: Int64) {
         state.withLock { s in
-            s.pending = max(0, s.pending - rows)
-            for i in stride(from: shard, to: s.meters.count, by: ReadingInbox.shards) {
-                s.meters[i].entries.removeAll(keepingCapacity: true)
+            var dropped = 0
+            for part in parts {
+                for i in stride(from: part, to: s.meters.count, by: ReadingLog.parts) {
+                    Self.drop(&s.meters[i].entries, through: mark, count: &dropped)
+                }
+                for k in s.others.keys where ReadingLog.part(of: k) == part {
+                    Self.drop(&s.others[k, default: MeterState()].entries, through: mark, count: &dropped)
+                }
             }
-            for k in s.others.keys where ReadingInbox.shard(of: k) == shard { s.others[k]?.entries.removeAll() }
+            s.pending = max(0, s.pending - dropped)
         }
     }
 
-    /// A write committed: it appended `rows` after merging everything (`mergedAll`) or on top.
-    func committed(appended rows: Int, mergedAll: Bool) {
-        state.withLock { s in s.pending = mergedAll ? rows : s.pending + rows }
+    private static func drop(_ entries: inout [Entry], through mark: Int64, count: inout Int) {
+        guard let first = entries.first, first.seq <= mark else { return }
+        let n = entries.firstIndex { $0.seq > mark } ?? entries.count
+        entries.removeFirst(n)
+        count += n
+    }
+
+    /// A transaction that merged the whole log through `mark` committed; the log is held from then
+    /// on, through `last` (the last row that transaction logged, if later).
+    func mergedAll(through mark: Int64, last: Int64?) {
+        merged(parts: 0..<ReadingLog.parts, through: mark)
+        state.withLock { s in
+            s.stale = false
+            s.through = max(mark, last ?? mark, s.through ?? mark)
+        }
     }
 
     /// A write that changed this state rolled back: trust nothing until the next full merge.
@@ -231,7 +247,36 @@ final class InboxState: Sendable {
         state.withLock { s in
             s.meters = []
             s.others = [:]
+            s.pending = 0
+            s.through = nil
             s.stale = true
+        }
+    }
+
+    /// A copy of what the named meters (row ids) have waiting, for a read about to begin.
+    func held(meters: some Sequence<Int64>) -> Held {
+        state.withLock { s in
+            var out = Held(through: s.through)
+            for m in meters {
+                if let e = Self.read(s, m, { $0.entries }), !e.isEmpty { out.entries[m] = e }
+            }
+            return out
+        }
+    }
+
+    /// A copy of what decides each meter's latest reading, for a read of the fleet: its entries at
+    /// or after its latest committed start, and any not known to be committed.
+    func heldLatest() -> Held {
+        state.withLock { s in
+            var out = Held(through: s.through)
+            let committed = s.committed
+            func take(_ m: Int64, _ entries: [Entry]) {
+                let top = entries.lazy.filter { $0.seq <= committed }.map(\.start).max() ?? .min
+                out.entries[m] = entries.filter { $0.start >= top || $0.seq > committed }
+            }
+            for (i, m) in s.meters.enumerated() where !m.entries.isEmpty { take(Int64(i), m.entries) }
+            for (k, m) in s.others where !m.entries.isEmpty { take(k, m.entries) }
+            return out
         }
     }
 

@@ -6,9 +6,8 @@ import MeterCore
 /// arguments per row, so a reading costs one prepared step. Must run inside a write transaction on
 /// the connection that prepared the statement.
 ///
-/// Into `readings` it is the store's upsert: an identical value is left alone, a different one is a
+/// It is the store's upsert: an identical value is left alone, a different one is a
 /// correction (a trigger keeps the old version), and an estimate never replaces a measured value.
-/// Into the inbox it is a plain append (see `ReadingInbox`).
 struct ReadingUpsert {
     /// Which way one write went.
     enum Change { case inserted, corrected, unchanged }
@@ -21,17 +20,17 @@ struct ReadingUpsert {
         WHERE (readings.kwh <> excluded.kwh OR readings.quality <> excluded.quality)
           AND NOT (excluded.quality = 1 AND readings.quality <> 1)
         """
+    static let insertSQL = "INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)"
     static let upsertSQL = "INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)\n" + onConflict
 
     private let db: Database
     private let statement: Statement
 
-    /// - Parameter inbox: append to this inbox shard instead of upserting into `readings`.
-    init(_ db: Database, inbox: Int? = nil) throws {
+    /// - Parameter new: the caller knows every key it writes is not in `readings` (a plain insert, one
+    ///   B-tree walk instead of the upsert's two).
+    init(_ db: Database, new: Bool = false) throws {
         self.db = db
-        statement = try db.cachedStatement(sql: inbox.map {
-            "INSERT INTO \(ReadingInbox.table($0))(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, ?)"
-        } ?? Self.upsertSQL)
+        statement = try db.cachedStatement(sql: new ? Self.insertSQL : Self.upsertSQL)
     }
 
     /// Writes one reading and says what it did.

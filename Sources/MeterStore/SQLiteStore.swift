@@ -32,7 +32,7 @@ public final class SQLiteStore: ReadingStore {
 
     public let durability: Durability
 
-    public init(path: String, inboxLimit: Int = 200_000, durability: Durability = .full) throws {
+    public init(path: String, inboxLimit: Int = 500_000, durability: Durability = .full) throws {
         self.path = path
         self.inboxLimit = inboxLimit
         self.durability = durability
@@ -57,45 +57,72 @@ public final class SQLiteStore: ReadingStore {
     public func migrate() async throws {
         try Self.migrator.migrate(pool)
         // What an earlier process acknowledged and did not merge.
-        try await pool.write { db in try ReadingInbox.merge(db) }
-    }
-
-    /// Moves the inbox into `readings` now, one shard per transaction.
-    public func mergeInbox() async throws {
-        try await mergeShards(0..<ReadingInbox.shards)
-    }
-
-    /// Moves some shards of the inbox into `readings`, each in its own transaction, so a writer
-    /// waiting meanwhile waits for one shard, not the whole inbox.
-    private func mergeShards(_ shards: some Sequence<Int>) async throws {
-        for shard in shards {
-            try await pool.write { [inbox] db in
-                let moved = try ReadingInbox.merge(db, shard: shard)
-                db.afterNextTransaction { _ in inbox.merged(moved, shard: shard) }
-            }
+        try await pool.write { [inbox] db in
+            let mark = try ReadingLog.mergeAll(db)
+            db.afterNextTransaction { _ in inbox.mergedAll(through: mark, last: nil) }
         }
     }
 
+    /// Moves the whole log into `readings` now, one part of the meters per transaction.
+    public func mergeInbox() async throws {
+        try await mergeParts(Array(0..<ReadingLog.parts))
+    }
+
+    /// Moves the logged readings of some parts of the meters into `readings`, each part in its own
+    /// transaction, so a writer waiting meanwhile waits for one part, not the whole log; then drops
+    /// the log rows every part has passed.
+    private func mergeParts(_ parts: [Int]) async throws {
+        let (cut, records) = try await pool.read { db in
+            let last = try ReadingLog.lastSeq(db), marks = try ReadingLog.marks(db)
+            let low = parts.map { marks[$0] }.min() ?? last
+            return (last, low < last ? try ReadingLog.records(db, after: low, through: last) : [])
+        }
+        guard !records.isEmpty else { return }
+        let byPart = ReadingLog.pending(records, through: cut)
+        for part in parts {
+            try await pool.write { [inbox] db in
+                try ReadingLog.merge(db, byPart[part], parts: [part], through: cut)
+                db.afterNextTransaction { _ in inbox.merged(parts: [part], through: cut) }
+            }
+        }
+        try await pool.write { db in try ReadingLog.dropMerged(db) }
+    }
+
     /// Reads of readings that do not lay the inbox over `readings` themselves go through here: what
-    /// was acknowledged before them is merged first, only the shards of `meters` when the read is
+    /// was acknowledged before them is merged first, only the parts of `meters` when the read is
     /// about those meters alone.
     private func readMerged<T: Sendable>(meters: [MeterID]? = nil, _ body: @Sendable (Database) throws -> T) async throws -> T {
         var waiting = inbox.pending > 0
         // Another process's writes: this store's count knows nothing of them.
-        if !waiting { waiting = try await pool.read { try ReadingInbox.hasRows($0) } }
+        if !waiting { waiting = try await pool.read { try ReadingLog.hasRows($0) } }
         guard waiting else { return try await pool.read(body) }
         if let meters, meters.count <= 500 {
             guard !meters.isEmpty else { return try await pool.read(body) }
-            let names = meters.map(\.rawValue)
-            let ids = try await pool.read { db in
-                try Int64.fetchAll(db, sql: "SELECT id FROM meters WHERE name IN (\(names.map { _ in "?" }.joined(separator: ",")))",
-                                   arguments: StatementArguments(names))
-            }
-            try await mergeShards(Set(ids.map(ReadingInbox.shard(of:))).sorted())
+            let ids = try await rowIDs(of: meters)
+            try await mergeParts(Set(ids.values.map(ReadingLog.part(of:))).sorted())
         } else {
             try await mergeInbox()
         }
         return try await pool.read(body)
+    }
+
+    /// Row ids of the named meters that exist (from the cache, else the store).
+    private func rowIDs(of meters: [MeterID]) async throws -> [MeterID: Int64] {
+        var out: [MeterID: Int64] = [:]
+        var missing: [MeterID] = []
+        for (m, id) in zip(meters, rowIDs.rowIDs(of: meters)) {
+            if let id { out[m] = id } else { missing.append(m) }
+        }
+        guard !missing.isEmpty else { return out }
+        let names = missing
+        let found = try await pool.read { db in
+            var found: [String: Int64] = [:]
+            let stmt = try db.cachedStatement(sql: "SELECT id FROM meters WHERE name = ?")
+            for m in names { if let id = try Int64.fetchOne(stmt, arguments: [m.rawValue]) { found[m.rawValue] = id } }
+            return found
+        }
+        for m in missing { if let id = found[m.rawValue] { out[m] = id } }
+        return out
     }
 
     /// Schedules one merge in the background once the inbox has grown past its limit.
@@ -206,7 +233,7 @@ public final class SQLiteStore: ReadingStore {
         }
         registerCredentialMigration(&m)
         m.registerMigration("v4-inbox") { db in
-            try db.execute(sql: ReadingInbox.schema)
+            try db.execute(sql: ReadingInbox.legacySchema)
             // Fleet-wide time ranges are served per meter through the primary key; an index on
             // `start` alone cost a second B-tree insert per reading.
             try db.execute(sql: "DROP INDEX readings_start")
@@ -223,6 +250,10 @@ public final class SQLiteStore: ReadingStore {
                     PRIMARY KEY (meter, name)
                 ) WITHOUT ROWID
                 """)
+        }
+        m.registerMigration("v7-readings-log") { db in
+            try ReadingInbox.retireLegacyTables(db)
+            try db.execute(sql: ReadingLog.schema)
         }
         return m
     }
@@ -361,10 +392,15 @@ public final class SQLiteStore: ReadingStore {
         guard !group.isEmpty else { return [] }
         let summaries = try await pool.write { [rowIDs, inbox] db in
             // The inbox's state changes as rows are written: if this transaction rolls back, it is
-            // not trusted until the next write has merged the whole inbox.
+            // not trusted until the next write has merged the whole log.
             db.afterNextTransaction { _ in } onRollback: { _ in inbox.invalidate() }
             var ids = WriteContext(cache: rowIDs, inbox: inbox)
-            if inbox.isStale { try ids.mergeInbox(db) }
+            // Rows this process does not hold (another process's, or any after a rollback) go first,
+            // and what it knew of its meters' latest starts may be behind them.
+            if try inbox.isStale || inbox.through != ReadingLog.lastSeq(db) {
+                inbox.invalidate()
+                try ids.mergeInbox(db)
+            }
             let summaries = try group.map { try Self.write(db, $0.batch, quarantine: $0.quarantine, info: $0.info, ids: &ids) }
             for w in group where !w.registerReads.isEmpty {
                 let stmt = try db.cachedStatement(sql: """
@@ -376,10 +412,11 @@ public final class SQLiteStore: ReadingStore {
                 }
             }
             // Only ids of committed meters are remembered: a rolled-back insert must not be reused.
-            let found = ids.found, appended = ids.appended, merged = ids.merged
+            let found = ids.found, mergedThrough = ids.mergedThrough, lastLogged = ids.lastLogged
             db.afterNextTransaction { _ in
                 rowIDs.merge(found)
-                inbox.committed(appended: appended, mergedAll: merged)
+                if let mergedThrough { inbox.mergedAll(through: mergedThrough, last: lastLogged) }
+                if let lastLogged { inbox.committed(through: lastLogged) }
             }
             return summaries
         }
@@ -407,13 +444,12 @@ public final class SQLiteStore: ReadingStore {
             return ma != mb ? ma < mb : batch.start[a] != batch.start[b] ? batch.start[a] < batch.start[b] : a < b
         }
         var upsert = try ReadingUpsert(db)
-        var appenders = [ReadingUpsert?](repeating: nil, count: ReadingInbox.shards)
-        // Many readings per meter (a file import): straight into `readings`, after the inbox, in order.
+        // Many readings per meter (a file import): straight into `readings`, after the log, in order.
         let bulk = batch.count >= 8 * max(distinct, 1)
-        if bulk, ids.inboxHadRows || ids.appended > 0 { try ids.mergeInbox(db) }
-        // What this batch adds to the inbox's state, handed over in one step at the end; rows are in
-        // key order, so one meter's are together at the end of the list while it is written.
-        var records: [InboxState.Record] = []
+        if bulk, ids.logMayHoldRows { try ids.mergeInbox(db) }
+        // What this batch logs and moves on, handed to the inbox's state in one step at the end; rows
+        // are in key order, so one meter's are together at the end of the list while it is written.
+        var logged: [ReadingLog.Row] = []
         var latest: [(meter: Int64, start: Int64)] = []
         var lastMeter = Int64.min, lastStart = Int64.min, startMoved = false
         for i in order {
@@ -430,24 +466,24 @@ public final class SQLiteStore: ReadingStore {
                 change = try upsert(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
             } else {
                 // Later than anything the meter has, a reading is new; otherwise the stored value
-                // (in the inbox or in `readings`) says what the merge's upsert will make of it.
+                // (waiting in the log or in `readings`) says what the merge's upsert will make of it.
                 let value = StoredValue(kwh: kwh, quality: quality)
                 if start > lastStart {
                     change = .inserted
                 } else {
                     var earlier: StoredValue?
-                    for r in records.reversed() {
+                    for r in logged.reversed() {
                         guard r.meter == meter else { break }
-                        if r.start == start { earlier = r.value; break }
+                        if r.start == start { earlier = StoredValue(kwh: r.kwh, quality: r.quality); break }
                     }
                     change = ReadingUpsert.change(from: try earlier ?? ids.stored(db, meter: meter, start: start), to: value)
                 }
                 if change != .unchanged {
-                    let shard = ReadingInbox.shard(of: meter)
-                    if appenders[shard] == nil { appenders[shard] = try ReadingUpsert(db, inbox: shard) }
-                    _ = try appenders[shard]?(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
-                    ids.appended += 1
-                    records.append(InboxState.Record(meter: meter, start: start, value: value))
+                    // What `readings` would refuse must not reach the log, where it would stop every merge.
+                    guard !kwh.isNaN else {
+                        throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_NOTNULL, message: "NOT NULL constraint failed: readings.kwh")
+                    }
+                    logged.append(ReadingLog.Row(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule))
                 }
             }
             // A known latest start moves on; an unknown one (a file's meter) is read when next needed.
@@ -462,7 +498,13 @@ public final class SQLiteStore: ReadingStore {
             }
         }
         if startMoved { latest.append((lastMeter, lastStart)) }
-        ids.inbox.apply(records, latest: latest)
+        var seq: Int64?
+        if !logged.isEmpty {
+            seq = try ReadingLog.append(db, batch: summary.batch, rows: logged)
+            ids.lastLogged = seq
+            ids.loggedSinceMerge += logged.count
+        }
+        ids.inbox.apply(seq: seq, batch: summary.batch, rows: logged, latest: latest)
         let q = try db.cachedStatement(sql: """
             INSERT INTO quarantine(batch, origin, line, field, reason, detail, raw, meter, start)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -487,30 +529,29 @@ public final class SQLiteStore: ReadingStore {
     /// the inbox: a meter's latest is the later of its latest in `readings` and its latest waiting in
     /// the inbox (which wins a tie, being newer).
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
-        try await pool.read { db in
+        // What waits is copied before the read begins (see `ReadingInbox.waiting`).
+        var one: (MeterID, Int64?)?
+        if let only { one = (only, try await rowIDs(of: [only])[only]) }
+        let only = one
+        let held = only.map { inbox.held(meters: $0.1.map { [$0] } ?? []) } ?? inbox.heldLatest()
+        return try await pool.read { [only] db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
                 FROM meters m
                 LEFT JOIN readings r ON r.meter = m.id AND r.start = (SELECT MAX(start) FROM readings WHERE meter = m.id)
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
-                """, arguments: only.map { [$0.rawValue] } ?? [])
-            // One meter: its waiting readings; the fleet: each meter's latest waiting, in one pass per shard.
-            let waiting = only == nil ? try ReadingInbox.latestWaiting(db) : [:]
-            return try rows.compactMap { row -> MeterSnapshot? in
+                """, arguments: only.map { [$0.0.rawValue] } ?? [])
+            let waiting = try ReadingInbox.waiting(db, held: held, meters: only.map { Set($0.1.map { [$0] } ?? []) })
+            return rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
                 var latest: Reading?
                 if let start: Int64 = row["start"] {
                     latest = Reading(meter: meter.id, start: start, minutes: meter.interval.minutes, kwh: row["kwh"],
                                      quality: Quality(rawValue: row["quality"]) ?? .actual, rule: row["rule"], batch: row["batch"])
                 }
-                if only != nil {
-                    latest = try ReadingInbox.latest(db, meter: row["meter_row"], id: meter.id, minutes: meter.interval.minutes, stored: latest)
-                } else if let w = waiting[row["meter_row"]], w.start >= (latest?.start ?? .min) {
-                    latest = Reading(meter: meter.id, start: w.start, minutes: meter.interval.minutes, kwh: w.kwh, quality: w.quality,
-                                     rule: w.rule, batch: w.batch)
-                }
-                return MeterSnapshot(meter: meter, latest: latest)
+                let w = ReadingInbox.readings(waiting[row["meter_row"]], id: meter.id, minutes: meter.interval.minutes)
+                return MeterSnapshot(meter: meter, latest: ReadingInbox.latest(w, stored: latest))
             }
         }
     }
@@ -524,11 +565,14 @@ public final class SQLiteStore: ReadingStore {
     /// A meter's readings without merging the inbox: those in `readings`, with what waits in the
     /// inbox laid over them (the values the merge will leave), so a read does not wait for the writer.
     public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        try await pool.read { db in
+        let rowID = try await rowIDs(of: [meter])[meter]
+        let held = inbox.held(meters: rowID.map { [$0] } ?? [])
+        return try await pool.read { db in
             var out: [Reading] = []
             try Self.scan(db, ReadingFilter(meter: meter, from: from, to: to), limit: limit) { out.append($0) }
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, minutes FROM meters WHERE name = ?", arguments: [meter.rawValue]) else { return out }
-            out = ReadingInbox.laid(out, under: try ReadingInbox.waiting(db, meter: row[0], id: meter, minutes: row[1], from: from, to: to))
+            guard let rowID, let minutes = try Int.fetchOne(db, sql: "SELECT minutes FROM meters WHERE id = ?", arguments: [rowID]) else { return out }
+            let waiting = try ReadingInbox.waiting(db, held: held, meters: [rowID])
+            out = ReadingInbox.laid(out, under: ReadingInbox.readings(waiting[rowID], id: meter, minutes: minutes, from: from, to: to))
             if let limit, out.count > limit { out.removeLast(out.count - limit) }
             return out
         }
@@ -589,21 +633,23 @@ public final class SQLiteStore: ReadingStore {
     /// `readings` with what waits in the inbox laid over them.
     public func recent(meters ids: [MeterID], count: Int) async throws -> [MeterID: [Reading]] {
         guard count > 0 else { return [:] }
+        let rowIDs = try await rowIDs(of: ids)
+        let held = inbox.held(meters: rowIDs.values)
         return try await pool.read { db in
+            let waiting = try ReadingInbox.waiting(db, held: held, meters: Set(rowIDs.values))
             var out: [MeterID: [Reading]] = [:]
-            let meterRow = try db.cachedStatement(sql: "SELECT id, minutes FROM meters WHERE name = ?")
+            let minutesOf = try db.cachedStatement(sql: "SELECT minutes FROM meters WHERE id = ?")
             let stmt = try db.cachedStatement(sql: """
                 SELECT start, kwh, quality, rule, batch FROM readings WHERE meter = ? ORDER BY start DESC LIMIT ?
                 """)
             for id in ids {
-                guard let m = try Row.fetchOne(meterRow, arguments: [id.rawValue]) else { continue }
-                let rowID: Int64 = m[0], minutes: Int = m[1]
+                guard let rowID = rowIDs[id], let minutes = try Int.fetchOne(minutesOf, arguments: [rowID]) else { continue }
                 let stored = try Row.fetchAll(stmt, arguments: [rowID, count]).reversed().map {
                     Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
                             rule: $0[3], batch: $0[4])
                 }
-                let rows = ReadingInbox.laid(stored, under: try ReadingInbox.waiting(db, meter: rowID, id: id, minutes: minutes,
-                                                                                     from: stored.first?.start, to: nil)).suffix(count)
+                let w = ReadingInbox.readings(waiting[rowID], id: id, minutes: minutes, from: stored.first?.start)
+                let rows = ReadingInbox.laid(stored, under: w).suffix(count)
                 if !rows.isEmpty { out[id] = Array(rows) }
             }
             return out
@@ -612,20 +658,22 @@ public final class SQLiteStore: ReadingStore {
 
     /// Each meter's latest reading, without merging the inbox (the later of `readings` and the inbox).
     public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
-        try await pool.read { db in
+        let rowIDs = try await rowIDs(of: ids)
+        let held = inbox.held(meters: rowIDs.values)
+        return try await pool.read { db in
+            let waiting = try ReadingInbox.waiting(db, held: held, meters: Set(rowIDs.values))
             var out: [MeterID: Reading] = [:]
-            let meterRow = try db.cachedStatement(sql: "SELECT id, minutes FROM meters WHERE name = ?")
+            let minutesOf = try db.cachedStatement(sql: "SELECT minutes FROM meters WHERE id = ?")
             let stmt = try db.cachedStatement(sql: """
                 SELECT start, kwh, quality, rule, batch FROM readings WHERE meter = ? ORDER BY start DESC LIMIT 1
                 """)
             for id in ids {
-                guard let m = try Row.fetchOne(meterRow, arguments: [id.rawValue]) else { continue }
-                let rowID: Int64 = m[0], minutes: Int = m[1]
+                guard let rowID = rowIDs[id], let minutes = try Int.fetchOne(minutesOf, arguments: [rowID]) else { continue }
                 let stored = try Row.fetchOne(stmt, arguments: [rowID]).map {
                     Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
                             rule: $0[3], batch: $0[4])
                 }
-                out[id] = try ReadingInbox.latest(db, meter: rowID, id: id, minutes: minutes, stored: stored)
+                out[id] = ReadingInbox.latest(ReadingInbox.readings(waiting[rowID], id: id, minutes: minutes), stored: stored)
             }
             return out
         }

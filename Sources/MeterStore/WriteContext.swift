@@ -20,30 +20,29 @@ final class RowIDCache: Sendable {
 struct WriteContext {
     let cache: RowIDCache
     let inbox: InboxState
-    /// Whether the inbox held rows when this transaction began (false once it merged them).
-    var inboxHadRows: Bool
     var found: [String: Int64] = [:]
-    /// Inbox rows this transaction appended since its last merge.
-    var appended = 0
-    /// Whether this transaction merged the whole inbox.
-    var merged = false
+    /// The log row through which this transaction merged the whole log, if it did.
+    var mergedThrough: Int64?
+    /// The last log row this transaction wrote.
+    var lastLogged: Int64?
+    /// Readings this transaction logged since it merged the log (or since it began).
+    var loggedSinceMerge = 0
 
     init(cache: RowIDCache, inbox: InboxState) {
         self.cache = cache
         self.inbox = inbox
-        inboxHadRows = inbox.pending > 0
     }
 
-    /// Merges the inbox inside this transaction.
+    /// Merges the whole log inside this transaction.
     mutating func mergeInbox(_ db: Database) throws {
-        try ReadingInbox.merge(db)
-        inbox.clearValues()
-        merged = true
-        inboxHadRows = false
-        appended = 0
+        mergedThrough = try ReadingLog.mergeAll(db)
+        loggedSinceMerge = 0
     }
 
-    /// The value a reading will meet: the inbox's latest for its key, else the one in `readings`.
+    /// Whether readings may wait in the log (a write straight into `readings` must go after them).
+    var logMayHoldRows: Bool { loggedSinceMerge > 0 || (mergedThrough == nil && inbox.pending > 0) }
+
+    /// The value a reading will meet: the latest logged and not merged for its key, else the one in `readings`.
     func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
         if let v = inbox.value(meter, start) { return v }
         return try ReadingInbox.stored(db, meter: meter, start: start)

@@ -118,7 +118,7 @@ import Testing
             #expect(s.inbox.pending == 20)
         }
         let reopened = try await store()
-        #expect(try await reopened.pool.read { try ReadingInbox.hasRows($0) } == false)
+        #expect(try await reopened.pool.read { try ReadingLog.hasRows($0) } == false)
         #expect(try await rowsInReadings(reopened) == 20)
     }
 

@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+import MeterCore
+
+/// The durable form of the inbox: one row per live batch in `readings_log`, its readings packed in
+/// one blob, committed with the batch. A commit writes a few sequential pages instead of a page per
+/// meter, and the readings reach `readings` later, many per meter at a time ("merge").
+///
+/// Meters are split by row id into `parts`; `readings_log_merged` says, for each part, the log row
+/// through which that part's readings are in `readings`. A merge moves one part at a time (a short
+/// transaction) and advances its mark in the same transaction, so each logged reading is applied to
+/// `readings` exactly once, whoever merges and whenever a process stops. A log row goes once every
+/// part's mark has passed it.
+enum ReadingLog {
+    static let parts = 128
+
+    static func part(of meter: Int64) -> Int { Int(UInt64(bitPattern: meter) % UInt64(parts)) }
+
+    /// Sequence numbers never repeat (AUTOINCREMENT), so marks stay valid after rows are deleted.
+    static let schema = """
+        CREATE TABLE readings_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL);
+        CREATE TABLE readings_log_merged (part INTEGER PRIMARY KEY, through INTEGER NOT NULL);
+        """
+
+    /// One logged reading (its batch is the record's).
+    struct Row: Equatable, Sendable {
+        var meter: Int64
+        var start: Int64
+        var kwh: Double
+        var quality: Quality
+        var rule: String?
+    }
+
+    /// One log row: a batch's readings in the order they were judged.
+    struct Record: Equatable, Sendable {
+        var seq: Int64
+        var batch: Int64
+        var rows: [Row]
+    }
+
+    struct Damaged: Error, CustomStringConvertible {
+        var seq: Int64
+        var reason: String
+        var description: String { "readings_log row \(seq) is damaged: \(reason)" }
+    }
+
+    // MARK: - Encoding
+
+    private static let version: UInt8 = 1
+
+    /// Little-endian: version, batch, the distinct rule names, then each row as meter, start, kWh
+    /// bits, quality and rule (0: none, else the name's index + 1): 27 bytes a reading.
+    static func encode(batch: Int64, rows: some Collection<Row>) -> [UInt8] {
+        var rules: [String] = []
+        var codes: [String: UInt16] = [:]
+        for r in rows {
+            if let rule = r.rule, codes[rule] == nil, rules.count < Int(UInt16.max) - 1 {
+                rules.append(rule)
+                codes[rule] = UInt16(rules.count)
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(32 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + rows.count * 27)
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        out.append(version)
+        put(batch)
+        put(UInt32(rules.count))
+        for rule in rules {
+            let bytes = Array(rule.utf8.prefix(Int(UInt16.max)))
+            put(UInt16(bytes.count))
+            out += bytes
+        }
+        put(UInt32(rows.count))
+        for r in rows {
+            put(r.meter)
+            put(r.start)
+            put(r.kwh.bitPattern)
+            out.append(r.quality.rawValue)
+            put(r.rule.flatMap { codes[$0] } ?? 0)
+        }
+        return out
+    }
+
+    /// Reads a record back; any inconsistency (cut short, unknown version, a rule out of range,
+    /// bytes left over) is an error naming the row, never a crash.
+    static func decode(seq: Int64, _ bytes: some Collection<UInt8>) throws -> Record {
+        try Array(bytes).withUnsafeBytes { raw in
+            var at = 0
+            func take<T: FixedWidthInteger>(_: T.Type) throws -> T {
+                guard raw.count - at >= MemoryLayout<T>.size else { throw Damaged(seq: seq, reason: "cut short at byte \(at)") }
+                let v = raw.loadUnaligned(fromByteOffset: at, as: T.self)
+                at += MemoryLayout<T>.size
+                return T(littleEndian: v)
+            }
+            let v = try take(UInt8.self)
+            guard v == version else { throw Damaged(seq: seq, reason: "unknown version \(v)") }
+            let batch = try take(Int64.self)
+            let ruleCount = Int(try take(UInt32.self))
+            guard ruleCount <= raw.count else { throw Damaged(seq: seq, reason: "\(ruleCount) rule names in \(raw.count) bytes") }
+            var rules: [String] = []
+            for _ in 0..<ruleCount {
+                let n = Int(try take(UInt16.self))
+                guard raw.count - at >= n else { throw Damaged(seq: seq, reason: "rule name cut short at byte \(at)") }
+                rules.append(String(decoding: UnsafeRawBufferPointer(rebasing: raw[at..<at + n]), as: UTF8.self))
+                at += n
+            }
+            let count = Int(try take(UInt32.self))
+            guard count <= (raw.count - at) / 27, (raw.count - at) == count * 27 else {
+                throw Damaged(seq: seq, reason: "\(count) readings do not fill the \(raw.count - at) bytes left")
+            }
+            var rows: [Row] = []
+            rows.reserveCapacity(count)
+            for _ in 0..<count {
+                let meter = try take(Int64.self), start = try take(Int64.self), bits = try take(UInt64.self)
+                let q = try take(UInt8.self), code = Int(try take(UInt16.self))
+                guard let quality = Quality(rawValue: q) else { throw Damaged(seq: seq, reason: "unknown quality \(q)") }
+                guard code <= rules.count else { throw Damaged(seq: seq, reason: "rule \(code) of \(rules.count)") }
+                rows.append(Row(meter: meter, start: start, kwh: Double(bitPattern: bits), quality: quality,
+                                rule: code == 0 ? nil : rules[code - 1]))
+            }
+            return Record(seq: seq, batch: batch, rows: rows)
+        }
+    }
+
+    // MARK: - SQL
+
+    /// Appends a batch's readings; returns the row's sequence number.
+    static func append(_ db: Database, batch: Int64, rows: some Collection<Row>) throws -> Int64 {
+        let stmt = try db.cachedStatement(sql: "INSERT INTO readings_log(data) VALUES (?)")
+        try stmt.execute(arguments: [Data(encode(batch: batch, rows: rows))])
+        return db.lastInsertedRowID
+    }
+
+    /// The last sequence number ever given (0 before the first row).
+    static func lastSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'readings_log'") ?? 0
+    }
+
+    /// Each part's mark (0: nothing merged yet).
+    static func marks(_ db: Database) throws -> [Int64] {
+        var out = [Int64](repeating: 0, count: parts)
+        for row in try GRDB.Row.fetchAll(db, sql: "SELECT part, through FROM readings_log_merged") {
+            let p: Int = row[0]
+            if p >= 0, p < parts { out[p] = row[1] }
+        }
+        return out
+    }
+
+    /// The log rows after `after` up to `through` (all when nil), in order.
+    static func records(_ db: Database, after: Int64, through: Int64? = nil) throws -> [Record] {
+        var sql = "SELECT seq, data FROM readings_log WHERE seq > ?"
+        var args: [any DatabaseValueConvertible] = [after]
+        if let through { sql += " AND seq <= ?"; args.append(through) }
+        let rows = try GRDB.Row.fetchCursor(db, sql: sql + " ORDER BY seq", arguments: StatementArguments(args))
+        var out: [Record] = []
+        while let row = try rows.next() {
+            let seq: Int64 = row[0]
+            guard let data = row[1] as Data? else { throw Damaged(seq: seq, reason: "no data") }
+            out.append(try decode(seq: seq, data))
+        }
+        return out
+    }
+
+    /// A logged reading on its way to `readings`, with what orders it: its log row and place there.
+    struct Pending {
+        var seq: Int64
+        var index: Int
+        var batch: Int64
+        var row: Row
+    }
+
+    /// The logged readings up to `through`, by part of the meters, each part in key order and each
+    /// key's readings in the order they were logged (the order a merge applies them in).
+    static func pending(_ records: [Record], through: Int64) -> [[Pending]] {
+        var out = [[Pending]](repeating: [], count: parts)
+        for r in records where r.seq <= through {
+            for (i, row) in r.rows.enumerated() { out[part(of: row.meter)].append(Pending(seq: r.seq, index: i, batch: r.batch, row: row)) }
+        }
+        for p in out.indices {
+            out[p].sort { a, b in
+                a.row.meter != b.row.meter ? a.row.meter < b.row.meter
+                    : a.row.start != b.row.start ? a.row.start < b.row.start
+                    : a.seq != b.seq ? a.seq < b.seq : a.index < b.index
+            }
+        }
+        return out
+    }
+
+    /// Applies the readings of `parts` (in the order `pending` gives) that their marks have not
+    /// passed, then moves those marks to `through`. Returns how many were applied.
+    @discardableResult
+    static func merge(_ db: Database, _ pending: [Pending], parts: [Int], through: Int64) throws -> Int {
+        let marks = try marks(db)
+        var upsert = try ReadingUpsert(db), insert = try ReadingUpsert(db, new: true)
+        let latestStart = try db.cachedStatement(sql: "SELECT max(start) FROM readings WHERE meter = ?")
+        var applied = 0
+        var meter = Int64.min, latest = Int64.min, lastKey = (Int64.min, Int64.min)
+        for p in pending where p.seq > marks[part(of: p.row.meter)] {
+            if p.row.meter != meter {
+                meter = p.row.meter
+                latest = try Int64.fetchOne(latestStart, arguments: [meter]) ?? .min
+            }
+            // A key after the meter's latest stored start is new the first time it comes (the
+            // order is by key); its later readings in this merge are changes to it.
+            let key = (p.row.meter, p.row.start)
+            if p.row.start > latest, key != lastKey {
+                _ = try insert(meter: p.row.meter, start: p.row.start, kwh: p.row.kwh, quality: p.row.quality, rule: p.row.rule, batch: p.batch)
+            } else {
+                _ = try upsert(meter: p.row.meter, start: p.row.start, kwh: p.row.kwh, quality: p.row.quality, rule: p.row.rule, batch: p.batch)
+            }
+            lastKey = key
+            applied += 1
+        }
+        let mark = try db.cachedStatement(sql: """
+            INSERT INTO readings_log_merged(part, through) VALUES (?, ?)
+            ON CONFLICT(part) DO UPDATE SET through = max(through, excluded.through)
+            """)
+        for p in parts { try mark.execute(arguments: [p, through]) }
+        return applied
+    }
+
+    /// Moves every logged reading into `readings` and empties the log; returns the last sequence
+    /// number, through which every part is now merged.
+    @discardableResult
+    static func mergeAll(_ db: Database) throws -> Int64 {
+        let last = try lastSeq(db)
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM readings_log)") ?? false else { return last }
+        let all = try records(db, after: try marks(db).min() ?? 0, through: last)
+        // Parts in turn, each in key order: one key's readings are all in one part.
+        try merge(db, pending(all, through: last).flatMap { $0 }, parts: Array(0..<parts), through: last)
+        try db.execute(sql: "DELETE FROM readings_log")
+        return last
+    }
+
+    /// Deletes the log rows every part has merged.
+    static func dropMerged(_ db: Database) throws {
+        let marks = try marks(db)
+        guard let low = marks.min(), low > 0 else { return }
+        try db.execute(sql: "DELETE FROM readings_log WHERE seq <= ?", arguments: [low])
+    }
+
+    static func hasRows(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM readings_log)") ?? false
+    }
+}

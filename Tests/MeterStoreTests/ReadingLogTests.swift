@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import MeterCore
+@testable import MeterStore
+import TestSupport
+import Testing
+
+/// The log live readings wait in: its records read back as written and refuse damage without
+/// crashing; each logged reading reaches `readings` exactly once, whoever merges and wherever a
+/// process stopped; rows another process logged are seen and merged.
+@Suite struct ReadingLogTests {
+    let dir = TemporaryDirectory()
+    let t0: Int64 = 1_795_824_000
+
+    func store(_ name: String = "log.sqlite") async throws -> SQLiteStore {
+        let s = try SQLiteStore(path: dir.path(name), inboxLimit: 1_000_000)
+        try await s.migrate()
+        return s
+    }
+
+    func one(_ meter: String, slot: Int64, kwh: Double, quality: Quality = .actual) -> ReadingBatch {
+        var b = ReadingBatch()
+        b.append(Reading(meter: MeterID(meter)!, start: t0 + slot * 1800, kwh: kwh, quality: quality,
+                         rule: quality == .estimated ? "gap_estimation" : nil))
+        return b
+    }
+
+    func rowsInReadings(_ s: SQLiteStore) async throws -> Int {
+        try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM readings") ?? 0 }
+    }
+
+    @Test func aRecordReadsBackAsWritten() throws {
+        let rows = [ReadingLog.Row(meter: 7, start: t0, kwh: 1.25, quality: .actual, rule: nil),
+                    ReadingLog.Row(meter: 7, start: t0 + 1800, kwh: 0, quality: .estimated, rule: "gap_estimation"),
+                    ReadingLog.Row(meter: 1 << 40, start: -5, kwh: -.infinity, quality: .suspect, rule: "spike"),
+                    ReadingLog.Row(meter: 9, start: t0, kwh: .greatestFiniteMagnitude, quality: .edited, rule: "gap_estimation")]
+        let bytes = ReadingLog.encode(batch: 42, rows: rows)
+        #expect(bytes.count == 1 + 8 + 4 + (2 + 14) + (2 + 5) + 4 + 27 * rows.count)
+        #expect(try ReadingLog.decode(seq: 3, bytes) == ReadingLog.Record(seq: 3, batch: 42, rows: rows))
+        #expect(try ReadingLog.decode(seq: 1, ReadingLog.encode(batch: 1, rows: [])).rows.isEmpty)
+    }
+
+    @Test func aDamagedRecordIsAnErrorNamingItsRowNeverACrash() throws {
+        let rows = (0..<20).map { ReadingLog.Row(meter: Int64($0), start: t0, kwh: Double($0), quality: .actual, rule: $0 % 3 == 0 ? "r\($0 % 2)" : nil) }
+        let bytes = ReadingLog.encode(batch: 9, rows: rows)
+        for n in 0..<bytes.count {
+            #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 5, bytes.prefix(n)) }
+        }
+        #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 5, bytes + [0]) }
+        let error = #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 17, [2] + bytes.dropFirst()) }
+        #expect(error?.description == "readings_log row 17 is damaged: unknown version 2")
+        // Any byte changed: either a record or an error.
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            var b = bytes
+            for _ in 0..<Int.random(in: 1...4, using: &rng) { b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            _ = try? ReadingLog.decode(seq: 1, b)
+        }
+    }
+
+    @Test func aCommitLogsOneRowPerBatchNotOnePerReading() async throws {
+        let s = try await store()
+        var b = ReadingBatch()
+        for m in 0..<500 { b.append(Reading(meter: MeterID("L-\(m)")!, start: t0, kwh: 1)) }
+        _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "gw"))
+        let logged = try await s.pool.read { db in try ReadingLog.records(db, after: 0) }
+        #expect(logged.count == 1 && logged.first?.rows.count == 500)
+        #expect(try await rowsInReadings(s) == 0)
+    }
+
+    /// A merge that stopped between parts (a crash, a restart) leaves each reading applied once: the
+    /// restart applies only what the parts' marks had not passed, so no correction is made twice.
+    @Test func aMergeStoppedBetweenPartsAppliesEachReadingOnce() async throws {
+        let a = "M-1", b = "M-2"
+        do {
+            let s = try await store()
+            for (kwh, slot) in [(5.0, 0), (6.0, 0), (7.0, 0), (1.0, 1)] as [(Double, Int64)] {
+                _ = try await s.write(one(a, slot: slot, kwh: kwh), quarantine: [], info: BatchInfo(origin: "gw"))
+                _ = try await s.write(one(b, slot: slot, kwh: kwh + 10), quarantine: [], info: BatchInfo(origin: "gw"))
+            }
+            let rowA = try await s.pool.read { try Int64.fetchOne($0, sql: "SELECT id FROM meters WHERE name = ?", arguments: [a]) } ?? -1
+            let rowB = try await s.pool.read { try Int64.fetchOne($0, sql: "SELECT id FROM meters WHERE name = ?", arguments: [b]) } ?? -1
+            #expect(ReadingLog.part(of: rowA) != ReadingLog.part(of: rowB))
+            // A read about meter A alone merges A's part only.
+            #expect(try await s.versions(meter: MeterID(a)!, start: t0).map(\.kwh) == [6, 5])
+            #expect(try await rowsInReadings(s) == 2)
+            #expect(try await s.pool.read { try ReadingLog.hasRows($0) })
+        }
+        // Another process opens the store: it merges the rest, and A's corrections are not made again.
+        let again = try await store()
+        #expect(try await again.versions(meter: MeterID(a)!, start: t0).map(\.kwh) == [6, 5])
+        #expect(try await again.versions(meter: MeterID(b)!, start: t0).map(\.kwh) == [16, 15])
+        #expect(try await again.readings(meter: MeterID(a)!, from: nil, to: nil, limit: nil).map(\.kwh) == [7, 1])
+        #expect(try await again.readings(meter: MeterID(b)!, from: nil, to: nil, limit: nil).map(\.kwh) == [17, 11])
+        #expect(try await again.pool.read { try ReadingLog.hasRows($0) } == false)
+    }
+
+    /// Two processes on one file: what the other logged is seen by reads here, and a write here
+    /// merges it first, so it is judged against the value the other process stored.
+    @Test func rowsAnotherProcessLoggedAreSeenAndMergedFirst() async throws {
+        let here = try await store("shared.sqlite")
+        _ = try await here.write(one("S-1", slot: 0, kwh: 1), quarantine: [], info: BatchInfo(origin: "here"))
+        let there = try SQLiteStore(path: dir.path("shared.sqlite"), inboxLimit: 1_000_000)
+        _ = try await there.write(one("S-1", slot: 1, kwh: 2), quarantine: [], info: BatchInfo(origin: "there"))
+        // `there` merged `here`'s row before writing (it did not hold it); `here` still holds it.
+        #expect(try await rowsInReadings(here) == 1)
+        #expect(try await here.readings(meter: MeterID("S-1")!, from: nil, to: nil, limit: nil).map(\.kwh) == [1, 2])
+        #expect(try await here.latest(meters: [MeterID("S-1")!])[MeterID("S-1")!]?.kwh == 2)
+        #expect(try await here.meters().first?.latest?.kwh == 2)
+        let same = try await here.write(one("S-1", slot: 1, kwh: 2), quarantine: [], info: BatchInfo(origin: "here"))
+        #expect(same.unchanged == 1)
+        let fix = try await here.write(one("S-1", slot: 1, kwh: 3), quarantine: [], info: BatchInfo(origin: "here"))
+        #expect(fix.corrected == 1)
+        #expect(try await there.readings(meter: MeterID("S-1")!, from: nil, to: nil, limit: nil).map(\.kwh) == [1, 3])
+        #expect(try await here.counts().readings == 2)
+        #expect(try await here.versions(meter: MeterID("S-1")!, start: t0 + 1800).map(\.kwh) == [2])
+    }
+
+    /// A store written by a build whose inbox was one table per shard: opening it moves what
+    /// waited there into `readings` and drops those tables.
+    @Test func theFirstInboxsTablesAreEmptiedAndDropped() async throws {
+        let path = dir.path("legacy.sqlite")
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteStore.migrator.migrate(pool, upTo: "v6-detector-state")
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO meters(id, name, source) VALUES (1, 'OLD-1', 'gw'), (2, 'OLD-2', 'gw')")
+                try db.execute(sql: "INSERT INTO readings(meter, start, kwh) VALUES (1, ?, 4)", arguments: [t0])
+                try db.execute(sql: "INSERT INTO \(ReadingInbox.legacyTable(1))(meter, start, kwh, quality) VALUES (1, ?, 5, 0), (1, ?, 6, 0)",
+                               arguments: [t0, t0 + 1800])
+                try db.execute(sql: "INSERT INTO \(ReadingInbox.legacyTable(2))(meter, start, kwh, quality) VALUES (2, ?, 7, 0)", arguments: [t0])
+            }
+        }
+        let s = try SQLiteStore(path: path)
+        try await s.migrate()
+        #expect(try await s.readings(meter: MeterID("OLD-1")!, from: nil, to: nil, limit: nil).map(\.kwh) == [5, 6])
+        #expect(try await s.readings(meter: MeterID("OLD-2")!, from: nil, to: nil, limit: nil).map(\.kwh) == [7])
+        #expect(try await s.versions(meter: MeterID("OLD-1")!, start: t0).map(\.kwh) == [4])
+        let left = try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE name LIKE 'readings_inbox_%'") }
+        #expect(left == 0)
+    }
+}
