@@ -32,7 +32,10 @@ public final class SQLiteStore: ReadingStore {
 
     public let durability: Durability
 
-    public init(path: String, inboxLimit: Int = 500_000, durability: Durability = .full) throws {
+    /// Readings waiting in the log that start a background merge, unless a store is told otherwise.
+    public static let defaultInboxLimit = 500_000
+
+    public init(path: String, inboxLimit: Int = defaultInboxLimit, durability: Durability = .full) throws {
         self.path = path
         self.inboxLimit = inboxLimit
         self.durability = durability

@@ -12,15 +12,23 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "What an acknowledged commit survives: full (a power cut: the log is synced at every commit) or normal (a crash of the process; synced at checkpoints, a little faster).")
     var durability: SQLiteStore.Durability = .full
 
+    @Option(help: "Live readings held (in memory and in the store's log) before they are merged into the readings table: more is faster ingest and more memory, about 100 bytes a reading.")
+    var mergeEvery = SQLiteStore.defaultInboxLimit
+
+    func validate() throws {
+        guard mergeEvery >= 1 else { throw ValidationError("--merge-every must be at least 1") }
+    }
+
     func open() async throws -> SQLiteStore {
         if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
             throw ValidationError("PostgreSQL stores are not supported by this build; use a SQLite file path")
         }
-        return try await Self.open(path: store, durability: durability)
+        return try await Self.open(path: store, durability: durability, mergeEvery: mergeEvery)
     }
 
-    static func open(path: String, durability: SQLiteStore.Durability = .full) async throws -> SQLiteStore {
-        let s = try SQLiteStore(path: path, durability: durability)
+    static func open(path: String, durability: SQLiteStore.Durability = .full,
+                     mergeEvery: Int = SQLiteStore.defaultInboxLimit) async throws -> SQLiteStore {
+        let s = try SQLiteStore(path: path, inboxLimit: mergeEvery, durability: durability)
         try await s.migrate()
         return s
     }
