@@ -23,16 +23,43 @@ public struct Outcome: Hashable, Sendable, CustomStringConvertible {
     public let rule: String
     public let name: String
     public let action: Action
+    /// What it means to a person reading a count of it ("Gaps estimated").
+    public let summary: String
 
-    public init(rule: String, name: String, action: Action) {
+    public init(rule: String, name: String, action: Action, summary: String) {
         self.rule = rule
         self.name = name
         self.action = action
+        self.summary = summary
     }
 
     /// `rule/name`, the key used in reports and metrics.
     public var key: String { "\(rule)/\(name)" }
     public var description: String { key }
+
+    public static func == (a: Outcome, b: Outcome) -> Bool { a.rule == b.rule && a.name == b.name && a.action == b.action }
+    public func hash(into h: inout Hasher) {
+        h.combine(rule)
+        h.combine(name)
+        h.combine(action)
+    }
+
+    /// Every outcome the rules declare.
+    public static let declared: [Outcome] = [
+        NotANumberCheck.empty, NotANumberCheck.unparseable, NegativeCheck.negative, LimitCheck.aboveMax, GridCheck.offGrid,
+        DuplicateCheck.exact, DuplicateCheck.conflict, GapEstimation.estimated, GapEstimation.missing,
+        RegisterDifference.baseline, RegisterDifference.rollover, RegisterDifference.reset, RegisterDifference.spread,
+    ]
+
+    private static let summaries = Dictionary(declared.map { ($0.key, $0.summary) }, uniquingKeysWith: { a, _ in a })
+
+    /// The summary of an outcome named by its key, as reports and metrics carry it; rows a reader
+    /// could not read (`parse/<reason>`) are named by their reason.
+    public static func summary(ofKey key: String) -> String? {
+        if let s = summaries[key] { return s }
+        if key.hasPrefix("parse/") { return "Rows not read (\(key.dropFirst(6).replacingOccurrences(of: "_", with: " ")))" }
+        return nil
+    }
 }
 
 /// Receives every outcome the VEE pipeline produces.

@@ -497,7 +497,8 @@ public actor Pipeline {
         }
         var report = sink.report
         for p in request.problems {
-            report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined), meter: p.meter ?? MeterID.unknown)
+            report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined, summary: Outcome.summary(ofKey: "parse/\(p.reason)") ?? p.reason),
+                       meter: p.meter ?? MeterID.unknown)
         }
         let registerReads = updateAnchors(batch, cleansed.batch)
         return Prepared(write: BatchWrite(batch: cleansed.batch, quarantine: quarantine, info: info, registerReads: registerReads),

@@ -26,3 +26,15 @@ import Testing
         #expect(RuleSet().names == ["grid", "duplicate", "not_a_number", "negative", "register_difference", "limit", "gap_estimation"])
     }
 }
+
+/// Every outcome a rule declares is named for a person, once.
+@Suite struct OutcomeSummaryTests {
+    @Test func everyDeclaredOutcomeHasItsOwnSummary() {
+        let keys = Outcome.declared.map(\.key)
+        #expect(Set(keys).count == keys.count)
+        #expect(Outcome.declared.allSatisfy { !$0.summary.isEmpty && Outcome.summary(ofKey: $0.key) == $0.summary })
+        #expect(Outcome.summary(ofKey: GapEstimation.estimated.key) == "Gaps estimated")
+        #expect(Outcome.summary(ofKey: "parse/bad_timestamp") == "Rows not read (bad timestamp)")
+        #expect(Outcome.summary(ofKey: "nothing/known") == nil)
+    }
+}

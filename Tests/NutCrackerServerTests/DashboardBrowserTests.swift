@@ -100,6 +100,12 @@ import Testing
         let refused = try await browser.evaluate("document.querySelector('table.quarantine tbody tr').textContent") as? String ?? ""
         #expect(refused.contains("\(other.meter_id),\(otherNext),abc"), "\(refused)")
         try await browser.screenshot(to: output + "/dashboard-quality.png")
+        // An outcome first seen while the page is open gets a row of its own, named as the server names it.
+        try await post("meter_id,start,kwh\n\(other.meter_id),\(intervalAfter(otherNext, minutes: other.minutes)),-2\n", as: "text/csv")
+        try await browser.waitUntil(seconds: 5, "the negative value's outcome") {
+            try await browser.evaluate("document.querySelector('[data-outcome=\"negative/negative\"]')?.parentElement.firstElementChild.textContent || ''")
+                as? String == "Negative values, quarantinednegative/negative"
+        }
         try await browser.navigate("\(base)/meters")
         #expect(try await browser.evaluate("document.querySelectorAll('.meter-list .meter[data-meter]').length") as? Int == meters.count)
 

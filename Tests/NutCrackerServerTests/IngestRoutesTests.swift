@@ -59,6 +59,8 @@ import Testing
                 #expect(rows.first?.contains("{&quot;kwh&quot;:&quot;abc&quot;,&quot;meter_id&quot;:&quot;GW-2&quot;") == true, "\(rows.first ?? "")")
                 #expect(rows.contains { $0.contains("<b>negative</b>") && $0.contains("&quot;kwh&quot;:-3") })
                 #expect(html.contains("data-outcome=\"") && html.contains(">GW-1</a>"))
+                // Outcomes are named for a person, their key beneath.
+                #expect(html.contains("<td>Negative values, quarantined<small class=\"outcome-key\">negative/negative</small></td>"))
             }
         }
         // Acknowledged means committed: a new connection to the file sees the readings.

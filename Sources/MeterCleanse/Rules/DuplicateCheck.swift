@@ -7,8 +7,8 @@ import MeterCore
 /// Expects the series sorted by start with ties in arrival order.
 public struct DuplicateCheck: SeriesRule {
     public static let name = "duplicate"
-    public static let exact = Outcome(rule: name, name: "exact", action: .dropped)
-    public static let conflict = Outcome(rule: name, name: "conflict", action: .quarantined)
+    public static let exact = Outcome(rule: name, name: "exact", action: .dropped, summary: "Exact repeats, dropped")
+    public static let conflict = Outcome(rule: name, name: "conflict", action: .quarantined, summary: "Conflicting repeats, quarantined")
 
     public init() {}
 

@@ -8,8 +8,8 @@ import MeterCore
 /// meter's anchor (its last stored value) when there is one.
 public struct GapEstimation: SeriesRule {
     public static let name = "gap_estimation"
-    public static let estimated = Outcome(rule: name, name: "estimated", action: .estimated)
-    public static let missing = Outcome(rule: name, name: "missing", action: .missing)
+    public static let estimated = Outcome(rule: name, name: "estimated", action: .estimated, summary: "Gaps estimated")
+    public static let missing = Outcome(rule: name, name: "missing", action: .missing, summary: "Gap slots left empty (too long to estimate)")
 
     public let interval: IntervalLength
     public let maxGap: Int

@@ -3,7 +3,7 @@ import MeterCore
 /// Quarantines rows whose start is not on the meter's interval grid (e.g. 08:07 on a 30-minute grid).
 public struct GridCheck: SeriesRule {
     public static let name = "grid"
-    public static let offGrid = Outcome(rule: name, name: "off_grid", action: .quarantined)
+    public static let offGrid = Outcome(rule: name, name: "off_grid", action: .quarantined, summary: "Off the interval grid, quarantined")
 
     public let interval: IntervalLength
 

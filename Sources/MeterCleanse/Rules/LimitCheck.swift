@@ -3,7 +3,7 @@ import MeterCore
 /// Quarantines interval energies above a configured maximum (kWh per interval).
 public struct LimitCheck: SeriesRule {
     public static let name = "limit"
-    public static let aboveMax = Outcome(rule: name, name: "above_max", action: .quarantined)
+    public static let aboveMax = Outcome(rule: name, name: "above_max", action: .quarantined, summary: "Above the interval limit, quarantined")
 
     public let maxKwh: Double
 

@@ -3,7 +3,7 @@ import MeterCore
 /// Quarantines negative values: energy of an interval, or a register, is never below zero.
 public struct NegativeCheck: SeriesRule {
     public static let name = "negative"
-    public static let negative = Outcome(rule: name, name: "negative", action: .quarantined)
+    public static let negative = Outcome(rule: name, name: "negative", action: .quarantined, summary: "Negative values, quarantined")
 
     public init() {}
 

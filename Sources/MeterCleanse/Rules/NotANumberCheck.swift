@@ -3,8 +3,8 @@ import MeterCore
 /// Quarantines rows whose value is empty, does not parse as a number, or is not finite.
 public struct NotANumberCheck: SeriesRule {
     public static let name = "not_a_number"
-    public static let empty = Outcome(rule: name, name: "empty", action: .quarantined)
-    public static let unparseable = Outcome(rule: name, name: "unparseable", action: .quarantined)
+    public static let empty = Outcome(rule: name, name: "empty", action: .quarantined, summary: "Empty values, quarantined")
+    public static let unparseable = Outcome(rule: name, name: "unparseable", action: .quarantined, summary: "Values not a number, quarantined")
 
     public init() {}
 

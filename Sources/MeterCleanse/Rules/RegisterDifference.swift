@@ -10,10 +10,10 @@ import MeterCore
 /// intervals (missed reads) is spread evenly over them and flagged `estimated`.
 public struct RegisterDifference: SeriesRule {
     public static let name = "register_difference"
-    public static let baseline = Outcome(rule: name, name: "baseline", action: .dropped)
-    public static let rollover = Outcome(rule: name, name: "rollover", action: .kept)
-    public static let reset = Outcome(rule: name, name: "reset", action: .quarantined)
-    public static let spread = Outcome(rule: name, name: "spread", action: .estimated)
+    public static let baseline = Outcome(rule: name, name: "baseline", action: .dropped, summary: "Register first reads (baselines)")
+    public static let rollover = Outcome(rule: name, name: "rollover", action: .kept, summary: "Register rollovers")
+    public static let reset = Outcome(rule: name, name: "reset", action: .quarantined, summary: "Register resets, quarantined")
+    public static let spread = Outcome(rule: name, name: "spread", action: .estimated, summary: "Register gaps spread over their slots")
 
     public let interval: IntervalLength
     public let registerSize: Double

@@ -27,7 +27,7 @@ enum Assets {
     .live.on::before { color:var(--actual); } .live.off::before { color:var(--suspect); }
     main { padding:20px 24px 40px; max-width:1500px; margin:0 auto; } main.narrow { max-width:420px; margin-top:60px; }
     h1 { font-size:22px; margin:0 0 4px; } h2 { font-size:15px; margin:0 0 10px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.06em; }
-    .dim { color:var(--dim); } .error { color:var(--suspect); }
+    .dim { color:var(--dim); } .outcome-key { display:block; color:var(--dim); font-size:11px; font-family:ui-monospace,SFMono-Regular,Menlo,monospace; } .error { color:var(--suspect); }
     .panel { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:14px 16px; }
     .kpis { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:12px; margin:16px 0 20px; }
     .kpi { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
@@ -175,10 +175,12 @@ enum Assets {
           let el = document.querySelector('[data-outcome="' + CSS.escape(key) + '"]');
           if (!el && table) {
             // An outcome not seen since the page was served: a row of its own, in key order.
+            const labels = JSON.parse(table.dataset.labels || "{}");
             const tr = document.createElement("tr");
-            tr.innerHTML = "<td>" + esc(key) + '</td><td class="num">0</td>';
+            tr.innerHTML = "<td>" + (labels[key] ? esc(labels[key]) + '<small class="outcome-key">' + esc(key) + "</small>" : esc(key))
+              + '</td><td class="num">0</td>';
             el = tr.lastChild; el.dataset.outcome = key;
-            const after = [...table.children].find((row) => row.firstChild.textContent > key);
+            const after = [...table.children].find((row) => (row.lastChild.dataset.outcome || "") > key);
             table.insertBefore(tr, after || null);
           }
           if (el) el.textContent = String(Number(el.textContent || 0) + n);

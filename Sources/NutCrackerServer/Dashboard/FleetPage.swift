@@ -115,10 +115,10 @@ enum FleetPage {
     /// The VEE outcomes since the server started, in key order; kept up live by the page's script
     /// (`#outcomes`), on the fleet page and the quality page alike.
     static func outcomes(_ report: QualityReport) -> String {
-        var html = "<table><tbody id=\"outcomes\">"
+        var html = "<table><tbody id=\"outcomes\" data-labels=\"\(Pages.esc(Pages.outcomeLabelsJSON))\">"
         if report.totals.isEmpty { html += "<tr class=\"none\"><td class=\"dim\">No readings cleansed since the server started.</td></tr>" }
         for (key, n) in report.totals.sorted(by: { $0.key < $1.key }) {
-            html += "<tr><td>\(Pages.esc(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
+            html += "<tr><td>\(Pages.outcomeLabel(key))</td><td class=\"num\" data-outcome=\"\(Pages.esc(key))\">\(n)</td></tr>"
         }
         return html + "</tbody></table>"
     }

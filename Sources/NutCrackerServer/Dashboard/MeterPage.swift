@@ -59,7 +59,7 @@ enum MeterPage {
         body += "</tbody></table><h2 class=\"section\">VEE outcomes since start</h2><table><tbody>"
         if outcomes.isEmpty { body += "<tr><td class=\"dim\">none recorded since the server started</td></tr>" }
         for (key, n) in outcomes.sorted(by: { $0.key < $1.key }) {
-            body += "<tr><td>\(Pages.esc(key))</td><td class=\"num\">\(n)</td></tr>"
+            body += "<tr><td>\(Pages.outcomeLabel(key))</td><td class=\"num\">\(n)</td></tr>"
         }
         body += "</tbody></table></section></aside></div></main>"
         return Pages.shell(title: id.rawValue, body: body)

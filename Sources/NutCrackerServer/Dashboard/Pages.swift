@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MeterCleanse
 import MeterCore
 
 /// The page shell every dashboard page shares, and the sign-in page.
@@ -62,6 +63,17 @@ enum Pages {
     /// A meter's dashboard page, as an attribute value.
     static func meterHref(_ id: String) -> String {
         esc("/meters/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id))
+    }
+
+    /// An outcome as a person reads it, its key (as in `/metrics`) beneath.
+    static func outcomeLabel(_ key: String) -> String {
+        guard let summary = Outcome.summary(ofKey: key) else { return esc(key) }
+        return "\(esc(summary))<small class=\"outcome-key\">\(esc(key))</small>"
+    }
+
+    /// Every declared outcome's summary by key, for the script to name outcomes that appear live.
+    static var outcomeLabelsJSON: String {
+        APIJSON.text(Dictionary(Outcome.declared.map { ($0.key, $0.summary) }, uniquingKeysWith: { a, _ in a }))
     }
 
     static func esc(_ s: String) -> String {

@@ -53,7 +53,7 @@ enum QualityPage {
         var html = "<table><tbody>"
         for r in ranked {
             html += "<tr><td><a href=\"\(Pages.meterHref(r.meter))\">\(Pages.esc(r.meter))</a>"
-                + "<br><span class=\"dim\">\(Pages.esc(r.top.map { "\($0.key) ×\($0.value)" } ?? ""))</span></td><td class=\"num\">\(r.total)</td></tr>"
+                + "<br><span class=\"dim\">\(Pages.esc(r.top.map { "\(Outcome.summary(ofKey: $0.key) ?? $0.key) ×\($0.value)" } ?? ""))</span></td><td class=\"num\">\(r.total)</td></tr>"
         }
         return html + "</tbody></table>"
     }
