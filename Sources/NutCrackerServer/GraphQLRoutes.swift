@@ -6,7 +6,7 @@ import MeterCore
 import MeterStore
 
 /// `POST /graphql`: the query API in one round trip (meters with their latest reading, readings,
-/// rollups, anomalies, quarantine, forecasts), over the same functions as the REST routes. Needs a viewer.
+/// rollups, anomalies, quarantine, the quality report, forecasts), over the same functions as the REST routes. Needs a viewer.
 struct GraphQLRoutes {
     let deps: ServerDependencies
 
@@ -46,6 +46,7 @@ struct FleetGraph: Sendable {
         struct AnomalyArgs: Codable { var kind: String?; var meter: String?; var source: String?; var open: Bool?; var limit: Int? }
         struct LimitArgs: Codable { var limit: Int? }
         struct ForecastArgs: Codable { var meter: String; var horizon: Int?; var level: String?; var model: String? }
+        struct QualityArgs: Codable { var meter: String?; var limit: Int? }
 
         func meters(context: Context, arguments a: MetersArgs) async throws -> [MeterDTO] {
             try await MeterRoutes.list(deps: deps, MeterListing.Query(source: a.source, text: a.q, offset: a.offset, limit: a.limit),
@@ -81,6 +82,10 @@ struct FleetGraph: Sendable {
 
         func meterHealth(context: Context, arguments: LimitArgs) async throws -> [HealthDTO] {
             try await AnomalyRoutes.health(deps: deps, limit: arguments.limit).meters
+        }
+
+        func quality(context: Context, arguments a: QualityArgs) async throws -> QualityListDTO {
+            QualityListDTO(await deps.pipeline.report, meter: a.meter, limit: min(max(a.limit ?? 20, 0), 10_000))
         }
 
         func quarantine(context: Context, arguments: LimitArgs) async throws -> [QuarantineDTO] {
@@ -160,6 +165,20 @@ struct FleetGraph: Sendable {
                 Field("score", at: \.score)
                 Field("reasons", at: \.reasons)
             }
+            Type(OutcomeCountDTO.self, as: "OutcomeCount") {
+                Field("key", at: \.key)
+                Field("summary", at: \.summary)
+                Field("count", at: \.count)
+            }
+            Type(MeterOutcomesDTO.self, as: "MeterOutcomes") {
+                Field("meterId", at: \.meter_id)
+                Field("total", at: \.total)
+                Field("outcomes", at: \.outcomes)
+            }
+            Type(QualityListDTO.self, as: "QualityReport") {
+                Field("totals", at: \.totals)
+                Field("meters", at: \.meters)
+            }
             Type(QuarantineDTO.self, as: "QuarantineEntry") {
                 Field("origin", at: \.origin)
                 Field("line", at: \.line)
@@ -201,6 +220,10 @@ struct FleetGraph: Sendable {
                     Argument("limit", at: \.limit)
                 }
                 Field("quarantine", at: Resolver.quarantine) { Argument("limit", at: \.limit) }
+                Field("quality", at: Resolver.quality) {
+                    Argument("meter", at: \.meter)
+                    Argument("limit", at: \.limit)
+                }
                 Field("meterHealth", at: Resolver.meterHealth) { Argument("limit", at: \.limit) }
                 Field("forecast", at: Resolver.forecast) {
                     Argument("meter", at: \.meter)

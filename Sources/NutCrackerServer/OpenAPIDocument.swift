@@ -169,7 +169,9 @@ enum OpenAPIDocument {
             "detail": ["type": "string"], "raw": ["type": "string"], "meter_id": ["type": ["string", "null"]], "start": ["type": ["string", "null"]],
         ]])]],
         "Quality": ["type": "object", "properties": ["totals": ["type": "object", "additionalProperties": ["type": "integer"]],
-                                                     "meters": ["type": "object", "additionalProperties": ["type": "object", "additionalProperties": ["type": "integer"]]]]],
+                                                     "meters": ["type": "object", "additionalProperties": ["type": "object", "additionalProperties": ["type": "integer"]]],
+                                                     "summaries": ["type": "object", "additionalProperties": ["type": "string"],
+                                                                   "description": "What each outcome counted means, by key"]]],
         "AnomalyList": ["type": "object", "properties": ["anomalies": array(["type": "object", "properties": [
             "id": ["type": "string"], "kind": ["type": "string"], "meter_id": ["type": ["string", "null"]], "source": ["type": ["string", "null"]],
             "start": ["type": "string"], "end": ["type": "string"], "severity": ["type": "string"], "score": ["type": "number"],

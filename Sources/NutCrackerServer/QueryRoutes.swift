@@ -123,13 +123,48 @@ struct QuarantineList: ResponseEncodable, Codable, Sendable {
     var entries: [QuarantineDTO]
 }
 
-/// The quality report: totals per `rule/outcome`, and per meter.
+/// The quality report: totals per `rule/outcome`, per meter, and what each outcome counted means.
 struct QualityDTO: ResponseEncodable, Codable, Sendable {
     var totals: [String: Int]
     var meters: [String: [String: Int]]
+    var summaries: [String: String]
 
     init(_ r: QualityReport) {
         totals = r.totals
         meters = r.perMeter
+        summaries = Dictionary(uniqueKeysWithValues: r.totals.keys.compactMap { k in Outcome.summary(ofKey: k).map { (k, $0) } })
+    }
+}
+
+/// An outcome's count, as GraphQL lists them (a query language without maps).
+struct OutcomeCountDTO: Codable, Sendable {
+    var key: String
+    var summary: String?
+    var count: Int
+
+    /// Counts by key, in key order.
+    static func list(_ counts: [String: Int]) -> [OutcomeCountDTO] {
+        counts.sorted { $0.key < $1.key }.map { OutcomeCountDTO(key: $0.key, summary: Outcome.summary(ofKey: $0.key), count: $0.value) }
+    }
+}
+
+/// One meter's outcomes since start.
+struct MeterOutcomesDTO: Codable, Sendable {
+    var meter_id: String
+    var total: Int
+    var outcomes: [OutcomeCountDTO]
+}
+
+/// The quality report for GraphQL: totals, and the meters most cleansed first.
+struct QualityListDTO: Codable, Sendable {
+    var totals: [OutcomeCountDTO]
+    var meters: [MeterOutcomesDTO]
+
+    init(_ r: QualityReport, meter: String?, limit: Int) {
+        totals = OutcomeCountDTO.list(r.totals)
+        let chosen = meter.map { m in r.perMeter[m].map { [(m, $0)] } ?? [] } ?? Array(r.perMeter)
+        meters = chosen.map { MeterOutcomesDTO(meter_id: $0.0, total: $0.1.values.reduce(0, +), outcomes: OutcomeCountDTO.list($0.1)) }
+            .sorted { $0.total != $1.total ? $0.total > $1.total : $0.meter_id < $1.meter_id }
+            .prefix(limit).map { $0 }
     }
 }

@@ -55,10 +55,32 @@ import Testing
                 #expect(res.status == .ok)
                 #expect(String(buffer: res.body).contains("\"entries\""))
             }
-            try await client.execute(uri: "/api/v1/quality", method: .get, headers: auth) { res in
-                struct Q: Decodable { var totals: [String: Int]; var meters: [String: [String: Int]] }
-                let q = try JSONDecoder().decode(Q.self, from: Data(buffer: res.body))
-                #expect(!q.totals.isEmpty)
+            struct Q: Decodable { var totals: [String: Int]; var meters: [String: [String: Int]]; var summaries: [String: String] }
+            let q = try await client.execute(uri: "/api/v1/quality", method: .get, headers: auth) { res in
+                try JSONDecoder().decode(Q.self, from: Data(buffer: res.body))
+            }
+            #expect(!q.totals.isEmpty)
+            // Every outcome counted is named.
+            #expect(Set(q.summaries.keys) == Set(q.totals.keys))
+            #expect(q.totals["gap_estimation/estimated"] == nil || q.summaries["gap_estimation/estimated"] == "Gaps estimated")
+
+            // GraphQL: the same report, the meters most cleansed first.
+            let gq = "{\"query\":\"{ quality(limit: 3) { totals { key summary count } meters { meterId total outcomes { key count } } } }\"}"
+            try await client.execute(uri: "/graphql", method: .post, headers: auth, body: ByteBuffer(string: gq)) { res in
+                struct G: Decodable { var data: D? }
+                struct D: Decodable { var quality: GQ }
+                struct GQ: Decodable { var totals: [C]; var meters: [GM] }
+                struct C: Decodable { var key: String; var summary: String?; var count: Int }
+                struct GM: Decodable { var meterId: String; var total: Int; var outcomes: [C] }
+                let g = try #require(try JSONDecoder().decode(G.self, from: Data(buffer: res.body)).data?.quality, "\(String(buffer: res.body))")
+                #expect(Dictionary(uniqueKeysWithValues: g.totals.map { ($0.key, $0.count) }) == q.totals)
+                #expect(g.totals.allSatisfy { $0.summary == q.summaries[$0.key] })
+                struct Ranked { var meter: String; var total: Int }
+                let all: [Ranked] = q.meters.map { Ranked(meter: $0.key, total: $0.value.values.reduce(0, +)) }
+                let ranked = all.sorted { $0.total != $1.total ? $0.total > $1.total : $0.meter < $1.meter }.prefix(3)
+                #expect(g.meters.map(\.meterId) == ranked.map(\.meter))
+                #expect(g.meters.map(\.total) == ranked.map(\.total))
+                #expect(g.meters.allSatisfy { m in m.outcomes.reduce(0) { $0 + $1.count } == m.total })
             }
 
             // GraphQL: meters with their latest reading and a meter's rollups in one round trip.
