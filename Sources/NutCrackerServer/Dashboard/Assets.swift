@@ -49,7 +49,7 @@ enum Assets {
     form.filters { display:flex; flex-wrap:wrap; gap:12px; align-items:flex-end; margin:12px 0; }
     form.filters label { margin:0; } form.filters input, form.filters select { display:block; margin-top:4px; padding:7px 8px; border-radius:6px; border:1px solid var(--line); background:var(--bg); color:var(--ink); width:auto; min-width:160px; }
     form.filters button { margin:0; }
-    table.quarantine td { vertical-align:top; } table.quarantine code { white-space:pre-wrap; word-break:break-all; }
+    table.quarantine td { vertical-align:top; } table.quarantine code { white-space:pre-wrap; overflow-wrap:anywhere; } /* lines break after a field's comma first */
     nav.pager { display:flex; gap:18px; align-items:center; justify-content:center; margin:16px 0; }
     .meter.silent { opacity:.6; } .q-silent { color:var(--suspect); }
     .meter.flash { animation:flash 1.2s ease-out; } @keyframes flash { from { background:#23405f; } to { background:transparent; } }

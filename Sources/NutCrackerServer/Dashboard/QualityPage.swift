@@ -31,7 +31,7 @@ enum QualityPage {
                 let raw = e.raw.count > 90 ? String(e.raw.prefix(90)) + "…" : e.raw
                 body += "<tr><td>\(Pages.esc(e.origin))\(e.line > 0 ? ":\(e.line)" : "")\(e.meter.map { "<br><a href=\"\(Pages.meterHref($0.rawValue))\">\(Pages.esc($0.rawValue))</a>" } ?? "")</td>"
                     + "<td>\(Pages.esc(e.field ?? "–"))</td><td><b>\(Pages.esc(e.reason))</b><br><span class=\"dim\">\(Pages.esc(e.detail))</span></td>"
-                    + "<td><code title=\"\(Pages.esc(e.raw))\">\(Pages.esc(raw))</code></td></tr>"
+                    + "<td><code title=\"\(Pages.esc(e.raw))\">\(Pages.esc(raw).replacingOccurrences(of: ",", with: ",<wbr>"))</code></td></tr>"
             }
             body += "</tbody></table>"
             if entries.count == quarantineShown { body += "<p class=\"dim\">The latest \(quarantineShown); <a href=\"/api/v1/quarantine?limit=10000\">more as JSON</a>.</p>" }
