@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
+import HummingbirdWSCompression
 import Logging
 
 /// Builds the HTTP application: the routes over the engine, bound to `host:port`, with WebSocket
@@ -13,9 +14,13 @@ public func buildApplication(_ deps: ServerDependencies, host: String = "127.0.0
 }
 
 /// HTTP/1 with the WebSocket upgrade of `/api/v1/stream`, whose frames may be as large as an ingest
-/// request's body: a gateway's batch fits in one message as it fits in one request.
+/// request's body: a gateway's batch fits in one message as it fits in one request. A client that
+/// offers permessage-deflate (every browser does) gets its messages of 256 bytes or more compressed,
+/// and may send compressed ones, inflated within the same limit.
 public func httpWithStream(_ deps: ServerDependencies, router: Router<AppContext>) -> HTTPServerBuilder {
-    .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(maxFrameSize: deps.limits.maxBodyBytes))
+    .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(
+        maxFrameSize: deps.limits.maxBodyBytes,
+        extensions: [.perMessageDeflate(maxDecompressedFrameSize: deps.limits.maxBodyBytes, minFrameSizeToCompress: 256)]))
 }
 
 /// The router alone, for tests that drive it without a socket.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -138,13 +141,14 @@ import Testing
     }
 
     /// A gateway's batch of a thousand readings (about 70 KB) goes in one message, as it would in one
-    /// request, and is acknowledged whole.
-    @Test func aGatewaysBatchFitsInOneMessage() async throws {
+    /// request, and is acknowledged whole; compressed (permessage-deflate) or not.
+    @Test(arguments: [false, true]) func aGatewaysBatchFitsInOneMessage(compressed: Bool) async throws {
         let server = try await TestServer.make(dir)
         try await Self.live(server) { client, url in
             let (counted, count) = AsyncStream<Int>.makeStream()
-            try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 24, additionalHeaders: [.authorization: "Bearer \(server.operatorToken)"]),
-                                              logger: Logger(label: "test.ws")) { inbound, outbound, _ in
+            let configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 24, additionalHeaders: [.authorization: "Bearer \(server.operatorToken)"],
+                                                             extensions: compressed ? [.perMessageDeflate()] : [])
+            try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "test.ws")) { inbound, outbound, _ in
                 var answers = inbound.messages(maxSize: 1 << 24).makeAsyncIterator()
                 for k in 0..<2 {
                     let rows = (0..<1000).map { #"{"meter_id":"GW-\#($0)","start":"2026-11-20T00:\#(k == 1 ? "30" : "00"):00Z","kwh":0.5}"# }
@@ -158,6 +162,50 @@ import Testing
             for await n in counted { stored.append(n) }
             #expect(stored == [1000, 1000])
         }
+    }
+
+    /// A client that offers permessage-deflate (as browsers do) is answered with it; one that does
+    /// not, without.
+    @Test func theStreamCompressesForClientsThatAsk() async throws {
+        let server = try await TestServer.make(dir)
+        try await Self.live(server) { client, _ in
+            let port = try #require(client.port)
+            let offered = try Self.upgradeAnswer(port: port, token: server.viewer, offering: "permessage-deflate; client_max_window_bits")
+            #expect(offered.hasPrefix("HTTP/1.1 101"), "\(offered)")
+            #expect(offered.lowercased().contains("sec-websocket-extensions: permessage-deflate"), "\(offered)")
+            let plain = try Self.upgradeAnswer(port: port, token: server.viewer, offering: nil)
+            #expect(plain.hasPrefix("HTTP/1.1 101") && !plain.lowercased().contains("permessage-deflate"), "\(plain)")
+        }
+    }
+
+    /// The head of the server's answer to a WebSocket upgrade request, read off a plain socket.
+    static func upgradeAnswer(port: Int, token: String, offering extensions: String?) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EBADF) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var request = "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(token)\r\n"
+        if let extensions { request += "Sec-WebSocket-Extensions: \(extensions)\r\n" }
+        request += "\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var answer = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: answer, as: UTF8.self).contains("\r\n\r\n") {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            guard n > 0 else { break }
+            answer += chunk[0..<n]
+        }
+        return String(decoding: answer, as: UTF8.self).components(separatedBy: "\r\n\r\n").first ?? ""
     }
 
     /// The server on a loopback socket with its WebSocket upgrade, as `serve` runs it; `body` gets
