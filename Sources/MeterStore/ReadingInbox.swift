@@ -52,20 +52,19 @@ enum ReadingInbox {
     /// after `held` was taken must see it: per meter and start, the last change logged that the
     /// snapshot holds and its part's merge mark has not passed. Rows this process does not hold (another
     /// process's, or logged between `held` and the snapshot) are read from the log.
-    static func waiting(_ db: Database, held: InboxState.Held, meters: Set<Int64>?) throws -> [Int64: [Int64: InboxState.Entry]] {
+    static func waiting(_ db: Database, held: InboxState.Held, meters: Set<Int64>?) throws -> [Int64: [Int64: ReadingLog.Entry]] {
         let last = try ReadingLog.lastSeq(db)
         let marks = try ReadingLog.marks(db)
-        var out: [Int64: [Int64: InboxState.Entry]] = [:]
+        var out: [Int64: [Int64: ReadingLog.Entry]] = [:]
         for (meter, entries) in held.entries {
             let mark = marks[ReadingLog.part(of: meter)]
-            for e in entries where e.seq > mark && e.seq <= last { out[meter, default: [:]][e.start] = e }
+            for e in entries where e.seq > mark && e.seq <= last { out[meter, default: [:]][e.row.start] = e }
         }
         let from = max(held.through ?? 0, marks.min() ?? 0)
         if last > from {
             for record in try ReadingLog.records(db, after: from, through: last) {
-                for row in record.rows where record.seq > marks[ReadingLog.part(of: row.meter)] && meters?.contains(row.meter) != false {
-                    out[row.meter, default: [:]][row.start] = InboxState.Entry(seq: record.seq, start: row.start, kwh: row.kwh,
-                                                                               quality: row.quality, rule: row.rule, batch: record.batch)
+                for (i, row) in record.rows.enumerated() where record.seq > marks[ReadingLog.part(of: row.meter)] && meters?.contains(row.meter) != false {
+                    out[row.meter, default: [:]][row.start] = ReadingLog.Entry(seq: record.seq, index: i, batch: record.batch, row: row)
                 }
             }
         }
@@ -73,10 +72,10 @@ enum ReadingInbox {
     }
 
     /// Waiting entries as readings of a meter.
-    static func readings(_ waiting: [Int64: InboxState.Entry]?, id: MeterID, minutes: Int, from: Int64? = nil, to: Int64? = nil) -> [Int64: Reading] {
+    static func readings(_ waiting: [Int64: ReadingLog.Entry]?, id: MeterID, minutes: Int, from: Int64? = nil, to: Int64? = nil) -> [Int64: Reading] {
         var out: [Int64: Reading] = [:]
         for (start, e) in waiting ?? [:] where start >= (from ?? .min) && start < (to ?? .max) {
-            out[start] = Reading(meter: id, start: start, minutes: minutes, kwh: e.kwh, quality: e.quality, rule: e.rule, batch: e.batch)
+            out[start] = Reading(meter: id, start: start, minutes: minutes, kwh: e.row.kwh, quality: e.row.quality, rule: e.row.rule, batch: e.batch)
         }
         return out
     }
@@ -122,15 +121,7 @@ enum ReadingInbox {
 /// held here (nil: unknown, so reads take what waits from the log itself).
 /// Arrays by row id instead of hashed keys: live ingest touches every meter in every commit.
 final class InboxState: Sendable {
-    /// A logged reading, by meter row id.
-    struct Entry: Equatable, Sendable {
-        var seq: Int64
-        var start: Int64
-        var kwh: Double
-        var quality: Quality
-        var rule: String?
-        var batch: Int64
-    }
+    typealias Entry = ReadingLog.Entry
     struct MeterState {
         var latest: Int64?
         /// In the order they were logged.
@@ -183,7 +174,7 @@ final class InboxState: Sendable {
 
     /// The latest value logged and not merged for a reading, if any.
     func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
-        state.withLock { Self.read($0, meter) { m in m.entries.last { $0.start == start }.map { StoredValue(kwh: $0.kwh, quality: $0.quality) } } }
+        state.withLock { Self.read($0, meter) { m in m.entries.last { $0.row.start == start }.map { StoredValue(kwh: $0.row.kwh, quality: $0.row.quality) } } }
     }
 
     /// A batch's logged readings (log row `seq`, none when nil) and its meters' new latest starts, in one step.
@@ -191,10 +182,8 @@ final class InboxState: Sendable {
         guard !rows.isEmpty || !latest.isEmpty else { return }
         state.withLock { s in
             if let seq {
-                for r in rows {
-                    Self.update(&s, r.meter) {
-                        $0.entries.append(Entry(seq: seq, start: r.start, kwh: r.kwh, quality: r.quality, rule: r.rule, batch: batch))
-                    }
+                for (i, r) in rows.enumerated() {
+                    Self.update(&s, r.meter) { $0.entries.append(Entry(seq: seq, index: i, batch: batch, row: r)) }
                 }
                 s.pending += rows.count
                 // Held without a gap only if everything before was.
@@ -271,8 +260,8 @@ final class InboxState: Sendable {
             var out = Held(through: s.through)
             let committed = s.committed
             func take(_ m: Int64, _ entries: [Entry]) {
-                let top = entries.lazy.filter { $0.seq <= committed }.map(\.start).max() ?? .min
-                out.entries[m] = entries.filter { $0.start >= top || $0.seq > committed }
+                let top = entries.lazy.filter { $0.seq <= committed }.map(\.row.start).max() ?? .min
+                out.entries[m] = entries.filter { $0.row.start >= top || $0.seq > committed }
             }
             for (i, m) in s.meters.enumerated() where !m.entries.isEmpty { take(Int64(i), m.entries) }
             for (k, m) in s.others where !m.entries.isEmpty { take(k, m.entries) }

@@ -161,8 +161,9 @@ enum ReadingLog {
         return out
     }
 
-    /// A logged reading on its way to `readings`, with what orders it: its log row and place there.
-    struct Pending {
+    /// A logged reading with where it was logged: its log row and place there (what orders a key's
+    /// readings when they are merged) and its batch.
+    struct Entry: Equatable, Sendable {
         var seq: Int64
         var index: Int
         var batch: Int64
@@ -171,10 +172,10 @@ enum ReadingLog {
 
     /// The logged readings up to `through`, by part of the meters, each part in key order and each
     /// key's readings in the order they were logged (the order a merge applies them in).
-    static func pending(_ records: [Record], through: Int64) -> [[Pending]] {
-        var out = [[Pending]](repeating: [], count: parts)
+    static func pending(_ records: [Record], through: Int64) -> [[Entry]] {
+        var out = [[Entry]](repeating: [], count: parts)
         for r in records where r.seq <= through {
-            for (i, row) in r.rows.enumerated() { out[part(of: row.meter)].append(Pending(seq: r.seq, index: i, batch: r.batch, row: row)) }
+            for (i, row) in r.rows.enumerated() { out[part(of: row.meter)].append(Entry(seq: r.seq, index: i, batch: r.batch, row: row)) }
         }
         for p in out.indices {
             out[p].sort { a, b in
@@ -189,7 +190,7 @@ enum ReadingLog {
     /// Applies the readings of `parts` (in the order `pending` gives) that their marks have not
     /// passed, then moves those marks to `through`. Returns how many were applied.
     @discardableResult
-    static func merge(_ db: Database, _ pending: [Pending], parts: [Int], through: Int64) throws -> Int {
+    static func merge(_ db: Database, _ pending: [Entry], parts: [Int], through: Int64) throws -> Int {
         let marks = try marks(db)
         var upsert = try ReadingUpsert(db), insert = try ReadingUpsert(db, new: true)
         let latestStart = try db.cachedStatement(sql: "SELECT max(start) FROM readings WHERE meter = ?")
