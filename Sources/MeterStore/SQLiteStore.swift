@@ -101,7 +101,7 @@ public final class SQLiteStore: ReadingStore {
         guard waiting else { return try await pool.read(body) }
         if let meters, meters.count <= 500 {
             guard !meters.isEmpty else { return try await pool.read(body) }
-            let ids = try await rowIDs(of: meters)
+            let ids = try await meterRowIDs(meters)
             try await mergeParts(Set(ids.values.map(ReadingLog.part(of:))).sorted())
         } else {
             try await mergeInbox()
@@ -110,7 +110,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Row ids of the named meters that exist (from the cache, else the store).
-    private func rowIDs(of meters: [MeterID]) async throws -> [MeterID: Int64] {
+    private func meterRowIDs(_ meters: [MeterID]) async throws -> [MeterID: Int64] {
         var out: [MeterID: Int64] = [:]
         var missing: [MeterID] = []
         for (m, id) in zip(meters, rowIDs.rowIDs(of: meters)) {
@@ -534,7 +534,7 @@ public final class SQLiteStore: ReadingStore {
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
         // What waits is copied before the read begins (see `ReadingInbox.waiting`).
         var one: (MeterID, Int64?)?
-        if let only { one = (only, try await rowIDs(of: [only])[only]) }
+        if let only { one = (only, try await meterRowIDs([only])[only]) }
         let only = one
         let held = only.map { inbox.held(meters: $0.1.map { [$0] } ?? []) } ?? inbox.heldLatest()
         return try await pool.read { [only] db in
@@ -568,7 +568,7 @@ public final class SQLiteStore: ReadingStore {
     /// A meter's readings without merging the inbox: those in `readings`, with what waits in the
     /// inbox laid over them (the values the merge will leave), so a read does not wait for the writer.
     public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
-        let rowID = try await rowIDs(of: [meter])[meter]
+        let rowID = try await meterRowIDs([meter])[meter]
         let held = inbox.held(meters: rowID.map { [$0] } ?? [])
         return try await pool.read { db in
             var out: [Reading] = []
@@ -636,7 +636,7 @@ public final class SQLiteStore: ReadingStore {
     /// `readings` with what waits in the inbox laid over them.
     public func recent(meters ids: [MeterID], count: Int) async throws -> [MeterID: [Reading]] {
         guard count > 0 else { return [:] }
-        let rowIDs = try await rowIDs(of: ids)
+        let rowIDs = try await meterRowIDs(ids)
         let held = inbox.held(meters: rowIDs.values)
         return try await pool.read { db in
             let waiting = try ReadingInbox.waiting(db, held: held, meters: Set(rowIDs.values))
@@ -661,7 +661,7 @@ public final class SQLiteStore: ReadingStore {
 
     /// Each meter's latest reading, without merging the inbox (the later of `readings` and the inbox).
     public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
-        let rowIDs = try await rowIDs(of: ids)
+        let rowIDs = try await meterRowIDs(ids)
         let held = inbox.held(meters: rowIDs.values)
         return try await pool.read { db in
             let waiting = try ReadingInbox.waiting(db, held: held, meters: Set(rowIDs.values))
