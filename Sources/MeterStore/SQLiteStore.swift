@@ -21,6 +21,9 @@ public final class SQLiteStore: ReadingStore {
     /// Inbox rows that make a merge worth its commit (more rows per meter, fewer pages per row).
     public let inboxLimit: Int
 
+    /// Live readings this process logged and has not yet seen merged into `readings`.
+    public var waitingReadings: Int { inbox.pending }
+
     /// What a commit survives before it is acknowledged.
     public enum Durability: String, Sendable, CaseIterable {
         /// The log is synced to disk at every commit: a reading acknowledged survives a power cut.

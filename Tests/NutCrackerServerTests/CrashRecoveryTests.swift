@@ -17,6 +17,13 @@ import Testing
     /// The value a gateway sends for a meter at a slot (smooth, so VEE stores it as sent).
     static func kwh(_ meter: Int, _ slot: Int) -> Double { 0.2 + Double((meter + slot) % 100) / 1000 }
 
+    /// A gauge's value in the server's /metrics.
+    static func gauge(_ name: String, at base: String) async throws -> Double? {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: base + "/metrics")!)
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+    }
+
     @Test func everyAcknowledgedReadingSurvivesAKilledServer() async throws {
         let binary = try #require(BuiltProducts.nutcracker, "build the nutcracker product first (scripts/test does)")
         let store = dir.path("crash.sqlite")
@@ -71,6 +78,9 @@ import Testing
             // slow the machine; the gateways are still posting.
             let deadline = ContinuousClock.now + .seconds(120)
             while acks.value < 60, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            // What waits in the store's log is in /metrics; merging every 1,500, it stays near that.
+            let waiting = try await Self.gauge("nutcracker_store_waiting_readings", at: base)
+            #expect((0..<20_000).contains(waiting ?? -1), "\(String(describing: waiting))")
             kill(server.processIdentifier, SIGKILL)
             var slots = [Int](repeating: 0, count: 4)
             for try await (g, n) in group { slots[g] = n }

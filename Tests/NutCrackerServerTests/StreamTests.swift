@@ -170,20 +170,28 @@ import Testing
         let server = try await TestServer.make(dir)
         try await Self.live(server) { client, _ in
             let port = try #require(client.port)
-            let offered = try Self.upgradeAnswer(port: port, token: server.viewer, offering: "permessage-deflate; client_max_window_bits")
+            let offered = try await Self.upgradeAnswer(port: port, token: server.viewer, offering: "permessage-deflate; client_max_window_bits")
             #expect(offered.hasPrefix("HTTP/1.1 101"), "\(offered)")
             #expect(offered.lowercased().contains("sec-websocket-extensions: permessage-deflate"), "\(offered)")
-            let plain = try Self.upgradeAnswer(port: port, token: server.viewer, offering: nil)
+            let plain = try await Self.upgradeAnswer(port: port, token: server.viewer, offering: nil)
             #expect(plain.hasPrefix("HTTP/1.1 101") && !plain.lowercased().contains("permessage-deflate"), "\(plain)")
         }
     }
 
-    /// The head of the server's answer to a WebSocket upgrade request, read off a plain socket.
-    static func upgradeAnswer(port: Int, token: String, offering extensions: String?) throws -> String {
+    /// The head of the server's answer to a WebSocket upgrade request, read off a plain socket on a
+    /// thread of its own (blocking reads must not hold one of the cooperative pool's few threads,
+    /// which the server under test needs to answer).
+    static func upgradeAnswer(port: Int, token: String, offering extensions: String?) async throws -> String {
+        try await withCheckedThrowingContinuation { done in
+            Thread.detachNewThread { done.resume(with: Result { try blockingUpgradeAnswer(port: port, token: token, offering: extensions) }) }
+        }
+    }
+
+    private static func blockingUpgradeAnswer(port: Int, token: String, offering extensions: String?) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EBADF) }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -202,6 +210,7 @@ import Testing
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !String(decoding: answer, as: UTF8.self).contains("\r\n\r\n") {
             let n = recv(fd, &chunk, chunk.count, 0)
+            if n < 0, errno == EINTR { continue }
             guard n > 0 else { break }
             answer += chunk[0..<n]
         }
