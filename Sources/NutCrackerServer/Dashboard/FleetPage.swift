@@ -14,6 +14,7 @@ enum FleetPage {
         let report = await deps.pipeline.report
         let latest = meters.compactMap(\.latest?.start).max()
         let fleetNow = meters.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
+        let reported = meters.filter { $0.latest?.start == latest && latest != nil }.count
         let bySource = Dictionary(grouping: meters, by: \.meter.source)
         // A large estate shows each source's first meters here, those needing attention first, and
         // the rest a page at a time on the meter list.
@@ -37,7 +38,9 @@ enum FleetPage {
             : "Every meter, live.") + " Select a meter for its readings, daily totals, quality and anomalies.</p>"
         body += "<div class=\"kpis\">"
         body += kpi("Meters", "<a href=\"/meters\">\(meters.count)</a>", sub: "\(Set(meters.map(\.meter.source)).count) sources")
-        body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>", sub: "kWh")
+        // An interval fills as its meters report: how many have is said beside its total.
+        body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>",
+                    sub: "kWh · <span id=\"fleet-reported\" data-n=\"\(reported)\" data-of=\"\(meters.count)\">\(reported) of \(meters.count) meters</span>")
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
         body += qualityKPIs(report, stored: stored)
         body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(open)</span>", sub: "")
