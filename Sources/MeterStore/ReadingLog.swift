@@ -170,24 +170,27 @@ enum ReadingLog {
         var row: Row
     }
 
-    /// The logged readings up to `through`, by part of the meters, each part in key order and each
-    /// key's readings in the order they were logged (the order a merge applies them in).
+    /// The logged readings up to `through`, by part of the meters, each part in the order logged.
     static func pending(_ records: [Record], through: Int64) -> [[Entry]] {
         var out = [[Entry]](repeating: [], count: parts)
         for r in records where r.seq <= through {
             for (i, row) in r.rows.enumerated() { out[part(of: row.meter)].append(Entry(seq: r.seq, index: i, batch: r.batch, row: row)) }
         }
-        for p in out.indices {
-            out[p].sort { a, b in
-                a.row.meter != b.row.meter ? a.row.meter < b.row.meter
-                    : a.row.start != b.row.start ? a.row.start < b.row.start
-                    : a.seq != b.seq ? a.seq < b.seq : a.index < b.index
-            }
-        }
         return out
     }
 
-    /// Applies the readings of `parts` (in the order `pending` gives) that their marks have not
+    /// Entries in the order a merge applies them: by key, each key's in the order they were logged.
+    /// (Sorted one part at a time, just before that part is merged, so the work comes in short
+    /// pieces between the writer's other transactions.)
+    static func inMergeOrder(_ entries: [Entry]) -> [Entry] {
+        entries.sorted { a, b in
+            a.row.meter != b.row.meter ? a.row.meter < b.row.meter
+                : a.row.start != b.row.start ? a.row.start < b.row.start
+                : a.seq != b.seq ? a.seq < b.seq : a.index < b.index
+        }
+    }
+
+    /// Applies the readings of `parts` (in the order `inMergeOrder` gives) that their marks have not
     /// passed, then moves those marks to `through`. Returns how many were applied.
     @discardableResult
     static func merge(_ db: Database, _ pending: [Entry], parts: [Int], through: Int64) throws -> Int {
@@ -228,7 +231,7 @@ enum ReadingLog {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM readings_log)") ?? false else { return last }
         let all = try records(db, after: try marks(db).min() ?? 0, through: last)
         // Parts in turn, each in key order: one key's readings are all in one part.
-        try merge(db, pending(all, through: last).flatMap { $0 }, parts: Array(0..<parts), through: last)
+        try merge(db, pending(all, through: last).flatMap(inMergeOrder), parts: Array(0..<parts), through: last)
         try db.execute(sql: "DELETE FROM readings_log")
         return last
     }
