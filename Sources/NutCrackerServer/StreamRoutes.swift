@@ -271,22 +271,27 @@ struct StreamSummary: Codable {
     var batch: Int64
     var intervals: [Interval]
 
+    /// One interval of the batch: its readings, and each source's energy (`sources`) and readings (`counts`) in it.
     struct Interval: Codable {
         var start: String
         var readings: Int
         var sources: [String: Double]
+        var counts: [String: Int]
     }
 
     init(_ b: StoredBatch, latest: Int = 4) {
         batch = b.summary.batch
         let starts = Set(b.readings.map(\.start)).sorted().suffix(latest)
-        var sums: [Int64: (n: Int, kwh: [String: Double])] = [:]
-        for s in starts { sums[s] = (0, [:]) }
+        var sums: [Int64: (n: Int, kwh: [String: Double], counts: [String: Int])] = [:]
+        for s in starts { sums[s] = (0, [:], [:]) }
         for r in b.readings where sums[r.start] != nil {
             sums[r.start]?.n += 1
             sums[r.start]?.kwh[r.source.rawValue, default: 0] += r.kwh
+            sums[r.start]?.counts[r.source.rawValue, default: 0] += 1
         }
-        intervals = starts.map { Interval(start: ISO8601.format($0), readings: sums[$0]?.n ?? 0, sources: sums[$0]?.kwh ?? [:]) }
+        intervals = starts.map {
+            Interval(start: ISO8601.format($0), readings: sums[$0]?.n ?? 0, sources: sums[$0]?.kwh ?? [:], counts: sums[$0]?.counts ?? [:])
+        }
     }
 }
 

@@ -90,10 +90,12 @@ import Testing
         }
         let figures = try await browser.evaluate(
             "[document.getElementById('as-of').textContent, document.getElementById('fleet-kwh').textContent, document.querySelector('.source-kwh[data-source=\"\(other.source)\"]').textContent, "
-                + "document.querySelector('.meter[data-meter=\"\(other.meter_id)\"] .kwh').textContent, document.getElementById('fleet-reported').textContent]") as? [String] ?? []
-        // A new interval with one meter's reading: its total so far, and that one meter of all has reported.
+                + "document.querySelector('.meter[data-meter=\"\(other.meter_id)\"] .kwh').textContent, document.getElementById('fleet-reported').textContent, "
+                + "document.querySelector('.reported[data-source=\"\(other.source)\"]').textContent]") as? [String] ?? []
+        // A new interval with one meter's reading: its total so far, and that one meter of the fleet and of its source has reported.
+        let ofSource = meters.filter { $0.source == other.source }.count
         #expect(figures == [String(otherNext.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " "), "1.234", "1.234", "1.234actual",
-                            "1 of \(meters.count) meters"], "\(figures)")
+                            "1 of \(meters.count)", "1 of \(ofSource)"], "\(figures)")
         try await browser.screenshot(to: output + "/dashboard-fleet.png")
 
         // The quality page lists the refused row first, as it was sent; the meter list has every meter.

@@ -128,11 +128,12 @@ import Testing
             }
             _ = try await subscriber.value
             struct Summary: Decodable { var type: String; var intervals: [I] }
-            struct I: Decodable { var start: String; var readings: Int; var sources: [String: Double] }
+            struct I: Decodable { var start: String; var readings: Int; var sources: [String: Double]; var counts: [String: Int] }
             let summary = try #require(messages.first { $0.contains("\"type\":\"summary\"") })
             let s = try JSONDecoder().decode(Summary.self, from: Data(summary.utf8))
             #expect(s.intervals.map(\.start) == ["2026-11-29T09:30:00Z", "2026-11-29T10:00:00Z"])
             #expect(s.intervals.last?.sources == ["X": 1.75, "Y": 2] && s.intervals.last?.readings == 3)
+            #expect(s.intervals.last?.counts == ["X": 2, "Y": 1])
             // Readings of the meter it watches only; the fleet's outcomes, with the row refused.
             let readings = messages.filter { $0.contains("\"type\":\"readings\"") }
             #expect(readings.count == 1 && readings.allSatisfy { $0.contains("S-2") && !$0.contains("S-1") && !$0.contains("S-3") })

@@ -143,21 +143,21 @@ enum Assets {
             fleetLatest = interval.start;
             if (asOf) { asOf.dataset.t = fleetLatest; asOf.textContent = short(fleetLatest); }
           }
-          const reported = document.getElementById("fleet-reported");
           for (const total of [document.getElementById("fleet-kwh"), ...document.querySelectorAll(".source-kwh")]) {
             if (!total) continue;
-            if (total.dataset.t !== fleetLatest) {
-              total.dataset.t = fleetLatest; total.dataset.sum = "0";
-              if (total.id === "fleet-kwh" && reported) reported.dataset.n = "0";
-            }
+            if (total.dataset.t !== fleetLatest) { total.dataset.t = fleetLatest; total.dataset.sum = "0"; }
             const source = total.dataset.source;
             const add = source ? (interval.sources[source] || 0) : Object.values(interval.sources).reduce((a, v) => a + v, 0);
             total.dataset.sum = String(Number(total.dataset.sum) + add); total.textContent = fmt(Number(total.dataset.sum));
           }
-          if (reported) {
-            // Readings of the interval, at most one a meter (a repeat or a correction is not another meter).
-            const n = Math.min(Number(reported.dataset.n) + interval.readings, Number(reported.dataset.of));
-            reported.dataset.n = String(n); reported.textContent = n + " of " + reported.dataset.of + " meters";
+          // How many meters have reported into the interval, the fleet's and each source's: readings,
+          // at most one a meter (a repeat or a correction is not another meter).
+          for (const reported of document.querySelectorAll(".reported")) {
+            if (reported.dataset.t !== fleetLatest) { reported.dataset.t = fleetLatest; reported.dataset.n = "0"; }
+            const source = reported.dataset.source, counts = interval.counts || {};
+            const add = source ? (counts[source] || 0) : interval.readings;
+            const n = Math.min(Number(reported.dataset.n) + add, Number(reported.dataset.of));
+            reported.dataset.n = String(n); reported.textContent = n + " of " + reported.dataset.of;
           }
         }
         markSilent(fleetLatest);

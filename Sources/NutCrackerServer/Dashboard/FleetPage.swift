@@ -40,7 +40,7 @@ enum FleetPage {
         body += kpi("Meters", "<a href=\"/meters\">\(meters.count)</a>", sub: "\(Set(meters.map(\.meter.source)).count) sources")
         // An interval fills as its meters report: how many have is said beside its total.
         body += kpi("Fleet, last interval", "<span id=\"fleet-kwh\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(fleetNow)\">\(Pages.kwh(fleetNow))</span>",
-                    sub: "kWh · <span id=\"fleet-reported\" data-n=\"\(reported)\" data-of=\"\(meters.count)\">\(reported) of \(meters.count) meters</span>")
+                    sub: "kWh · <span id=\"fleet-reported\" class=\"reported\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-n=\"\(reported)\" data-of=\"\(meters.count)\">\(reported) of \(meters.count)</span> meters")
         body += kpi("As of", "<span id=\"as-of\" data-t=\"\(latest.map(ISO8601.format) ?? "")\">\(latest.map { SVGChart.label($0) } ?? "–")</span>", sub: "UTC")
         body += qualityKPIs(report, stored: stored)
         body += kpi("Open anomalies", "<span id=\"open-anomalies\">\(open)</span>", sub: "")
@@ -48,7 +48,9 @@ enum FleetPage {
         for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             let list = bySource[source] ?? []
             let sum = list.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
-            body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>\(list.count) meters · "
+            let here = list.filter { latest != nil && $0.latest?.start == latest }.count
+            body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>"
+                + "<span class=\"reported\" data-source=\"\(Pages.esc(source.rawValue))\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-n=\"\(here)\" data-of=\"\(list.count)\">\(here) of \(list.count)</span> meters · "
                 + "<span class=\"source-kwh\" data-source=\"\(Pages.esc(source.rawValue))\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(sum)\">\(Pages.kwh(sum))</span> kWh</span></h3>"
             for s in shown[source] ?? [] { body += card(s, values: recent[s.meter.id] ?? [], latest: latest) }
             if list.count > cardsPerSource {
