@@ -13,8 +13,7 @@ enum FleetPage {
         let open = try await deps.store.anomalyCounts(AnomalyFilter(openOnly: true)).open
         let report = await deps.pipeline.report
         let latest = meters.compactMap(\.latest?.start).max()
-        let fleetNow = meters.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
-        let reported = meters.filter { $0.latest?.start == latest && latest != nil }.count
+        let (fleetNow, reported) = lastInterval(meters, latest: latest)
         let bySource = Dictionary(grouping: meters, by: \.meter.source)
         // A large estate shows each source's first meters here, those needing attention first, and
         // the rest a page at a time on the meter list.
@@ -47,8 +46,7 @@ enum FleetPage {
         body += "</div><div class=\"grid2\"><div class=\"sources\">"
         for source in bySource.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             let list = bySource[source] ?? []
-            let sum = list.reduce(0.0) { $0 + ($1.latest.map { $0.start == latest ? $0.kwh : 0 } ?? 0) }
-            let here = list.filter { latest != nil && $0.latest?.start == latest }.count
+            let (sum, here) = lastInterval(list, latest: latest)
             body += "<section class=\"panel source\"><h3>Source \(Pages.esc(source.rawValue)) <span>"
                 + "<span class=\"reported\" data-source=\"\(Pages.esc(source.rawValue))\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-n=\"\(here)\" data-of=\"\(list.count)\">\(here) of \(list.count)</span> meters · "
                 + "<span class=\"source-kwh\" data-source=\"\(Pages.esc(source.rawValue))\" data-t=\"\(latest.map(ISO8601.format) ?? "")\" data-sum=\"\(sum)\">\(Pages.kwh(sum))</span> kWh</span></h3>"
@@ -136,6 +134,14 @@ enum FleetPage {
         return kpi("Measured share", "<span id=\"measured-share\" data-stored=\"\(stored)\" data-estimated=\"\(estimated)\">\(String(format: "%.1f", share))</span>",
                    sub: "% since start")
             + kpi("Quarantined", "<span id=\"quarantined\">\(report.total(.quarantined))</span>", sub: "rows since start")
+    }
+
+    /// The meters' energy in the fleet's latest interval, and how many of them have reported into it.
+    static func lastInterval(_ meters: [MeterSnapshot], latest: Int64?) -> (kwh: Double, reported: Int) {
+        guard let latest else { return (0, 0) }
+        return meters.reduce(into: (0.0, 0)) { acc, m in
+            if let r = m.latest, r.start == latest { acc.0 += r.kwh; acc.1 += 1 }
+        }
     }
 
     static func kpi(_ label: String, _ value: String, sub: String) -> String {
