@@ -8,9 +8,23 @@ public struct MeterID: Hashable, Comparable, Sendable, CustomStringConvertible, 
     public static let maxLength = 64
 
     public init?(_ text: some StringProtocol) {
-        let utf8 = text.utf8
-        guard !utf8.isEmpty, utf8.count <= Self.maxLength, utf8.allSatisfy(Self.isAllowed) else { return nil }
-        rawValue = String(text)
+        var s = String(text)
+        guard s.withUTF8({ Self.isWellFormed(UnsafeRawBufferPointer($0), maxLength: Self.maxLength) }) else { return nil }
+        rawValue = s
+    }
+
+    /// A meter id from its bytes as they stand in the input (a reader's field), checked byte by byte.
+    public init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard Self.isWellFormed(bytes, maxLength: Self.maxLength) else { return nil }
+        rawValue = String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether bytes spell an id of the meter-id alphabet, 1 to `maxLength` long. A plain loop over
+    /// contiguous bytes: every new meter of every live request is checked here.
+    static func isWellFormed(_ bytes: UnsafeRawBufferPointer, maxLength: Int) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
+        for b in bytes where !isAllowed(b) { return false }
+        return true
     }
 
     /// Whether a byte may appear in a meter id.
@@ -54,9 +68,9 @@ public struct SourceID: Hashable, Comparable, Sendable, CustomStringConvertible,
     public let rawValue: String
 
     public init?(_ text: some StringProtocol) {
-        let utf8 = text.utf8
-        guard !utf8.isEmpty, utf8.count <= 32, utf8.allSatisfy(MeterID.isAllowed) else { return nil }
-        rawValue = String(text)
+        var s = String(text)
+        guard s.withUTF8({ MeterID.isWellFormed(UnsafeRawBufferPointer($0), maxLength: 32) }) else { return nil }
+        rawValue = s
     }
 
     /// The source readings belong to when nobody names one.

@@ -50,7 +50,14 @@ public struct RowDecoder: Sendable {
             if let k = interner.find(meterBytes) {
                 meter = internedToBatch[Int(k)]
             } else {
-                guard let m = intern(String(decoding: meterBytes, as: UTF8.self), line: line, into: &result, raw: raw) else { return }
+                // A well-formed id straight from its bytes; anything else (spaces, bad bytes) the long way.
+                let m: Int32
+                if let id = MeterID(utf8: meterBytes) {
+                    m = result.batch.intern(id)
+                } else {
+                    guard let t = intern(String(decoding: meterBytes, as: UTF8.self), line: line, into: &result, raw: raw) else { return }
+                    m = t
+                }
                 meter = m
                 _ = interner.insert(meterBytes)
                 internedToBatch.append(meter)

@@ -3,10 +3,24 @@ import Testing
 
 @Suite struct MeterIDTests {
     @Test(arguments: ["SMR89134A", "10006414", "a.b_c:d-e", String(repeating: "x", count: 64)])
-    func accepts(_ s: String) { #expect(MeterID(s)?.rawValue == s) }
+    func accepts(_ s: String) {
+        #expect(MeterID(s)?.rawValue == s)
+        #expect(MeterID(Substring(s))?.rawValue == s)
+        #expect(Array(s.utf8).withUnsafeBytes { MeterID(utf8: $0) }?.rawValue == s)
+    }
 
     @Test(arguments: ["", "has space", "semi;colon", "ünï", String(repeating: "x", count: 65), "a/b"])
-    func rejects(_ s: String) { #expect(MeterID(s) == nil) }
+    func rejects(_ s: String) {
+        #expect(MeterID(s) == nil)
+        #expect(Array(s.utf8).withUnsafeBytes { MeterID(utf8: $0) } == nil)
+    }
+
+    @Test func sourceIDsTakeTheSameAlphabetUpTo32() {
+        #expect(SourceID("A")?.rawValue == "A")
+        #expect(SourceID(String(repeating: "s", count: 32)) != nil)
+        #expect(SourceID(String(repeating: "s", count: 33)) == nil)
+        #expect(SourceID("a b") == nil && SourceID("") == nil && SourceID("é") == nil)
+    }
 
     @Test func batchInternsMeters() {
         var b = ReadingBatch()

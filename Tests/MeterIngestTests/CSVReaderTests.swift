@@ -61,6 +61,13 @@ import Testing
         #expect(r.problems[0].message.hasPrefix("feed.csv:3: meter_id:"))
     }
 
+    @Test func meterIDsAreTrimmedOnceAndTheSameMeterWhateverItsSpacing() throws {
+        let r = try CSVReader().read(text: "meter_id,timestamp,kwh\nM1,2026-11-28T00:00:00Z,1\n M1 ,2026-11-28T00:30:00Z,2\n\tM2,2026-11-28T00:00:00Z,3\nM2,2026-11-28T00:30:00Z,4\nM\u{e9},2026-11-28T00:00:00Z,5\n")
+        #expect(r.batch.meters.map(\.rawValue) == ["M1", "M2"])
+        #expect(r.batch.meterIndex == [0, 0, 1, 1])
+        #expect(r.problems.map(\.reason) == ["invalid_meter_id"] && r.problems.map(\.line) == [6])
+    }
+
     @Test func namedColumnsAndPositions() throws {
         let text = "a,b,c\n2026-11-28T00:00:00Z,X9,3\n"
         let r = try CSVReader(mapping: ColumnMapping(meter: "b", time: "#1", value: "C")).read(text: text)
