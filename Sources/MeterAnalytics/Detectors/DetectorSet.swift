@@ -85,6 +85,8 @@ public struct DetectorSet: Sendable {
 
     private var meters: [MeterID: Int] = [:]
     private var state: [PerMeter] = []
+    /// A new meter's detectors, before any reading.
+    private let template: PerMeter
     private var silences: SilenceWatch
     private var sources: [SourceID: PerSource] = [:]
     private var events: [String: Anomaly] = [:]
@@ -100,6 +102,13 @@ public struct DetectorSet: Sendable {
         self.config = config
         self.keepsHistory = keepsHistory
         resolver = LocalTimeResolver(config.zone)
+        let c = config
+        // Every meter's detectors start as copies of these, so they share one copy of each setting.
+        template = PerMeter(id: .unknown, source: nil, spike: SpikeValleyDetector(config: c.spike), flatline: FlatlineDetector(config: c.flatline),
+                            zeroRun: ZeroRunDetector(config: c.zeroRun), gap: CommunicationGapDetector(config: c.gap),
+                            boundary: BoundaryDetector(config: c.boundary), level: LevelShiftDetector(config: c.levelShift),
+                            deviation: ProfileDeviationDetector(config: c.deviation), burst: SpikeBurstDetector(config: c.burst),
+                            register: RegisterDetector(registerSize: c.registerSize))
         silences = SilenceWatch(minMissing: config.gap.minMissing, minMeters: config.outageMinMeters, refresh: config.refreshOpen)
     }
 
@@ -112,12 +121,10 @@ public struct DetectorSet: Sendable {
 
     private mutating func index(_ meter: MeterID, _ source: SourceID?) -> Int {
         if let i = meters[meter] { return i }
-        let c = config
-        state.append(PerMeter(id: meter, source: source, spike: SpikeValleyDetector(config: c.spike), flatline: FlatlineDetector(config: c.flatline),
-                              zeroRun: ZeroRunDetector(config: c.zeroRun), gap: CommunicationGapDetector(config: c.gap),
-                              boundary: BoundaryDetector(config: c.boundary), level: LevelShiftDetector(config: c.levelShift),
-                              deviation: ProfileDeviationDetector(config: c.deviation), burst: SpikeBurstDetector(config: c.burst),
-                              register: RegisterDetector(registerSize: c.registerSize)))
+        var fresh = template
+        fresh.id = meter
+        fresh.source = source
+        state.append(fresh)
         meters[meter] = state.count - 1
         silences.add(meter: state.count - 1, source: source)
         return state.count - 1

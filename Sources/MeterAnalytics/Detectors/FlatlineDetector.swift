@@ -30,7 +30,11 @@ public struct FlatlineDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config
+    public var config: Config {
+        get { settings.value }
+        set { settings = SharedSettings(newValue) }
+    }
+    private var settings: SharedSettings<Config>
     private var recent: RingBuffer
     private var open: Anomaly?
     private var level = 0.0
@@ -52,7 +56,7 @@ public struct FlatlineDetector: MeterDetector {
     private var size: Int
 
     public init(config: Config = Config()) {
-        self.config = config
+        settings = SharedSettings(config)
         size = config.window
         recent = RingBuffer(capacity: size)
     }

@@ -14,7 +14,11 @@ public struct LevelShiftDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config
+    public var config: Config {
+        get { settings.value }
+        set { settings = SharedSettings(newValue) }
+    }
+    private var settings: SharedSettings<Config>
     private var totals: RingBuffer
     private var day: Int64 = .min
     private var dayTotal = 0.0
@@ -25,7 +29,7 @@ public struct LevelShiftDetector: MeterDetector {
     private var interval: Int64 = 1800
 
     public init(config: Config = Config()) {
-        self.config = config
+        settings = SharedSettings(config)
         totals = RingBuffer(capacity: config.days)
     }
 

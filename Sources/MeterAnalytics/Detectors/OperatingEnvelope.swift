@@ -67,7 +67,11 @@ public struct OperatingEnvelope: Sendable {
         }
     }
 
-    public var config: Config
+    public var config: Config {
+        get { settings.value }
+        set { settings = SharedSettings(newValue) }
+    }
+    private var settings: SharedSettings<Config>
     private var low: StreamingQuantile
     private var high: StreamingQuantile
     private var first: Int64 = .min
@@ -75,7 +79,7 @@ public struct OperatingEnvelope: Sendable {
     private var open: Anomaly?
 
     public init(config: Config = Config()) {
-        self.config = config
+        settings = SharedSettings(config)
         low = StreamingQuantile(config.percentile)
         high = StreamingQuantile(1 - config.percentile)
     }

@@ -23,7 +23,11 @@ public struct SpikeBurstDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config
+    public var config: Config {
+        get { settings.value }
+        set { settings = SharedSettings(newValue) }
+    }
+    private var settings: SharedSettings<Config>
     private var sketch = QuantileSketch()
     private var threshold = Double.infinity
     private var extremes: [Bool]
@@ -34,7 +38,7 @@ public struct SpikeBurstDetector: MeterDetector {
     private var open: Anomaly?
 
     public init(config: Config = Config()) {
-        self.config = config
+        settings = SharedSettings(config)
         extremes = [Bool](repeating: false, count: max(2, config.window))
     }
 

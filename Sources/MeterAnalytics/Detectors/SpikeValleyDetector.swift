@@ -81,7 +81,11 @@ public struct SpikeValleyDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config
+    public var config: Config {
+        get { settings.value }
+        set { settings = SharedSettings(newValue) }
+    }
+    private var settings: SharedSettings<Config>
     /// Whether values are learned into the baseline (off while the meter is held at a constant).
     public var learns = true
     private var profile: SlotProfile
@@ -97,7 +101,7 @@ public struct SpikeValleyDetector: MeterDetector {
     private var valleys: ExcursionMemory
 
     public init(config: Config = Config()) {
-        self.config = config
+        settings = SharedSettings(config)
         profile = SlotProfile(memory: config.memory, epsilon: config.epsilon, sigmaFloor: config.sigmaFloor)
         spikes = ExcursionMemory(capacity: config.habitMemory)
         valleys = ExcursionMemory(capacity: 1, habitAfter: 1, span: config.valleyEpisode)
