@@ -14,11 +14,16 @@ public struct DecayedHistogram: Sendable {
     public private(set) var seen = 0
     /// The lowest and highest bins ever counted in (the scans start there).
     private var lowestUsed = Int.max, highestUsed = -1
+    /// How many bins (`counts.count`), kept beside the reference: a fleet's histograms are not in the
+    /// cache, and a bin's address worked out from the array's own header would wait for that line
+    /// before asking for the bin's; from this, both are asked for at once.
+    private let bins: Int
 
     public init(low: Double, high: Double, bins: Int) {
         self.low = low
         self.high = high
-        counts = [Float](repeating: 0, count: max(1, bins))
+        self.bins = max(1, bins)
+        counts = [Float](repeating: 0, count: self.bins)
     }
 
     /// Adds a value (outside the range, to the end bin); `counted` false only ages the others.
@@ -34,8 +39,8 @@ public struct DecayedHistogram: Sendable {
         total += 1
         guard counted else { return }
         weight += 1
-        let k = (x - low) / (high - low) * Double(counts.count)
-        let bin = k.isNaN ? 0 : Int(Swift.min(Swift.max(k, 0), Double(counts.count - 1)))
+        let k = (x - low) / (high - low) * Double(bins)
+        let bin = k.isNaN ? 0 : Int(Swift.min(Swift.max(k, 0), Double(bins - 1)))
         counts[bin] += 1
         lowestUsed = Swift.min(lowestUsed, bin)
         highestUsed = Swift.max(highestUsed, bin)
@@ -45,7 +50,7 @@ public struct DecayedHistogram: Sendable {
     /// found from the top, so tail quantiles read a few bins, not all of them.
     public func value(atWeight target: Double) -> Double? {
         guard weight > 0 else { return nil }
-        func edge(_ i: Int) -> Double { low + Double(i + 1) / Double(counts.count) * (high - low) }
+        func edge(_ i: Int) -> Double { low + Double(i + 1) / Double(bins) * (high - low) }
         if target > weight / 2 {
             // The lowest bin whose weight from the bottom reaches the target: the weight above it is under weight - target.
             var above = 0.0
@@ -54,7 +59,7 @@ public struct DecayedHistogram: Sendable {
             return edge(i)
         }
         var acc = 0.0
-        for i in Swift.max(0, lowestUsed)..<counts.count {
+        for i in Swift.max(0, lowestUsed)..<bins {
             acc += Double(counts[i])
             if acc >= target { return edge(i) }
         }
