@@ -20,18 +20,14 @@ public struct BoundaryDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var peaks: RingBuffer
     private var day: Int64 = .min
     private var dayPeak = 0.0
     var envelope: OperatingEnvelope
 
     public init(config: Config = Config()) {
-        settings = SharedSettings(config)
+        self.config = config
         peaks = RingBuffer(capacity: config.days)
         envelope = OperatingEnvelope(config: config.envelope)
     }

@@ -11,14 +11,10 @@ public struct CommunicationGapDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var last: Int64?
 
-    public init(config: Config = Config()) { settings = SharedSettings(config) }
+    public init(config: Config = Config()) { self.config = config }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         defer { last = max(last ?? o.start, o.start) }

@@ -30,11 +30,7 @@ public struct FlatlineDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var recent: RingBuffer
     private var open: Anomaly?
     private var level = 0.0
@@ -56,7 +52,7 @@ public struct FlatlineDetector: MeterDetector {
     private var size: Int
 
     public init(config: Config = Config()) {
-        settings = SharedSettings(config)
+        self.config = config
         size = config.window
         recent = RingBuffer(capacity: size)
     }

@@ -14,11 +14,7 @@ public struct LevelShiftDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var totals: RingBuffer
     private var day: Int64 = .min
     private var dayTotal = 0.0
@@ -29,7 +25,7 @@ public struct LevelShiftDetector: MeterDetector {
     private var interval: Int64 = 1800
 
     public init(config: Config = Config()) {
-        settings = SharedSettings(config)
+        self.config = config
         totals = RingBuffer(capacity: config.days)
     }
 

@@ -67,11 +67,7 @@ public struct OperatingEnvelope: Sendable {
         }
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var low: StreamingQuantile
     private var high: StreamingQuantile
     private var first: Int64 = .min
@@ -79,7 +75,7 @@ public struct OperatingEnvelope: Sendable {
     private var open: Anomaly?
 
     public init(config: Config = Config()) {
-        settings = SharedSettings(config)
+        self.config = config
         low = StreamingQuantile(config.percentile)
         high = StreamingQuantile(1 - config.percentile)
     }

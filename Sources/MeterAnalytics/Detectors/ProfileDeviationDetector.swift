@@ -23,11 +23,7 @@ public struct ProfileDeviationDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var profile = SlotProfile(memory: 8, epsilon: 0.02, sigmaFloor: 0.05)
     private var smoothedTails = ResidualSketch()
     private var smoothed = 0.0
@@ -36,7 +32,7 @@ public struct ProfileDeviationDetector: MeterDetector {
     private var last: Int64 = .min
     private var closedAt: Int64 = .min
 
-    public init(config: Config = Config()) { settings = SharedSettings(config) }
+    public init(config: Config = Config()) { self.config = config }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         profile.prepare(interval: o.interval)

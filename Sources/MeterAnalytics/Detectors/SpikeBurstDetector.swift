@@ -23,11 +23,7 @@ public struct SpikeBurstDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var sketch = QuantileSketch()
     private var threshold = Double.infinity
     private var extremes: [Bool]
@@ -38,7 +34,7 @@ public struct SpikeBurstDetector: MeterDetector {
     private var open: Anomaly?
 
     public init(config: Config = Config()) {
-        settings = SharedSettings(config)
+        self.config = config
         extremes = [Bool](repeating: false, count: max(2, config.window))
     }
 

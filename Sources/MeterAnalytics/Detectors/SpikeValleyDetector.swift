@@ -81,11 +81,7 @@ public struct SpikeValleyDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     /// Whether values are learned into the baseline (off while the meter is held at a constant).
     public var learns = true
     private var profile: SlotProfile
@@ -101,7 +97,7 @@ public struct SpikeValleyDetector: MeterDetector {
     private var valleys: ExcursionMemory
 
     public init(config: Config = Config()) {
-        settings = SharedSettings(config)
+        self.config = config
         profile = SlotProfile(memory: config.memory, epsilon: config.epsilon, sigmaFloor: config.sigmaFloor)
         spikes = ExcursionMemory(capacity: config.habitMemory)
         valleys = ExcursionMemory(capacity: 1, habitAfter: 1, span: config.valleyEpisode)

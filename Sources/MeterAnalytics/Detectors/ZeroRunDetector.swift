@@ -14,11 +14,7 @@ public struct ZeroRunDetector: MeterDetector {
         public init() {}
     }
 
-    public var config: Config {
-        get { settings.value }
-        set { settings = SharedSettings(newValue) }
-    }
-    private var settings: SharedSettings<Config>
+    @SharedSettings public var config: Config
     private var runStart: Int64?
     private var runLength = 0
     private var open: Anomaly?
@@ -28,7 +24,7 @@ public struct ZeroRunDetector: MeterDetector {
     /// Runs this meter has had (long enough to alarm), decayed slowly.
     private var pastRuns = 0.0
 
-    public init(config: Config = Config()) { settings = SharedSettings(config) }
+    public init(config: Config = Config()) { self.config = config }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         guard o.value.isFinite else { return }
