@@ -41,6 +41,28 @@ struct DetectorTests {
         #expect(a.detail.contains("usually has"))
     }
 
+    @Test func aDetectorsSettingsAreItsOwnEvenWhenCopiesShareThem() {
+        var s = profile(days: 21)
+        let k = 20 * 48 + 4
+        s[k].1 = 3.0
+        // Copies share one copy of their settings until one of them is given settings of its own.
+        let template = SpikeValleyDetector()
+        var usual = template, deaf = template
+        deaf.config.threshold = 1_000
+        deaf.config.noisyFarThreshold = 1_000
+        var heard: [Anomaly] = [], missed: [Anomaly] = []
+        for (t, v) in s {
+            let day = CivilDate.floorDiv(t, 86_400)
+            let o = Observation(meter: meter, source: source, start: t, value: v, interval: 1800,
+                                slotOfDay: Int((t - day * 86_400) / 1800), weekend: CivilDate(epochSeconds: t).isoWeekday >= 6)
+            usual.observe(o, into: &heard)
+            deaf.observe(o, into: &missed)
+        }
+        #expect(heard.filter { $0.kind == .spike }.map(\.start) == [s[k].0])
+        #expect(missed.filter { $0.kind == .spike }.isEmpty)
+        #expect(template.config.threshold == SpikeValleyDetector.Config().threshold && usual.config.threshold == template.config.threshold)
+    }
+
     @Test func aRecurringApplianceIsReportedThreeTimesThenIsTheMetersHabit() {
         var s = profile(days: 60)
         // A 3 kWh half-hour at night every six days (a water heater's boost), then a 6 kWh one.
