@@ -43,7 +43,12 @@ enum ReadingInbox {
             try db.execute(sql: """
                 INSERT INTO readings(meter, start, kwh, quality, rule, batch)
                 SELECT meter, start, kwh, quality, rule, batch FROM \(table) WHERE true ORDER BY meter, start, seq
-                """ + "\n" + ReadingUpsert.onConflict)
+                ON CONFLICT(meter, start) DO UPDATE SET
+                    kwh = excluded.kwh, quality = excluded.quality, rule = excluded.rule,
+                    batch = excluded.batch, version = readings.version + 1
+                WHERE (readings.kwh <> excluded.kwh OR readings.quality <> excluded.quality)
+                  AND NOT (excluded.quality = 1 AND readings.quality <> 1)
+                """)
             try db.execute(sql: "DROP TABLE \(table)")
         }
     }
@@ -98,17 +103,6 @@ enum ReadingInbox {
         return out
     }
 
-    /// A meter's latest start in `readings`.
-    static func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(start) FROM readings WHERE meter = ?", arguments: [meter]) ?? Int64.min
-    }
-
-    /// A stored reading's value in `readings`.
-    static func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
-        let stmt = try db.cachedStatement(sql: "SELECT kwh, quality FROM readings WHERE meter = ? AND start = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [meter, start]) else { return nil }
-        return StoredValue(kwh: row[0], quality: Quality(rawValue: row[1]) ?? .actual)
-    }
 }
 
 /// What the writing process knows of the inbox: each meter's latest start, and the readings it has

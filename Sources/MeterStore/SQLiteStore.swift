@@ -262,6 +262,10 @@ public final class SQLiteStore: ReadingStore {
             try ReadingInbox.retireLegacyTables(db)
             try db.execute(sql: ReadingLog.schema)
         }
+        m.registerMigration("v8-reading-blocks") { db in
+            // A merge or an import writes a block per meter and day instead of a row per reading.
+            try BlockTable.convertRowTable(db)
+        }
         return m
     }
 
@@ -450,16 +454,19 @@ public final class SQLiteStore: ReadingStore {
             let ma = rowIDs[Int(batch.meterIndex[a])], mb = rowIDs[Int(batch.meterIndex[b])]
             return ma != mb ? ma < mb : batch.start[a] != batch.start[b] ? batch.start[a] < batch.start[b] : a < b
         }
-        var upsert = try ReadingUpsert(db)
-        // Many readings per meter (a file import): straight into `readings`, after the log, in order.
+        // Many readings per meter (a file import): straight into their blocks, after the log, in order.
         let bulk = batch.count >= 8 * max(distinct, 1)
         if bulk, ids.logMayHoldRows { try ids.mergeInbox(db) }
+        let written = bulk ? try BlockWriter(db).write(order.map { i in
+            BlockWriter.Pending(meter: rowIDs[Int(batch.meterIndex[i])], start: batch.start[i], kwh: batch.kwh[i],
+                                quality: batch.quality(at: i), rule: batch.ruleName(at: i), batch: summary.batch)
+        }) : []
         // What this batch logs and moves on, handed to the inbox's state in one step at the end; rows
         // are in key order, so one meter's are together at the end of the list while it is written.
         var logged: [ReadingLog.Row] = []
         var latest: [(meter: Int64, start: Int64)] = []
         var lastMeter = Int64.min, lastStart = Int64.min, startMoved = false
-        for i in order {
+        for (n, i) in order.enumerated() {
             let meter = rowIDs[Int(batch.meterIndex[i])], start = batch.start[i]
             let kwh = batch.kwh[i], quality = batch.quality(at: i), rule = batch.ruleName(at: i)
             if meter != lastMeter {
@@ -468,9 +475,9 @@ public final class SQLiteStore: ReadingStore {
                 lastMeter = meter
                 startMoved = false
             }
-            let change: ReadingUpsert.Change
+            let change: BlockWriter.Change
             if bulk {
-                change = try upsert(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule, batch: summary.batch)
+                change = written[n]
             } else {
                 // Later than anything the meter has, a reading is new; otherwise the stored value
                 // (waiting in the log or in `readings`) says what the merge's upsert will make of it.
@@ -483,13 +490,11 @@ public final class SQLiteStore: ReadingStore {
                         guard r.meter == meter else { break }
                         if r.start == start { earlier = StoredValue(kwh: r.kwh, quality: r.quality); break }
                     }
-                    change = ReadingUpsert.change(from: try earlier ?? ids.stored(db, meter: meter, start: start), to: value)
+                    change = BlockWriter.change(from: try earlier ?? ids.stored(db, meter: meter, start: start), to: value)
                 }
                 if change != .unchanged {
-                    // What `readings` would refuse must not reach the log, where it would stop every merge.
-                    guard !kwh.isNaN else {
-                        throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_NOTNULL, message: "NOT NULL constraint failed: readings.kwh")
-                    }
+                    // What a block refuses must not reach the log, where it would stop every merge.
+                    try BlockWriter.check(kwh)
                     logged.append(ReadingLog.Row(meter: meter, start: start, kwh: kwh, quality: quality, rule: rule))
                 }
             }
@@ -543,19 +548,19 @@ public final class SQLiteStore: ReadingStore {
         let held = only.map { inbox.held(meters: $0.1.map { [$0] } ?? []) } ?? inbox.heldLatest()
         return try await pool.read { [only] db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
+                SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, b.day, b.data
                 FROM meters m
-                LEFT JOIN readings r ON r.meter = m.id AND r.start = (SELECT MAX(start) FROM readings WHERE meter = m.id)
+                LEFT JOIN reading_blocks b ON b.meter = m.id AND b.day = (SELECT MAX(day) FROM reading_blocks WHERE meter = m.id)
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
                 """, arguments: only.map { [$0.0.rawValue] } ?? [])
             let waiting = try ReadingInbox.waiting(db, held: held, meters: only.map { Set($0.1.map { [$0] } ?? []) })
-            return rows.compactMap { row -> MeterSnapshot? in
+            return try rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
                 var latest: Reading?
-                if let start: Int64 = row["start"] {
-                    latest = Reading(meter: meter.id, start: start, minutes: meter.interval.minutes, kwh: row["kwh"],
-                                     quality: Quality(rawValue: row["quality"]) ?? .actual, rule: row["rule"], batch: row["batch"])
+                if let day: Int64 = row["day"], let data: Data = row["data"] {
+                    latest = try ReadingBlock.decode(meter: row["meter_row"], day: day, data).records.last
+                        .map { Self.reading($0, meter: meter.id, minutes: meter.interval.minutes) }
                 }
                 let w = ReadingInbox.readings(waiting[row["meter_row"]], id: meter.id, minutes: meter.interval.minutes)
                 return MeterSnapshot(meter: meter, latest: ReadingInbox.latest(w, stored: latest))
@@ -591,26 +596,36 @@ public final class SQLiteStore: ReadingStore {
 
     static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
         var sql = """
-            SELECT m.name, m.minutes, r.start, r.kwh, r.quality, r.rule, r.batch
-            FROM readings r JOIN meters m ON m.id = r.meter WHERE 1
+            SELECT m.name, m.minutes, b.meter, b.day, b.data
+            FROM reading_blocks b JOIN meters m ON m.id = b.meter WHERE 1
             """
         var args: [any DatabaseValueConvertible] = []
         if let meter = filter.meter { sql += " AND m.name = ?"; args.append(meter.rawValue) }
         if let source = filter.source { sql += " AND m.source = ?"; args.append(source.rawValue) }
-        if let from = filter.from { sql += " AND r.start >= ?"; args.append(from) }
-        if let to = filter.to { sql += " AND r.start < ?"; args.append(to) }
-        sql += " ORDER BY m.name, r.start"
-        if let limit { sql += " LIMIT ?"; args.append(limit) }
+        if let from = filter.from { sql += " AND b.day >= ?"; args.append(ReadingBlock.day(of: from)) }
+        if let to = filter.to { sql += " AND b.day <= ?"; args.append(ReadingBlock.day(of: to - 1)) }
+        sql += " ORDER BY m.name, b.day"
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
+        let from = filter.from ?? .min, to = filter.to ?? .max
+        var left = limit ?? .max
         var lastName = ""
         var lastID: MeterID?
-        while let row = try cursor.next() {
+        while left > 0, let row = try cursor.next() {
             let name: String = row[0]
             if name != lastName { lastID = MeterID(name); lastName = name }
             guard let id = lastID else { continue }
-            try body(Reading(meter: id, start: row[2], minutes: row[1], kwh: row[3],
-                             quality: Quality(rawValue: row[4]) ?? .actual, rule: row[5], batch: row[6]))
+            let minutes: Int = row[1]
+            let block = try ReadingBlock.decode(meter: row[2], day: row[3], row[4] as Data)
+            for r in block.records[block.index(of: from)...] {
+                guard r.start < to, left > 0 else { break }
+                try body(reading(r, meter: id, minutes: minutes))
+                left -= 1
+            }
         }
+    }
+
+    static func reading(_ r: ReadingBlock.Record, meter: MeterID, minutes: Int) -> Reading {
+        Reading(meter: meter, start: r.start, minutes: minutes, kwh: r.kwh, quality: r.quality, rule: r.rule, batch: r.batch)
     }
 
     public func versions(meter: MeterID, start: Int64) async throws -> [ReadingVersion] {
@@ -646,15 +661,9 @@ public final class SQLiteStore: ReadingStore {
             let waiting = try ReadingInbox.waiting(db, held: held, meters: Set(rowIDs.values))
             var out: [MeterID: [Reading]] = [:]
             let minutesOf = try db.cachedStatement(sql: "SELECT minutes FROM meters WHERE id = ?")
-            let stmt = try db.cachedStatement(sql: """
-                SELECT start, kwh, quality, rule, batch FROM readings WHERE meter = ? ORDER BY start DESC LIMIT ?
-                """)
             for id in ids {
                 guard let rowID = rowIDs[id], let minutes = try Int.fetchOne(minutesOf, arguments: [rowID]) else { continue }
-                let stored = try Row.fetchAll(stmt, arguments: [rowID, count]).reversed().map {
-                    Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
-                            rule: $0[3], batch: $0[4])
-                }
+                let stored = try BlockTable.last(db, meter: rowID, count: count).map { Self.reading($0, meter: id, minutes: minutes) }
                 let w = ReadingInbox.readings(waiting[rowID], id: id, minutes: minutes, from: stored.first?.start)
                 let rows = ReadingInbox.laid(stored, under: w).suffix(count)
                 if !rows.isEmpty { out[id] = Array(rows) }
@@ -671,15 +680,9 @@ public final class SQLiteStore: ReadingStore {
             let waiting = try ReadingInbox.waiting(db, held: held, meters: Set(rowIDs.values))
             var out: [MeterID: Reading] = [:]
             let minutesOf = try db.cachedStatement(sql: "SELECT minutes FROM meters WHERE id = ?")
-            let stmt = try db.cachedStatement(sql: """
-                SELECT start, kwh, quality, rule, batch FROM readings WHERE meter = ? ORDER BY start DESC LIMIT 1
-                """)
             for id in ids {
                 guard let rowID = rowIDs[id], let minutes = try Int.fetchOne(minutesOf, arguments: [rowID]) else { continue }
-                let stored = try Row.fetchOne(stmt, arguments: [rowID]).map {
-                    Reading(meter: id, start: $0[0], minutes: minutes, kwh: $0[1], quality: Quality(rawValue: $0[2]) ?? .actual,
-                            rule: $0[3], batch: $0[4])
-                }
+                let stored = try BlockTable.last(db, meter: rowID, count: 1).first.map { Self.reading($0, meter: id, minutes: minutes) }
                 out[id] = ReadingInbox.latest(ReadingInbox.readings(waiting[rowID], id: id, minutes: minutes), stored: stored)
             }
             return out
@@ -689,7 +692,7 @@ public final class SQLiteStore: ReadingStore {
     /// Row counts of the main tables, for tests and `status` output.
     public func counts() async throws -> (readings: Int, versions: Int, quarantine: Int, meters: Int) {
         try await readMerged { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM readings") ?? 0,
+            (try BlockTable.count(db),
              try Int.fetchOne(db, sql: "SELECT count(*) FROM reading_versions") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM meters") ?? 0)

@@ -45,7 +45,7 @@ struct WriteContext {
     /// The value a reading will meet: the latest logged and not merged for its key, else the one in `readings`.
     func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
         if let v = inbox.value(meter, start) { return v }
-        return try ReadingInbox.stored(db, meter: meter, start: start)
+        return try BlockTable.stored(db, meter: meter, start: start)
     }
 
     subscript(name: String) -> Int64? { (found.isEmpty ? nil : found[name]) ?? cache[name] }
@@ -53,7 +53,7 @@ struct WriteContext {
     /// A meter's latest start, known or read from the store.
     func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
         if let s = inbox.latest(meter) { return s }
-        let s = try ReadingInbox.latestStart(db, meter: meter)
+        let s = try BlockTable.latestStart(db, meter: meter)
         inbox.setLatest(meter, s)
         return s
     }

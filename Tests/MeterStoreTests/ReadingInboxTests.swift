@@ -27,9 +27,9 @@ import Testing
         return b
     }
 
-    /// Rows in `readings` itself, without the merge every public read does first.
+    /// Readings in `reading_blocks` itself, without the merge every public read does first.
     func rowsInReadings(_ s: SQLiteStore) async throws -> Int {
-        try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM readings") ?? 0 }
+        try await s.pool.read { try BlockTable.count($0) }
     }
 
     @Test func liveReadingsWaitInTheInboxAndEveryReadSeesThem() async throws {

@@ -26,7 +26,7 @@ import Testing
     }
 
     func rowsInReadings(_ s: SQLiteStore) async throws -> Int {
-        try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM readings") ?? 0 }
+        try await s.pool.read { try BlockTable.count($0) }
     }
 
     @Test func aRecordReadsBackAsWritten() throws {

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import MeterCore
+
+/// Writes readings into `reading_blocks` with the store's upsert rule: a new key is inserted, an
+/// identical value is left alone, a different one is a correction (the old version goes to
+/// `reading_versions`), and an estimate never replaces a measured value. Each block a write touches
+/// is read once and written once, whatever the number of its readings. Must run inside a write
+/// transaction.
+struct BlockWriter {
+    /// One reading to write.
+    struct Pending: Sendable {
+        var meter: Int64
+        var start: Int64
+        var kwh: Double
+        var quality: Quality
+        var rule: String?
+        var batch: Int64
+    }
+
+    /// Which way one write went.
+    enum Change { case inserted, corrected, unchanged }
+
+    /// What the upsert does to a stored value (nil: none stored) given a new one.
+    static func change(from old: StoredValue?, to new: StoredValue) -> Change {
+        guard let old else { return .inserted }
+        if old.kwh == new.kwh && old.quality == new.quality { return .unchanged }
+        if new.quality == .estimated && old.quality != .estimated { return .unchanged }
+        return .corrected
+    }
+
+    /// A value is a number: NaN is refused (the transaction fails) rather than stored.
+    static func check(_ kwh: Double) throws {
+        guard !kwh.isNaN else {
+            throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_NOTNULL, message: "NOT NULL constraint failed: a reading's kWh is not a number")
+        }
+    }
+
+    private let db: Database
+    private let keep: Statement
+    private let supersededAt = Int64(Date().timeIntervalSince1970)
+
+    init(_ db: Database) throws {
+        self.db = db
+        keep = try db.cachedStatement(sql: """
+            INSERT INTO reading_versions(meter, start, version, kwh, quality, rule, batch, superseded_at, superseded_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// Writes `rows` and says what each did, in their order. Rows of one key apply in the order
+    /// given; in key order (meter, then start) each block is read and written once.
+    func write(_ rows: [Pending]) throws -> [Change] {
+        var changes: [Change] = []
+        changes.reserveCapacity(rows.count)
+        var i = 0
+        while i < rows.count {
+            let meter = rows[i].meter, day = ReadingBlock.day(of: rows[i].start)
+            var block = try BlockTable.load(db, meter: meter, day: day) ?? ReadingBlock(day: day)
+            var dirty = false
+            var j = i
+            while j < rows.count, rows[j].meter == meter, ReadingBlock.day(of: rows[j].start) == day {
+                let p = rows[j]
+                try Self.check(p.kwh)
+                let k = block.index(of: p.start)
+                let new = ReadingBlock.Record(start: p.start, kwh: p.kwh, quality: p.quality, rule: p.rule, batch: p.batch)
+                if k < block.records.count, block.records[k].start == p.start {
+                    let old = block.records[k]
+                    let change = Self.change(from: old.value, to: new.value)
+                    if change == .corrected {
+                        try keep.execute(arguments: [meter, p.start, old.version, old.kwh, old.quality.rawValue, old.rule, old.batch,
+                                                     supersededAt, p.batch])
+                        block.records[k] = new
+                        block.records[k].version = old.version &+ 1
+                        dirty = true
+                    }
+                    changes.append(change)
+                } else {
+                    block.records.insert(new, at: k)
+                    dirty = true
+                    changes.append(.inserted)
+                }
+                j += 1
+            }
+            if dirty { try BlockTable.save(db, meter: meter, block) }
+            i = j
+        }
+        return changes
+    }
+}
+
+/// A stored reading's value and quality: what decides an upsert's outcome.
+struct StoredValue: Sendable {
+    var kwh: Double
+    var quality: Quality
+}
