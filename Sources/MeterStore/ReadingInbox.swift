@@ -2,22 +2,21 @@ import GRDB
 import MeterCore
 import Synchronization
 
-/// Where live readings that extend their meter's series wait, committed, before they join `readings`.
+/// Where live readings that extend their meter's series wait, committed, before they join their blocks.
 ///
-/// `readings` is clustered by `(meter, start)`, so a commit holding one new reading for each of
-/// thousands of meters dirties one B-tree page per meter: about a kilobyte of write-ahead log per
-/// 25-byte reading. A reading later than anything its meter has stored cannot conflict with a stored
-/// one, so it is logged instead (`ReadingLog`: one blob per batch, a few bytes of log a reading),
-/// held in memory by the writing process (`InboxState`), and moved into `readings` later, many
-/// readings per meter at a time, in key order ("merge").
+/// A commit holding one new reading for each of thousands of meters would rewrite one block per
+/// meter: kilobytes of write-ahead log per reading. A reading later than anything its meter has
+/// stored cannot conflict with a stored one, so it is logged instead (`ReadingLog`: one blob per
+/// batch, a few bytes of log a reading), held in memory by the writing process (`InboxState`), and
+/// moved into the blocks later, many readings per meter at a time, in key order ("merge").
 ///
 /// Guarantees: logged readings are committed with their batch, so an acknowledged reading is durable
-/// either way; a read lays what waits over `readings` (`waiting`), so a reader sees every reading
+/// either way; a read lays what waits over the blocks (`waiting`), so a reader sees every reading
 /// acknowledged before the read began; a merge is the store's upsert, so the rules of corrections
 /// and estimates hold; a store merges what an earlier process left when it opens.
 enum ReadingInbox {
     /// The tables of the first inbox (one per shard of meters), created by an early migration and
-    /// emptied into `readings` and dropped by a later one.
+    /// emptied into the former `readings` table and dropped by a later one.
     static func legacyTable(_ shard: Int) -> String { "readings_inbox_\(shard)" }
     static let legacyShards = 128
 
@@ -35,7 +34,7 @@ enum ReadingInbox {
             """ }.joined(separator: "\n")
     }
 
-    /// Moves the first inbox's rows into `readings` (a key's rows in the order they came) and drops it.
+    /// Moves the first inbox's rows into the former `readings` table (a key's rows in the order they came) and drops it.
     static func retireLegacyTables(_ db: Database) throws {
         for shard in 0..<legacyShards {
             let table = legacyTable(shard)
@@ -107,7 +106,7 @@ enum ReadingInbox {
 
 /// What the writing process knows of the inbox: each meter's latest start, and the readings it has
 /// logged and not yet seen merged (so a late reading is judged against the value it will meet, and
-/// reads lay them over `readings` without reading the log); how many wait; whether a merge is under way.
+/// reads lay them over the blocks without reading the log); how many wait; whether a merge is under way.
 ///
 /// Only the writer (inside a write transaction, or its commit and rollback hooks) changes it. A
 /// transaction that rolls back marks it stale, and the next write merges the whole log before
@@ -192,7 +191,7 @@ final class InboxState: Sendable {
         state.withLock { $0.committed = max($0.committed, seq) }
     }
 
-    /// Parts of the log were merged through `mark` and committed: their entries up to it are in `readings`.
+    /// Parts of the log were merged through `mark` and committed: their entries up to it are in the blocks.
     func merged(parts: some Sequence<Int>, through mark: Int64) {
         state.withLock { s in
             var dropped = 0

@@ -4,12 +4,12 @@ import MeterCore
 
 /// The durable form of the inbox: one row per live batch in `readings_log`, its readings packed in
 /// one blob, committed with the batch. A commit writes a few sequential pages instead of a page per
-/// meter, and the readings reach `readings` later, many per meter at a time ("merge").
+/// meter, and the readings reach their blocks (`reading_blocks`) later, many per meter at a time ("merge").
 ///
 /// Meters are split by row id into `parts`; `readings_log_merged` says, for each part, the log row
-/// through which that part's readings are in `readings`. A merge moves one part at a time (a short
+/// through which that part's readings are in their blocks. A merge moves one part at a time (a short
 /// transaction) and advances its mark in the same transaction, so each logged reading is applied to
-/// `readings` exactly once, whoever merges and whenever a process stops. A log row goes once every
+/// the blocks exactly once, whoever merges and whenever a process stops. A log row goes once every
 /// part's mark has passed it.
 enum ReadingLog {
     static let parts = 128
@@ -205,7 +205,7 @@ enum ReadingLog {
         for p in parts { try mark.execute(arguments: [p, through]) }
     }
 
-    /// Moves every logged reading into `readings` and empties the log; returns the last sequence
+    /// Moves every logged reading into the blocks and empties the log; returns the last sequence
     /// number, through which every part is now merged.
     @discardableResult
     static func mergeAll(_ db: Database) throws -> Int64 {

@@ -5,10 +5,11 @@ import MeterCore
 
 /// The embedded store: one SQLite file in WAL mode, through GRDB.
 ///
-/// Readings are keyed by `(meter, start)` in a table without rowids, so a key lookup and a
-/// meter's time range are one B-tree walk, and a fleet-wide time range is one walk per meter. A
-/// trigger copies a reading's old value to `reading_versions` whenever an upsert changes it. Live
-/// readings that extend their meter's series reach `readings` through the inbox (`ReadingInbox`).
+/// Readings are stored in blocks, one row of `reading_blocks` per meter and UTC day keyed by
+/// `(meter, day)` (`ReadingBlock`), so a key lookup and a meter's time range are one B-tree walk, a
+/// fleet-wide time range is one walk per meter, and writing many readings of a meter rewrites a few
+/// blocks, not a row each. A correction keeps the old value in `reading_versions` (`BlockWriter`).
+/// Live readings that extend their meter's series reach the blocks through the inbox (`ReadingInbox`).
 public final class SQLiteStore: ReadingStore {
     public let path: String
     let pool: DatabasePool
@@ -21,7 +22,7 @@ public final class SQLiteStore: ReadingStore {
     /// Inbox rows that make a merge worth its commit (more rows per meter, fewer pages per row).
     public let inboxLimit: Int
 
-    /// Live readings this process logged and has not yet seen merged into `readings`.
+    /// Live readings this process logged and has not yet seen merged into their blocks.
     public var waitingReadings: Int { inbox.pending }
 
     /// What a commit survives before it is acknowledged.
@@ -69,12 +70,12 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
-    /// Moves the whole log into `readings` now, one part of the meters per transaction.
+    /// Moves the whole log into the blocks now, one part of the meters per transaction.
     public func mergeInbox() async throws {
         try await mergeParts(Array(0..<ReadingLog.parts))
     }
 
-    /// Moves the logged readings of some parts of the meters into `readings`, each part in its own
+    /// Moves the logged readings of some parts of the meters into their blocks, each part in its own
     /// transaction, so a writer waiting meanwhile waits for one part, not the whole log; then drops
     /// the log rows every part has passed.
     private func mergeParts(_ parts: [Int]) async throws {
@@ -95,7 +96,7 @@ public final class SQLiteStore: ReadingStore {
         try await pool.write { db in try ReadingLog.dropMerged(db) }
     }
 
-    /// Reads of readings that do not lay the inbox over `readings` themselves go through here: what
+    /// Reads of readings that do not lay the inbox over the blocks themselves go through here: what
     /// was acknowledged before them is merged first, only the parts of `meters` when the read is
     /// about those meters alone.
     private func readMerged<T: Sendable>(meters: [MeterID]? = nil, _ body: @Sendable (Database) throws -> T) async throws -> T {
@@ -480,7 +481,7 @@ public final class SQLiteStore: ReadingStore {
                 change = written[n]
             } else {
                 // Later than anything the meter has, a reading is new; otherwise the stored value
-                // (waiting in the log or in `readings`) says what the merge's upsert will make of it.
+                // (waiting in the log or in its block) says what the merge's upsert will make of it.
                 let value = StoredValue(kwh: kwh, quality: quality)
                 if start > lastStart {
                     change = .inserted
@@ -538,7 +539,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Meters (all, or the one named) with their latest reading, by source then name, without merging
-    /// the inbox: a meter's latest is the later of its latest in `readings` and its latest waiting in
+    /// the inbox: a meter's latest is the later of its latest in the blocks and its latest waiting in
     /// the inbox (which wins a tie, being newer).
     private func snapshots(_ only: MeterID?) async throws -> [MeterSnapshot] {
         // What waits is copied before the read begins (see `ReadingInbox.waiting`).
@@ -574,7 +575,7 @@ public final class SQLiteStore: ReadingStore {
                      interval: IntervalLength(minutes: row["minutes"]) ?? .halfHour)
     }
 
-    /// A meter's readings without merging the inbox: those in `readings`, with what waits in the
+    /// A meter's readings without merging the inbox: those in the blocks, with what waits in the
     /// inbox laid over them (the values the merge will leave), so a read does not wait for the writer.
     public func readings(meter: MeterID, from: Int64?, to: Int64?, limit: Int?) async throws -> [Reading] {
         let rowID = try await meterRowIDs([meter])[meter]
@@ -652,7 +653,7 @@ public final class SQLiteStore: ReadingStore {
     }
 
     /// Each meter's last readings in one read, without merging the inbox: its last `count` in
-    /// `readings` with what waits in the inbox laid over them.
+    /// the blocks with what waits in the inbox laid over them.
     public func recent(meters ids: [MeterID], count: Int) async throws -> [MeterID: [Reading]] {
         guard count > 0 else { return [:] }
         let rowIDs = try await meterRowIDs(ids)
@@ -672,7 +673,7 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
-    /// Each meter's latest reading, without merging the inbox (the later of `readings` and the inbox).
+    /// Each meter's latest reading, without merging the inbox (the later of the blocks and the inbox).
     public func latest(meters ids: [MeterID]) async throws -> [MeterID: Reading] {
         let rowIDs = try await meterRowIDs(ids)
         let held = inbox.held(meters: rowIDs.values)

@@ -39,10 +39,10 @@ struct WriteContext {
         loggedSinceMerge = 0
     }
 
-    /// Whether readings may wait in the log (a write straight into `readings` must go after them).
+    /// Whether readings may wait in the log (a write straight into the blocks must go after them).
     var logMayHoldRows: Bool { loggedSinceMerge > 0 || (mergedThrough == nil && inbox.pending > 0) }
 
-    /// The value a reading will meet: the latest logged and not merged for its key, else the one in `readings`.
+    /// The value a reading will meet: the latest logged and not merged for its key, else the one in its block.
     func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
         if let v = inbox.value(meter, start) { return v }
         return try BlockTable.stored(db, meter: meter, start: start)

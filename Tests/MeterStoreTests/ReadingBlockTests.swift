@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import Synchronization
+import MeterCore
+@testable import MeterStore
+import TestSupport
+import Testing
+
+/// Stored readings live in blocks of one meter's UTC day: a block reads back as written and refuses
+/// damage without crashing; reads cut blocks at any instant; a store written one row per reading is
+/// converted when opened, its versions kept.
+@Suite struct ReadingBlockTests {
+    let dir = TemporaryDirectory()
+    /// Midnight UTC.
+    let day0: Int64 = 1_795_824_000
+
+    func records(_ day: Int64) -> [ReadingBlock.Record] {
+        (0..<48).map { k in
+            let kwh: Double = k == 5 ? -.infinity : Double(k) / 8
+            let rule: String? = k % 4 == 1 ? "gap_estimation" : k % 7 == 0 ? "spike" : nil
+            let batch: Int64? = k == 3 ? nil : Int64(100 + k)
+            let start: Int64 = day * 86_400 + Int64(k) * 1800
+            return ReadingBlock.Record(start: start, kwh: kwh, quality: Quality(rawValue: UInt8(k % 4)) ?? .actual, rule: rule,
+                                       batch: batch, version: Int32(1 + k % 3))
+        }
+    }
+
+    @Test func aBlockReadsBackAsWritten() throws {
+        let day = ReadingBlock.day(of: day0)
+        let block = ReadingBlock(day: day, records: records(day))
+        let bytes = block.encode()
+        #expect(bytes.count == 1 + 2 + (2 + 14) + (2 + 5) + 4 + 27 * 48)
+        #expect(try ReadingBlock.decode(meter: 1, day: day, bytes) == block)
+        #expect(try ReadingBlock.decode(meter: 1, day: day, ReadingBlock(day: day).encode()).records.isEmpty)
+        // Days before 1970 too: a start's offset is from its own day's midnight.
+        let early = ReadingBlock.day(of: -1)
+        #expect(early == -1)
+        let old = ReadingBlock(day: early, records: [ReadingBlock.Record(start: -1800, kwh: 2, quality: .actual, rule: nil, batch: 1)])
+        #expect(try ReadingBlock.decode(meter: 1, day: early, old.encode()) == old)
+        #expect(block.record(at: day0 + 1800)?.kwh == 0.125)
+        #expect(block.record(at: day0 + 1) == nil)
+        #expect(block.index(of: day0 + 1) == 1)
+    }
+
+    @Test func aDamagedBlockIsAnErrorNamingItsRowNeverACrash() throws {
+        let day = ReadingBlock.day(of: day0)
+        let bytes = ReadingBlock(day: day, records: Array(records(day).prefix(6))).encode()
+        for n in 0..<bytes.count {
+            #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, Array(bytes.prefix(n))) }
+        }
+        #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, bytes + [0]) }
+        let error = #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, [9] + bytes.dropFirst()) }
+        #expect(error?.description == "reading_blocks row (meter 4, day \(day)) is damaged: unknown format 9")
+        // Two readings out of order, or one outside the day, are damage too.
+        var swapped = ReadingBlock(day: day, records: Array(records(day).prefix(2)))
+        swapped.records.reverse()
+        #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, swapped.encode()) }
+        let outside = ReadingBlock(day: day, records: [ReadingBlock.Record(start: day0 + 86_400, kwh: 1, quality: .actual, rule: nil, batch: 1)])
+        #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, outside.encode()) }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            var b = bytes
+            for _ in 0..<Int.random(in: 1...4, using: &rng) { b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            _ = try? ReadingBlock.decode(meter: 1, day: day, b)
+        }
+    }
+
+    /// Readings across midnights, read back whole and by ranges that cut blocks anywhere, with and
+    /// without a limit; one block per meter and day.
+    @Test func readsCutBlocksAtAnyInstant() async throws {
+        let s = try SQLiteStore(path: dir.path("blocks.sqlite"), inboxLimit: 1_000_000)
+        try await s.migrate()
+        var b = ReadingBatch()
+        let ids = [MeterID("B-1")!, MeterID("B-2")!]
+        for id in ids { for k in 0..<(3 * 48) { b.append(Reading(meter: id, start: day0 - 86_400 + Int64(k) * 1800, kwh: Double(k))) } }
+        _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "file"))
+        #expect(try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM reading_blocks") } == 6)
+        #expect(try await s.counts().readings == 2 * 3 * 48)
+        let all = try await s.readings(meter: ids[1], from: nil, to: nil, limit: nil)
+        #expect(all.map(\.kwh) == (0..<(3 * 48)).map(Double.init))
+        for (from, to) in [(day0 - 1800, day0 + 1800), (day0 + 7, day0 + 86_400), (day0 - 86_400, day0 - 86_400 + 1), (day0 + 3 * 86_400, day0 + 4 * 86_400)] {
+            let got = try await s.readings(meter: ids[0], from: from, to: to, limit: nil).map(\.start)
+            #expect(got == all.map(\.start).filter { $0 >= from && $0 < to }, "\(from)..<\(to)")
+        }
+        #expect(try await s.readings(meter: ids[0], from: day0 - 3600, to: nil, limit: 5).map(\.start) == (0..<5).map { day0 - 3600 + Int64($0) * 1800 })
+        let box = Mutex<[Reading]>([])
+        try await s.scan(ReadingFilter(from: day0 + 86_400 - 1800, to: day0 + 86_400 + 1800)) { r in box.withLock { $0.append(r) } }
+        let scanned = box.withLock { $0 }
+        #expect(scanned.map(\.meter) == [ids[0], ids[0], ids[1], ids[1]])
+        #expect(try await s.latest(meters: ids)[ids[1]]?.start == day0 + 2 * 86_400 - 1800)
+        #expect(try await s.recent(meters: ids, count: 50)[ids[0]]?.map(\.kwh) == (94..<144).map(Double.init))
+    }
+
+    /// A store written one row per reading (`readings`): opening it moves every reading, its
+    /// quality, rule, batch and version into blocks, and a later correction continues its versions.
+    @Test func aStoreOfOneRowPerReadingIsConverted() async throws {
+        let path = dir.path("rows.sqlite")
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteStore.migrator.migrate(pool, upTo: "v7-readings-log")
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO meters(id, name, source) VALUES (1, 'R-1', 'gw'), (2, 'R-2', 'gw')")
+                for k in 0..<100 {
+                    try db.execute(sql: "INSERT INTO readings(meter, start, kwh, quality, rule, batch) VALUES (?, ?, ?, ?, ?, 7)",
+                                   arguments: [1 + k % 2, day0 + Int64(k / 2) * 1800, Double(k), k == 10 ? 1 : 0, k == 10 ? "gap_estimation" : nil])
+                }
+                // A correction under the old schema: its trigger keeps version 1.
+                try db.execute(sql: "UPDATE readings SET kwh = 99, version = version + 1 WHERE meter = 1 AND start = ?", arguments: [day0])
+            }
+        }
+        let s = try SQLiteStore(path: path)
+        try await s.migrate()
+        let one = try await s.readings(meter: MeterID("R-1")!, from: nil, to: nil, limit: nil)
+        #expect(one.count == 50 && one.first?.kwh == 99 && one.first?.batch == 7)
+        #expect(one[5].quality == .estimated && one[5].rule == "gap_estimation")
+        #expect(try await s.counts().readings == 100)
+        #expect(try await s.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'readings')") } == false)
+        var b = ReadingBatch()
+        b.append(Reading(meter: MeterID("R-1")!, start: day0, kwh: 100))
+        for k in 1..<10 { b.append(Reading(meter: MeterID("R-1")!, start: day0 + Int64(k) * 1800, kwh: Double(2 * k))) }
+        _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "file"))
+        let versions = try await s.versions(meter: MeterID("R-1")!, start: day0)
+        #expect(versions.map(\.version) == [2, 1] && versions.map(\.kwh) == [99, 0])
+    }
+}
