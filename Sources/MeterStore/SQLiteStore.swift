@@ -5,8 +5,8 @@ import MeterCore
 
 /// The embedded store: one SQLite file in WAL mode, through GRDB.
 ///
-/// Readings are stored in blocks, one row of `reading_blocks` per meter and UTC day keyed by
-/// `(meter, day)` (`ReadingBlock`), so a key lookup and a meter's time range are one B-tree walk, a
+/// Readings are stored in blocks, one row of `reading_blocks` per meter and UTC day, keyed by
+/// meter then day (`ReadingBlock`, `BlockTable`), so a key lookup and a meter's time range are one B-tree walk, a
 /// fleet-wide time range is one walk per meter, and writing many readings of a meter rewrites a few
 /// blocks, not a row each. A correction keeps the old value in `reading_versions` (`BlockWriter`).
 /// Live readings that extend their meter's series reach the blocks through the inbox (`ReadingInbox`).
@@ -549,18 +549,18 @@ public final class SQLiteStore: ReadingStore {
         let held = only.map { inbox.held(meters: $0.1.map { [$0] } ?? []) } ?? inbox.heldLatest()
         return try await pool.read { [only] db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, b.day, b.data
+                SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, b.key, b.data
                 FROM meters m
-                LEFT JOIN reading_blocks b ON b.meter = m.id AND b.day = (SELECT MAX(day) FROM reading_blocks WHERE meter = m.id)
+                LEFT JOIN reading_blocks b ON b.key = (SELECT MAX(key) FROM reading_blocks WHERE key \(BlockTable.keyRangeSQL))
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
-                """, arguments: only.map { [$0.0.rawValue] } ?? [])
+                """, arguments: [0, BlockTable.span - 1] + (only.map { [$0.0.rawValue] } ?? []))
             let waiting = try ReadingInbox.waiting(db, held: held, meters: only.map { Set($0.1.map { [$0] } ?? []) })
             return try rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
                 var latest: Reading?
-                if let day: Int64 = row["day"], let data: Data = row["data"] {
-                    latest = try ReadingBlock.decode(meter: row["meter_row"], day: day, data).records.last
+                if let key: Int64 = row["key"], let data: Data = row["data"] {
+                    latest = try ReadingBlock.decode(meter: row["meter_row"], day: BlockTable.day(ofKey: key), data).records.last
                         .map { Self.reading($0, meter: meter.id, minutes: meter.interval.minutes) }
                 }
                 let w = ReadingInbox.readings(waiting[row["meter_row"]], id: meter.id, minutes: meter.interval.minutes)
@@ -597,15 +597,15 @@ public final class SQLiteStore: ReadingStore {
 
     static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
         var sql = """
-            SELECT m.name, m.minutes, b.meter, b.day, b.data
-            FROM reading_blocks b JOIN meters m ON m.id = b.meter WHERE 1
+            SELECT m.name, m.minutes, m.id, b.key, b.data
+            FROM meters m JOIN reading_blocks b ON b.key \(BlockTable.keyRangeSQL) WHERE 1
             """
-        var args: [any DatabaseValueConvertible] = []
+        let (low, high) = BlockTable.dayOffsets(from: filter.from, to: filter.to)
+        var args: [any DatabaseValueConvertible] = [low, high]
         if let meter = filter.meter { sql += " AND m.name = ?"; args.append(meter.rawValue) }
-        if let source = filter.source { sql += " AND m.source = ?"; args.append(source.rawValue) }
-        if let from = filter.from { sql += " AND b.day >= ?"; args.append(ReadingBlock.day(of: from)) }
-        if let to = filter.to { sql += " AND b.day <= ?"; args.append(ReadingBlock.day(of: to - 1)) }
-        sql += " ORDER BY m.name, b.day"
+        // `+`: meters in name order, filtered, so blocks stream in order instead of being sorted.
+        if let source = filter.source { sql += " AND +m.source = ?"; args.append(source.rawValue) }
+        sql += " ORDER BY m.name, b.key"
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
         let from = filter.from ?? .min, to = filter.to ?? .max
         var left = limit ?? .max
@@ -616,7 +616,7 @@ public final class SQLiteStore: ReadingStore {
             if name != lastName { lastID = MeterID(name); lastName = name }
             guard let id = lastID else { continue }
             let minutes: Int = row[1]
-            let block = try ReadingBlock.decode(meter: row[2], day: row[3], row[4] as Data)
+            let block = try ReadingBlock.decode(meter: row[2], day: BlockTable.day(ofKey: row[3]), row[4] as Data)
             for r in block.records[block.index(of: from)...] {
                 guard r.start < to, left > 0 else { break }
                 try body(reading(r, meter: id, minutes: minutes))
