@@ -183,11 +183,31 @@ enum ReadingLog {
     /// (Sorted one part at a time, just before that part is merged, so the work comes in short
     /// pieces between the writer's other transactions.)
     static func inMergeOrder(_ entries: [Entry]) -> [Entry] {
-        entries.sorted { a, b in
-            a.row.meter != b.row.meter ? a.row.meter < b.row.meter
-                : a.row.start != b.row.start ? a.row.start < b.row.start
-                : a.seq != b.seq ? a.seq < b.seq : a.index < b.index
+        // Meters in ascending order, each meter's entries in the order logged (a counting sort), then
+        // by start: live readings are logged in time order, so a meter's are usually in order already.
+        var group: [Int64: Int] = [:]
+        var meters: [Int64] = []
+        var counts: [Int] = []
+        for e in entries {
+            if let g = group[e.row.meter] { counts[g] += 1 } else { group[e.row.meter] = meters.count; meters.append(e.row.meter); counts.append(1) }
         }
+        var first = [Int](repeating: 0, count: meters.count)
+        var at = 0
+        for g in meters.indices.sorted(by: { meters[$0] < meters[$1] }) { first[g] = at; at += counts[g] }
+        var out = entries
+        var next = first
+        for e in entries {
+            let g = group[e.row.meter] ?? 0
+            out[next[g]] = e
+            next[g] += 1
+        }
+        for g in meters.indices where counts[g] > 1 {
+            let range = first[g]..<(first[g] + counts[g])
+            if !zip(out[range], out[range].dropFirst()).allSatisfy({ $0.row.start <= $1.row.start }) {
+                out[range].sort { a, b in a.row.start != b.row.start ? a.row.start < b.row.start : a.seq != b.seq ? a.seq < b.seq : a.index < b.index }
+            }
+        }
+        return out
     }
 
     /// Applies the readings of `parts` (in the order `inMergeOrder` gives) that their marks have not

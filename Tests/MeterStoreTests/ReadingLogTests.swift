@@ -58,6 +58,26 @@ import Testing
         }
     }
 
+    /// A merge applies a part's entries by meter, then start, each key's in the order logged,
+    /// whatever order they were logged in.
+    @Test func entriesAreMergedInKeyOrderEachKeysInLogOrder() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            var entries: [ReadingLog.Entry] = []
+            for seq in 1...Int64.random(in: 1...6, using: &rng) {
+                for i in 0..<Int.random(in: 0...40, using: &rng) {
+                    let row = ReadingLog.Row(meter: Int64.random(in: 0...5, using: &rng) * 128, start: t0 + Int64.random(in: 0...8, using: &rng) * 1800,
+                                             kwh: Double(i), quality: .actual, rule: nil)
+                    entries.append(ReadingLog.Entry(seq: seq, index: i, batch: seq, row: row))
+                }
+            }
+            let expected = entries.sorted { a, b in
+                (a.row.meter, a.row.start, a.seq, a.index) < (b.row.meter, b.row.start, b.seq, b.index)
+            }
+            #expect(ReadingLog.inMergeOrder(entries) == expected)
+        }
+    }
+
     @Test func aCommitLogsOneRowPerBatchNotOnePerReading() async throws {
         let s = try await store()
         var b = ReadingBatch()
