@@ -28,12 +28,7 @@ func simulate(_ config: FleetConfig, days: Int) -> ([(meter: Int, start: Int64, 
     }
     return (out, fleet.meters)
 }
-let (readings0, meters) = simulate(config, days: days)
-let groupSlots = Int(ProcessInfo.processInfo.environment["GROUP"] ?? "1") ?? 1
-let readings = groupSlots <= 1 ? readings0 : readings0.enumerated().sorted { a, b in
-    let ba = (a.element.start - 1_767_225_600) / (1800 * Int64(groupSlots)), bb = (b.element.start - 1_767_225_600) / (1800 * Int64(groupSlots))
-    return ba != bb ? ba < bb : a.element.meter != b.element.meter ? a.element.meter < b.element.meter : a.offset < b.offset
-}.map(\.element)
+let (readings, meters) = simulate(config, days: days)
 let ids = meters.map(\.id)
 let sources = meters.map(\.source)
 let observations = readings.map { r -> Observation in

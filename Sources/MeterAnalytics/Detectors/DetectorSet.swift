@@ -41,6 +41,8 @@ public struct DetectorSet: Sendable {
     private struct PerMeter: Sendable {
         var id: MeterID
         var source: SourceID?
+        /// The source's place in `sources` (-1: none).
+        var sourceSlot = -1
         var spike: SpikeValleyDetector
         var flatline: FlatlineDetector
         var zeroRun: ZeroRunDetector
@@ -88,7 +90,11 @@ public struct DetectorSet: Sendable {
     /// A new meter's detectors, before any reading.
     private let template: PerMeter
     private var silences: SilenceWatch
-    private var sources: [SourceID: PerSource] = [:]
+    /// Per source, by its place (`sourceSlots`): every reading counts towards its source's interval
+    /// in place, without hashing the source's name.
+    private var sources: [PerSource] = []
+    private var sourceIDs: [SourceID] = []
+    private var sourceSlots: [SourceID: Int] = [:]
     private var events: [String: Anomaly] = [:]
     private var order: [String] = []
     private var folded: Set<String> = []
@@ -124,10 +130,20 @@ public struct DetectorSet: Sendable {
         var fresh = template
         fresh.id = meter
         fresh.source = source
+        if let source { fresh.sourceSlot = slot(source) }
         state.append(fresh)
         meters[meter] = state.count - 1
         silences.add(meter: state.count - 1, source: source)
         return state.count - 1
+    }
+
+    /// A source's place in `sources`, given one on first sight.
+    private mutating func slot(_ s: SourceID) -> Int {
+        if let k = sourceSlots[s] { return k }
+        sources.append(PerSource())
+        sourceIDs.append(s)
+        sourceSlots[s] = sources.count - 1
+        return sources.count - 1
     }
 
     private mutating func localOffset(_ t: Int64) -> Int64 {
@@ -176,14 +192,17 @@ public struct DetectorSet: Sendable {
                                   judgingSource: Bool) -> [Anomaly] {
         var out: [Anomaly] = []
         if silences.advance(to: start, judging: judgingSource) { sweepSilences(into: &out) }
-        if judgingSource, let s = source {
-            outageStep(s, start: start, interval: interval, zero: value <= 0, into: &out)
-        } else if let s = source, start > sources[s, default: PerSource()].slot {
-            // A replay sets the source's clock the next live reading is judged by, without judging.
-            sources[s, default: PerSource()].slot = start
-            sources[s, default: PerSource()].interval = interval
-        }
         let i = index(meter, source)
+        if let s = source {
+            let k = s == state[i].source ? state[i].sourceSlot : slot(s)
+            if judgingSource {
+                outageStep(k, start: start, interval: interval, zero: value <= 0, into: &out)
+            } else if start > sources[k].slot {
+                // A replay sets the source's clock the next live reading is judged by, without judging.
+                sources[k].slot = start
+                sources[k].interval = interval
+            }
+        }
         // The meter's detectors take its readings in time order: one not later than its latest (a
         // correction, a repeat, history sent late) is stored, but not news to them.
         guard silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource) else { return out }
@@ -281,12 +300,11 @@ public struct DetectorSet: Sendable {
         for (i, a) in silences.finish() {
             if let i { accept(a, meter: i, into: &out) } else { record(a, into: &out) }
         }
-        for (s, var st) in sources {
-            if var a = st.open {
+        for k in sources.indices {
+            if var a = sources[k].open {
                 a.open = false
-                st.past.append((a.start, a.end))
-                st.open = nil
-                sources[s] = st
+                sources[k].past.append((a.start, a.end))
+                sources[k].open = nil
                 record(a, into: &out)
             }
         }
@@ -311,7 +329,8 @@ public struct DetectorSet: Sendable {
 
     /// Whether an event of a meter falls inside an outage of its source.
     private func inOutage(_ a: Anomaly, meter i: Int) -> Bool {
-        guard let src = state[i].source, let st = sources[src] else { return false }
+        guard state[i].sourceSlot >= 0 else { return false }
+        let st = sources[state[i].sourceSlot]
         for (s, e) in st.past where a.start < e && s < a.end { return true }
         if let o = st.open, a.start < max(o.end, a.end), o.start < a.end { return true }
         return false
@@ -326,7 +345,8 @@ public struct DetectorSet: Sendable {
     /// The silences a new interval of the fleet's clock reveals (`SilenceWatch`), recorded or, for
     /// a meter, accepted (a meter's gap in its source's outage is the outage).
     private mutating func sweepSilences(into out: inout [Anomaly]) {
-        let seen = silences.sweep(slot: { s in sources[s].flatMap { $0.slot == .min ? nil : ($0.slot, $0.interval) } }, id: { state[$0].id })
+        let seen = silences.sweep(slot: { s in sourceSlots[s].flatMap { sources[$0].slot == .min ? nil : (sources[$0].slot, sources[$0].interval) } },
+                                  id: { state[$0].id })
         for (i, a) in seen {
             if let i { accept(a, meter: i, into: &out) } else { record(a, into: &out) }
         }
@@ -383,10 +403,11 @@ public struct DetectorSet: Sendable {
     }
 
     /// The source-level judgement: when an interval closes, the share of the source's meters at zero.
-    private mutating func outageStep(_ s: SourceID, start: Int64, interval: Int64, zero: Bool, into out: inout [Anomaly]) {
+    private mutating func outageStep(_ k: Int, start: Int64, interval: Int64, zero: Bool, into out: inout [Anomaly]) {
         // Most readings only count towards their source's current interval: counted in place.
-        if sources[s]?.count(start: start, zero: zero) == true { return }
-        var st = sources[s] ?? PerSource()
+        if sources[k].count(start: start, zero: zero) { return }
+        let s = sourceIDs[k]
+        var st = sources[k]
         if start > st.slot, let resumed = silences.sourceAdvanced(s, to: start, from: st.slot, interval: st.interval) { record(resumed, into: &out) }
         if start > st.slot {
             if st.slot != .min {
@@ -400,7 +421,7 @@ public struct DetectorSet: Sendable {
                         st.sinceRefresh += st.interval
                         if config.refreshOpen > 0, st.sinceRefresh >= config.refreshOpen {
                             st.sinceRefresh = 0
-                            sources[s] = st
+                            sources[k] = st
                             record(Self.outageDescribed(a, source: s), into: &out)
                         }
                     } else {
@@ -409,7 +430,7 @@ public struct DetectorSet: Sendable {
                                         detail: "\(st.zeros) of \(st.reporting) meters of source \(s) at zero together", open: true)
                         st.open = a
                         st.sinceRefresh = 0
-                        sources[s] = st
+                        sources[k] = st
                         record(a, into: &out)
                     }
                 } else if var a = st.open {
@@ -419,7 +440,7 @@ public struct DetectorSet: Sendable {
                     st.past.append((a.start, a.end))
                     if st.past.count > 16 { st.past.removeFirst() }
                     st.open = nil
-                    sources[s] = st
+                    sources[k] = st
                     record(a, into: &out)
                 }
             }
@@ -432,7 +453,7 @@ public struct DetectorSet: Sendable {
             st.reporting += 1
             if zero { st.zeros += 1 }
         }
-        sources[s] = st
+        sources[k] = st
     }
 
     /// An outage scored by its length, as it closes or as it stands while open.
