@@ -56,10 +56,10 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// ISO weekday: Monday 1 ... Sunday 7.
-    public var isoWeekday: Int {
-        let d = daysSinceEpoch
-        return Int(((d % 7) + 7 + 3) % 7) + 1
-    }
+    public var isoWeekday: Int { Self.isoWeekday(daysSinceEpoch: daysSinceEpoch) }
+
+    /// The ISO weekday (Monday 1 to Sunday 7) of a day counted from 1970-01-01 (a Thursday).
+    public static func isoWeekday(daysSinceEpoch d: Int64) -> Int { Int(((d % 7) + 7 + 3) % 7) + 1 }
 
     public func adding(days: Int64) -> CivilDate { CivilDate(daysSinceEpoch: daysSinceEpoch + days) }
 

@@ -29,6 +29,7 @@ import Testing
         }
         #expect(CivilDate(year: 2026, month: 11, day: 29).isoWeekday == 7)
         #expect(CivilDate(year: 1970, month: 1, day: 1).isoWeekday == 4)
+        #expect(CivilDate.isoWeekday(daysSinceEpoch: -4) == 7 && CivilDate(year: 1969, month: 12, day: 28).isoWeekday == 7)
         #expect(!CivilDate(year: 2026, month: 2, day: 29).isValid)
         #expect(CivilDate(year: 2024, month: 2, day: 29).isValid)
     }

@@ -209,7 +209,7 @@ public struct DetectorSet: Sendable {
         let local = start + localOffset(start)
         let day = CivilDate.floorDiv(local, 86_400)
         let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval,
-                            slotOfDay: Int((local - day * 86_400) / max(60, interval)), weekend: CivilDate(epochSeconds: local).isoWeekday >= 6)
+                            slotOfDay: Int((local - day * 86_400) / max(60, interval)), weekend: CivilDate.isoWeekday(daysSinceEpoch: day) >= 6)
         var raw: [Anomaly] = []
         // Whether a hold is open, read in place (a read through the array copies the detector).
         let held = Self.observe(o, with: &state[i].flatline, into: &raw)
