@@ -1,0 +1,234 @@
+import Synchronization
+
+/// What the writing process knows of the inbox: each meter's latest start, and the readings it has
+/// logged and not yet seen merged (so a late reading is judged against the value it will meet, and
+/// reads lay them over the blocks without reading the log); how many wait; whether a merge is under way.
+///
+/// Only the writer (inside a write transaction, or its commit and rollback hooks) changes it. A
+/// transaction that rolls back marks it stale, and the next write merges the whole log before
+/// trusting it again. `through`: every log row up to it that this process has not seen merged is
+/// held here (nil: unknown, so reads take what waits from the log itself).
+///
+/// Logged readings are kept in one array in the order logged, each linked to its meter's previous
+/// one, so a commit appends its batch in one sequential run instead of touching a list per meter;
+/// per meter (an array by row id, not hashed keys) only its latest start and its newest entry. A
+/// part's merge mark makes its entries up to the mark dead at once; they are dropped when dead
+/// entries outnumber live ones.
+final class InboxState: Sendable {
+    typealias Entry = ReadingLog.Entry
+    struct MeterState {
+        var latest: Int64?
+        /// Index in `pool` of the meter's newest entry (-1: none).
+        var newest = -1
+    }
+    /// A reader's copy: the entries of some meters, and how far the log is held.
+    struct Held: Sendable {
+        var through: Int64?
+        var entries: [Int64: [Entry]] = [:]
+    }
+    struct Linked {
+        var entry: Entry
+        /// Index of the same meter's previous entry (-1: none).
+        var previous: Int
+    }
+    private struct State {
+        var pending = 0
+        var meters: [MeterState] = []
+        /// Meters whose row id is too large for the array.
+        var others: [Int64: MeterState] = [:]
+        var pool: [Linked] = []
+        /// Per part of the meters: entries up to this log row are merged.
+        var marks = [Int64](repeating: 0, count: ReadingLog.parts)
+        /// Per part, its entries still counted in `pending`: (log row, count) in log order.
+        var counted = [[(seq: Int64, count: Int)]](repeating: [], count: ReadingLog.parts)
+        var through: Int64?
+        /// Log rows up to this one are known to be committed (later entries may still roll back).
+        var committed: Int64 = 0
+        var stale = false
+        var merging = false
+
+        func meter(_ m: Int64) -> MeterState? {
+            if m >= 0, m < InboxState.arrayLimit { return Int(m) < meters.count ? meters[Int(m)] : nil }
+            return others[m]
+        }
+
+        mutating func update<T>(_ m: Int64, _ body: (inout MeterState) -> T) -> T {
+            if m >= 0, m < InboxState.arrayLimit {
+                let i = Int(m)
+                if i >= meters.count { meters.append(contentsOf: repeatElement(MeterState(), count: i + 1 - meters.count)) }
+                return body(&meters[i])
+            }
+            return body(&others[m, default: MeterState()])
+        }
+
+        /// A meter's entries not yet merged, newest first.
+        func chain(_ m: Int64, _ body: (Entry) -> Bool) {
+            guard var i = meter(m)?.newest, i >= 0 else { return }
+            let mark = marks[ReadingLog.part(of: m)]
+            while i >= 0 {
+                let l = pool[i]
+                guard l.entry.seq > mark, body(l.entry) else { return }
+                i = l.previous
+            }
+        }
+
+        /// A meter's entries not yet merged, in the order logged.
+        func entries(_ m: Int64) -> [Entry] {
+            var out: [Entry] = []
+            chain(m) { out.append($0); return true }
+            return out.reversed()
+        }
+
+        /// Keeps only live entries when dead ones outnumber them.
+        mutating func compactIfWorthIt() {
+            guard pool.count > 4096, pool.count > 2 * pending else { return }
+            var kept: [Linked] = []
+            kept.reserveCapacity(2 * pending)
+            for i in meters.indices { meters[i].newest = -1 }
+            for k in others.keys { others[k]?.newest = -1 }
+            for l in pool where l.entry.seq > marks[ReadingLog.part(of: l.entry.row.meter)] {
+                let index = kept.count
+                let previous = update(l.entry.row.meter) { m in
+                    defer { m.newest = index }
+                    return m.newest
+                }
+                kept.append(Linked(entry: l.entry, previous: previous))
+            }
+            pool = kept
+        }
+    }
+    private let state = Mutex(State())
+    /// Row ids below this live in the array; larger ones in `others`.
+    fileprivate static let arrayLimit: Int64 = 1 << 20
+
+    var pending: Int { state.withLock { $0.pending } }
+    /// Entries kept, live or dead (dead ones go when they outnumber the live).
+    var kept: Int { state.withLock { $0.pool.count } }
+    var isStale: Bool { state.withLock { $0.stale } }
+    var through: Int64? { state.withLock { $0.through } }
+
+    func latest(_ meter: Int64) -> Int64? { state.withLock { $0.meter(meter)?.latest } }
+
+    /// Moves a meter's latest start on (never back).
+    func setLatest(_ meter: Int64, _ start: Int64) {
+        state.withLock { $0.update(meter) { m in m.latest = max(m.latest ?? start, start) } }
+    }
+
+    /// The latest value logged and not merged for a reading, if any.
+    func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
+        state.withLock { s in
+            var found: StoredValue?
+            s.chain(meter) { e in
+                guard e.row.start == start else { return true }
+                found = StoredValue(kwh: e.row.kwh, quality: e.row.quality)
+                return false
+            }
+            return found
+        }
+    }
+
+    /// A batch's logged readings (log row `seq`, none when nil) and its meters' new latest starts, in one step.
+    func apply(seq: Int64?, batch: Int64, rows: [ReadingLog.Row], latest: [(meter: Int64, start: Int64)]) {
+        guard !rows.isEmpty || !latest.isEmpty else { return }
+        state.withLock { s in
+            if let seq {
+                var perPart = [Int](repeating: 0, count: ReadingLog.parts)
+                s.pool.reserveCapacity(s.pool.count + rows.count)
+                for (i, r) in rows.enumerated() {
+                    let index = s.pool.count
+                    let previous = s.update(r.meter) { m in
+                        defer { m.newest = index }
+                        return m.newest
+                    }
+                    s.pool.append(Linked(entry: Entry(seq: seq, index: i, batch: batch, row: r), previous: previous))
+                    perPart[ReadingLog.part(of: r.meter)] += 1
+                }
+                for p in perPart.indices where perPart[p] > 0 { s.counted[p].append((seq, perPart[p])) }
+                s.pending += rows.count
+                // Held without a gap only if everything before was.
+                if let t = s.through, t < seq { s.through = seq }
+            }
+            for l in latest { s.update(l.meter) { m in m.latest = max(m.latest ?? l.start, l.start) } }
+        }
+    }
+
+    /// A transaction that logged rows up to `seq` committed.
+    func committed(through seq: Int64) {
+        state.withLock { $0.committed = max($0.committed, seq) }
+    }
+
+    /// Parts of the log were merged through `mark` and committed: their entries up to it are in the blocks.
+    func merged(parts: some Sequence<Int>, through mark: Int64) {
+        state.withLock { s in
+            for part in parts where mark > s.marks[part] {
+                s.marks[part] = mark
+                let done = s.counted[part].prefix { $0.seq <= mark }
+                s.pending = max(0, s.pending - done.reduce(0) { $0 + $1.count })
+                s.counted[part].removeFirst(done.count)
+            }
+            s.compactIfWorthIt()
+        }
+    }
+
+    /// A transaction that merged the whole log through `mark` committed; the log is held from then
+    /// on, through `last` (the last row that transaction logged, if later).
+    func mergedAll(through mark: Int64, last: Int64?) {
+        merged(parts: 0..<ReadingLog.parts, through: mark)
+        state.withLock { s in
+            s.stale = false
+            s.through = max(mark, last ?? mark, s.through ?? mark)
+        }
+    }
+
+    /// A write that changed this state rolled back: trust nothing until the next full merge.
+    func invalidate() {
+        state.withLock { s in
+            var fresh = State()
+            fresh.marks = s.marks
+            fresh.committed = s.committed
+            fresh.merging = s.merging
+            fresh.stale = true
+            s = fresh
+        }
+    }
+
+    /// A copy of what the named meters (row ids) have waiting, for a read about to begin.
+    func held(meters: some Sequence<Int64>) -> Held {
+        state.withLock { s in
+            var out = Held(through: s.through)
+            for m in meters {
+                let e = s.entries(m)
+                if !e.isEmpty { out.entries[m] = e }
+            }
+            return out
+        }
+    }
+
+    /// A copy of what decides each meter's latest reading, for a read of the fleet: its entries at
+    /// or after its latest committed start, and any not known to be committed.
+    func heldLatest() -> Held {
+        state.withLock { s in
+            var out = Held(through: s.through)
+            let committed = s.committed
+            func take(_ m: Int64) {
+                let entries = s.entries(m)
+                guard !entries.isEmpty else { return }
+                let top = entries.lazy.filter { $0.seq <= committed }.map(\.row.start).max() ?? .min
+                out.entries[m] = entries.filter { $0.row.start >= top || $0.seq > committed }
+            }
+            for (i, m) in s.meters.enumerated() where m.newest >= 0 { take(Int64(i)) }
+            for (k, m) in s.others where m.newest >= 0 { take(k) }
+            return out
+        }
+    }
+
+    /// True for the one caller that may start a merge.
+    func claimMerge() -> Bool {
+        state.withLock { s in
+            if s.merging { return false }
+            s.merging = true
+            return true
+        }
+    }
+    func mergeDone() { state.withLock { $0.merging = false } }
+}
