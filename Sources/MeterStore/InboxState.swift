@@ -133,7 +133,6 @@ final class InboxState: Sendable {
         state.withLock { s in
             if let seq {
                 var perPart = [Int](repeating: 0, count: ReadingLog.parts)
-                s.pool.reserveCapacity(s.pool.count + rows.count)
                 for (i, r) in rows.enumerated() {
                     let index = s.pool.count
                     let previous = s.update(r.meter) { m in
