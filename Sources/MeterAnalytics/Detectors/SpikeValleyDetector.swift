@@ -129,7 +129,9 @@ public struct SpikeValleyDetector: MeterDetector {
         let x = log(max(0, o.value) + config.epsilon)
         var flagged = false
         let trusted = envelope.seen >= config.envelopeWarmup
-        if o.value > 0, trusted, let (m, sigma) = baseline(slot: o.slotOfDay, weekend: o.weekend) {
+        // The slot's baseline, worked out once for judging the value and for learning it.
+        let base = o.value > 0 && (trusted || learns) ? baseline(slot: o.slotOfDay, weekend: o.weekend) : nil
+        if o.value > 0, trusted, let (m, sigma) = base {
             let z = (x - m) / sigma
             let expected = max(0, exp(m) - config.epsilon)
             // Cheap tests first; the envelope and tail quantiles only for a value already far from its slot.
@@ -158,7 +160,7 @@ public struct SpikeValleyDetector: MeterDetector {
                                                    o.value, expected, p1))
             }
         }
-        if flagged { candidateObservation = o } else { learn(o) }
+        if flagged { candidateObservation = o } else { learn(o, x: x, baseline: base) }
         previous = o.value
     }
 
@@ -188,10 +190,15 @@ public struct SpikeValleyDetector: MeterDetector {
 
     private mutating func learn(_ o: Observation) {
         guard learns else { return }
-        let x = log(max(0, o.value) + config.epsilon)
+        learn(o, x: log(max(0, o.value) + config.epsilon), baseline: o.value > 0 ? baseline(slot: o.slotOfDay, weekend: o.weekend) : nil)
+    }
+
+    /// Learns a value whose log (`x`) and slot baseline (before this value) are known.
+    private mutating func learn(_ o: Observation, x: Double, baseline base: (median: Double, sigma: Double)?) {
+        guard learns else { return }
         envelope.add(o.value)
         guard o.value > 0 else { return }
-        if let (m, _) = baseline(slot: o.slotOfDay, weekend: o.weekend) { residuals.add(x - m) }
+        if let (m, _) = base { residuals.add(x - m) }
         profile.learn(logValue: x, slot: o.slotOfDay, weekend: o.weekend)
     }
 
