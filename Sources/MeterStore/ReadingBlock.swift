@@ -6,10 +6,12 @@ import MeterCore
 /// blocks it touches instead of inserting a B-tree row per reading, and a range read decodes whole
 /// days.
 ///
-/// Encoding (little-endian): format byte, the distinct rule names, then each reading as its start's
-/// offset into the day, kWh bits, quality, rule (0: none, else the name's index + 1), batch and
-/// version: 27 bytes a reading, fixed width. Decoding checks everything it reads: bytes that are cut
-/// short, out of order or out of range are an error naming the block, never a crash.
+/// Encoding (little-endian, format 2): the distinct rule names, the count, then each reading as
+/// the difference of its start from the one before (a zigzag varint, from the day's midnight for
+/// the first), its kWh bits, its quality, rule and whether it has a batch (a varint), the difference
+/// of its batch from the last one given, and its version (varints): 12 to 14 bytes a reading.
+/// Format 1 (27 fixed bytes a reading) is still read. Decoding checks everything it reads: bytes
+/// that are cut short, out of order or out of range are an error naming the block, never a crash.
 struct ReadingBlock: Equatable, Sendable {
     /// One stored reading.
     struct Record: Equatable, Sendable {
@@ -45,78 +47,82 @@ struct ReadingBlock: Equatable, Sendable {
         self.records = records
     }
 
-    private static let format: UInt8 = 1
-    private static let recordSize = 27
-    private static let noBatch = Int64.min
-
     func encode() -> [UInt8] {
         var rules: [String] = []
-        var codes: [String: UInt16] = [:]
+        var codes: [String: UInt64] = [:]
         for r in records {
             if let rule = r.rule, codes[rule] == nil, rules.count < Int(UInt16.max) - 1 {
                 rules.append(rule)
-                codes[rule] = UInt16(rules.count)
+                codes[rule] = UInt64(rules.count)
             }
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(16 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + records.count * Self.recordSize)
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        out.append(Self.format)
-        put(UInt16(rules.count))
-        for rule in rules {
-            let bytes = Array(rule.utf8.prefix(Int(UInt16.max)))
-            put(UInt16(bytes.count))
-            out += bytes
-        }
-        put(UInt32(records.count))
+        var w = ByteWriter(capacity: 8 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + records.count * 14)
+        w.put(UInt8(2))
+        w.names(rules)
+        w.put(UInt32(records.count))
         let base = day * Self.secondsPerDay
+        var offset: Int64 = 0, batch: Int64 = 0
         for r in records {
-            put(Int32(truncatingIfNeeded: r.start - base))
-            put(r.kwh.bitPattern)
-            out.append(r.quality.rawValue)
-            put(r.rule.flatMap { codes[$0] } ?? 0)
-            put(r.batch ?? Self.noBatch)
-            put(r.version)
+            w.signed((r.start &- base) &- offset)
+            w.put(r.kwh.bitPattern)
+            w.varint((r.rule.flatMap { codes[$0] } ?? 0) << 4 | (r.batch == nil ? 8 : 0) | UInt64(r.quality.rawValue))
+            if let b = r.batch {
+                w.signed(b &- batch)
+                batch = b
+            }
+            w.varint(UInt64(UInt32(bitPattern: r.version)))
+            offset = r.start &- base
         }
-        return out
+        return w.bytes
     }
 
     static func decode(meter: Int64, day: Int64, _ bytes: UnsafeRawBufferPointer) throws -> ReadingBlock {
-        var at = 0
-        func fail(_ reason: String) -> Damaged { Damaged(meter: meter, day: day, reason: reason) }
-        func take<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            guard bytes.count - at >= MemoryLayout<T>.size else { throw fail("cut short at byte \(at)") }
-            let v = bytes.loadUnaligned(fromByteOffset: at, as: T.self)
-            at += MemoryLayout<T>.size
-            return T(littleEndian: v)
-        }
-        let f = try take(UInt8.self)
-        guard f == format else { throw fail("unknown format \(f)") }
-        var rules: [String] = []
-        for _ in 0..<Int(try take(UInt16.self)) {
-            let n = Int(try take(UInt16.self))
-            guard bytes.count - at >= n else { throw fail("rule name cut short at byte \(at)") }
-            rules.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<at + n]), as: UTF8.self))
-            at += n
-        }
-        let count = Int(try take(UInt32.self))
-        guard (bytes.count - at) == count * recordSize else {
-            throw fail("\(count) readings do not fill the \(bytes.count - at) bytes left")
+        var r = ByteReader(bytes)
+        func damaged(_ reason: String) -> Damaged { Damaged(meter: meter, day: day, reason: reason) }
+        func cut() -> Damaged { damaged("cut short at byte \(r.at)") }
+        guard let format = r.take(UInt8.self) else { throw cut() }
+        guard format == 1 || format == 2 else { throw damaged("unknown format \(format)") }
+        guard let rules = r.names() else { throw damaged("rule name cut short at byte \(r.at)") }
+        guard let count = r.take(UInt32.self).map(Int.init) else { throw cut() }
+        if format == 1 {
+            guard r.remaining == count * 27 else { throw damaged("\(count) readings do not fill the \(r.remaining) bytes left") }
+        } else {
+            guard count <= r.remaining / 11 else { throw damaged("\(count) readings in the \(r.remaining) bytes left") }
         }
         var records: [Record] = []
         records.reserveCapacity(count)
         let base = day * secondsPerDay
+        var offset: Int64 = 0, lastBatch: Int64 = 0
         for _ in 0..<count {
-            let offset = Int64(try take(Int32.self)), bits = try take(UInt64.self), q = try take(UInt8.self)
-            let code = Int(try take(UInt16.self)), batch = try take(Int64.self), version = try take(Int32.self)
-            guard offset >= 0, offset < secondsPerDay else { throw fail("start \(offset) s into the day") }
-            guard let quality = Quality(rawValue: q) else { throw fail("unknown quality \(q)") }
-            guard code <= rules.count else { throw fail("rule \(code) of \(rules.count)") }
+            let bits: UInt64, q: UInt8, code: Int, batch: Int64?, version: Int32
+            if format == 1 {
+                guard let o = r.take(Int32.self), let b = r.take(UInt64.self), let qq = r.take(UInt8.self), let c = r.take(UInt16.self),
+                      let bb = r.take(Int64.self), let v = r.take(Int32.self) else { throw cut() }
+                offset = Int64(o); bits = b; q = qq; code = Int(c); batch = bb == Int64.min ? nil : bb; version = v
+            } else {
+                guard let d = r.signed(), let b = r.take(UInt64.self), let tag = r.varint() else { throw cut() }
+                guard tag >> 4 <= UInt64(rules.count) else { throw damaged("rule \(tag >> 4) of \(rules.count)") }
+                offset = offset &+ d; bits = b; q = UInt8(tag & 7); code = Int(tag >> 4)
+                if tag & 8 == 0 {
+                    guard let db = r.signed() else { throw cut() }
+                    lastBatch = lastBatch &+ db
+                    batch = lastBatch
+                } else {
+                    batch = nil
+                }
+                guard let v = r.varint() else { throw cut() }
+                guard v <= UInt64(UInt32.max) else { throw damaged("version \(v)") }
+                version = Int32(bitPattern: UInt32(v))
+            }
+            guard offset >= 0, offset < secondsPerDay else { throw damaged("start \(offset) s into the day") }
+            guard let quality = Quality(rawValue: q) else { throw damaged("unknown quality \(q)") }
+            guard code <= rules.count else { throw damaged("rule \(code) of \(rules.count)") }
             let start = base + offset
-            if let last = records.last, last.start >= start { throw fail("start \(start) not after \(last.start)") }
+            if let last = records.last, last.start >= start { throw damaged("start \(start) not after \(last.start)") }
             records.append(Record(start: start, kwh: Double(bitPattern: bits), quality: quality, rule: code == 0 ? nil : rules[code - 1],
-                                  batch: batch == noBatch ? nil : batch, version: version))
+                                  batch: batch, version: version))
         }
+        guard r.remaining == 0 else { throw damaged("\(r.remaining) bytes left over") }
         return ReadingBlock(day: day, records: records)
     }
 

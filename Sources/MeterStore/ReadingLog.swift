@@ -46,78 +46,87 @@ enum ReadingLog {
 
     // MARK: - Encoding
 
-    private static let version: UInt8 = 1
-
-    /// Little-endian: version, batch, the distinct rule names, then each row as meter, start, kWh
-    /// bits, quality and rule (0: none, else the name's index + 1): 27 bytes a reading.
+    /// Little-endian: format (2), batch, the distinct rule names, the row count, then each row as
+    /// the difference of its meter and of its start from the row before (zigzag varints: one byte
+    /// each in a live batch, whose rows are in key order with one start), its kWh bits, and its
+    /// quality and rule (a varint: rule index + 1, or 0 for none, times 8 plus the quality): about
+    /// 11 bytes a reading. Format 1 (27 fixed bytes a reading) is still read.
     static func encode(batch: Int64, rows: some Collection<Row>) -> [UInt8] {
         var rules: [String] = []
-        var codes: [String: UInt16] = [:]
+        var codes: [String: UInt64] = [:]
         for r in rows {
             if let rule = r.rule, codes[rule] == nil, rules.count < Int(UInt16.max) - 1 {
                 rules.append(rule)
-                codes[rule] = UInt16(rules.count)
+                codes[rule] = UInt64(rules.count)
             }
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(32 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + rows.count * 27)
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        out.append(version)
-        put(batch)
-        put(UInt32(rules.count))
-        for rule in rules {
-            let bytes = Array(rule.utf8.prefix(Int(UInt16.max)))
-            put(UInt16(bytes.count))
-            out += bytes
-        }
-        put(UInt32(rows.count))
+        var w = ByteWriter(capacity: 24 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + rows.count * 12)
+        w.put(UInt8(2))
+        w.put(batch)
+        w.names(rules)
+        w.put(UInt32(rows.count))
+        var meter: Int64 = 0, start: Int64 = 0
         for r in rows {
-            put(r.meter)
-            put(r.start)
-            put(r.kwh.bitPattern)
-            out.append(r.quality.rawValue)
-            put(r.rule.flatMap { codes[$0] } ?? 0)
+            w.signed(r.meter &- meter)
+            w.signed(r.start &- start)
+            w.put(r.kwh.bitPattern)
+            w.varint((r.rule.flatMap { codes[$0] } ?? 0) << 3 | UInt64(r.quality.rawValue))
+            meter = r.meter
+            start = r.start
         }
-        return out
+        return w.bytes
     }
 
-    /// Reads a record back; any inconsistency (cut short, unknown version, a rule out of range,
+    /// Reads a record back; any inconsistency (cut short, unknown format, a rule out of range,
     /// bytes left over) is an error naming the row, never a crash.
     static func decode(seq: Int64, _ bytes: some Collection<UInt8>) throws -> Record {
         try Array(bytes).withUnsafeBytes { raw in
-            var at = 0
-            func take<T: FixedWidthInteger>(_: T.Type) throws -> T {
-                guard raw.count - at >= MemoryLayout<T>.size else { throw Damaged(seq: seq, reason: "cut short at byte \(at)") }
-                let v = raw.loadUnaligned(fromByteOffset: at, as: T.self)
-                at += MemoryLayout<T>.size
-                return T(littleEndian: v)
+            var r = ByteReader(raw)
+            func damaged(_ reason: String) -> Damaged { Damaged(seq: seq, reason: reason) }
+            func cut() -> Damaged { damaged("cut short at byte \(r.at)") }
+            guard let format = r.take(UInt8.self) else { throw cut() }
+            guard format == 1 || format == 2 else { throw damaged("unknown version \(format)") }
+            guard let batch = r.take(Int64.self) else { throw cut() }
+            let rules: [String]
+            if format == 1 {
+                guard let n = r.take(UInt32.self) else { throw cut() }
+                guard n <= UInt16.max else { throw damaged("\(n) rule names") }
+                var names: [String] = []
+                for _ in 0..<n {
+                    guard let len = r.take(UInt16.self), let name = r.string(length: Int(len)) else { throw damaged("rule name cut short at byte \(r.at)") }
+                    names.append(name)
+                }
+                rules = names
+            } else {
+                guard let names = r.names() else { throw damaged("rule name cut short at byte \(r.at)") }
+                rules = names
             }
-            let v = try take(UInt8.self)
-            guard v == version else { throw Damaged(seq: seq, reason: "unknown version \(v)") }
-            let batch = try take(Int64.self)
-            let ruleCount = Int(try take(UInt32.self))
-            guard ruleCount <= raw.count else { throw Damaged(seq: seq, reason: "\(ruleCount) rule names in \(raw.count) bytes") }
-            var rules: [String] = []
-            for _ in 0..<ruleCount {
-                let n = Int(try take(UInt16.self))
-                guard raw.count - at >= n else { throw Damaged(seq: seq, reason: "rule name cut short at byte \(at)") }
-                rules.append(String(decoding: UnsafeRawBufferPointer(rebasing: raw[at..<at + n]), as: UTF8.self))
-                at += n
-            }
-            let count = Int(try take(UInt32.self))
-            guard count <= (raw.count - at) / 27, (raw.count - at) == count * 27 else {
-                throw Damaged(seq: seq, reason: "\(count) readings do not fill the \(raw.count - at) bytes left")
+            guard let count = r.take(UInt32.self).map(Int.init) else { throw cut() }
+            if format == 1 {
+                guard r.remaining == count * 27 else { throw damaged("\(count) readings do not fill the \(r.remaining) bytes left") }
+            } else {
+                guard count <= r.remaining / 10 else { throw damaged("\(count) readings in the \(r.remaining) bytes left") }
             }
             var rows: [Row] = []
             rows.reserveCapacity(count)
+            var meter: Int64 = 0, start: Int64 = 0
             for _ in 0..<count {
-                let meter = try take(Int64.self), start = try take(Int64.self), bits = try take(UInt64.self)
-                let q = try take(UInt8.self), code = Int(try take(UInt16.self))
-                guard let quality = Quality(rawValue: q) else { throw Damaged(seq: seq, reason: "unknown quality \(q)") }
-                guard code <= rules.count else { throw Damaged(seq: seq, reason: "rule \(code) of \(rules.count)") }
+                let bits: UInt64, q: UInt8, code: Int
+                if format == 1 {
+                    guard let m = r.take(Int64.self), let s = r.take(Int64.self), let b = r.take(UInt64.self),
+                          let qq = r.take(UInt8.self), let c = r.take(UInt16.self) else { throw cut() }
+                    meter = m; start = s; bits = b; q = qq; code = Int(c)
+                } else {
+                    guard let dm = r.signed(), let ds = r.signed(), let b = r.take(UInt64.self), let tag = r.varint() else { throw cut() }
+                    guard tag >> 3 <= UInt64(rules.count) else { throw damaged("rule \(tag >> 3) of \(rules.count)") }
+                    meter = meter &+ dm; start = start &+ ds; bits = b; q = UInt8(tag & 7); code = Int(tag >> 3)
+                }
+                guard let quality = Quality(rawValue: q) else { throw damaged("unknown quality \(q)") }
+                guard code <= rules.count else { throw damaged("rule \(code) of \(rules.count)") }
                 rows.append(Row(meter: meter, start: start, kwh: Double(bitPattern: bits), quality: quality,
                                 rule: code == 0 ? nil : rules[code - 1]))
             }
+            guard r.remaining == 0 else { throw damaged("\(r.remaining) bytes left over") }
             return Record(seq: seq, batch: batch, rows: rows)
         }
     }

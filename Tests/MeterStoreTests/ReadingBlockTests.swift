@@ -29,8 +29,11 @@ import Testing
         let day = ReadingBlock.day(of: day0)
         let block = ReadingBlock(day: day, records: records(day))
         let bytes = block.encode()
-        #expect(bytes.count == 1 + 2 + (2 + 14) + (2 + 5) + 4 + 27 * 48)
+        // 13 bytes a reading or less: start, batch and version as varint differences.
+        #expect(bytes.count <= 1 + 2 + (2 + 14) + (2 + 5) + 4 + 2 + 13 * 48)
         #expect(try ReadingBlock.decode(meter: 1, day: day, bytes) == block)
+        // Blocks in the first format (27 fixed bytes a reading) still read back.
+        #expect(try ReadingBlock.decode(meter: 1, day: day, Self.formatOne(block)) == block)
         #expect(try ReadingBlock.decode(meter: 1, day: day, ReadingBlock(day: day).encode()).records.isEmpty)
         // Days before 1970 too: a start's offset is from its own day's midnight.
         let early = ReadingBlock.day(of: -1)
@@ -40,6 +43,23 @@ import Testing
         #expect(block.record(at: day0 + 1800)?.kwh == 0.125)
         #expect(block.record(at: day0 + 1) == nil)
         #expect(block.index(of: day0 + 1) == 1)
+    }
+
+    /// A block in the first format: rule names, then per reading its offset, kWh bits, quality,
+    /// rule, batch (Int64.min for none) and version at fixed widths.
+    static func formatOne(_ block: ReadingBlock) -> [UInt8] {
+        var out: [UInt8] = [1]
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        var rules: [String] = []
+        for r in block.records { if let rule = r.rule, !rules.contains(rule) { rules.append(rule) } }
+        put(UInt16(rules.count))
+        for rule in rules { put(UInt16(rule.utf8.count)); out += Array(rule.utf8) }
+        put(UInt32(block.records.count))
+        for r in block.records {
+            put(Int32(r.start - block.day * 86_400)); put(r.kwh.bitPattern); out.append(r.quality.rawValue)
+            put(UInt16(r.rule.flatMap { rules.firstIndex(of: $0) }.map { $0 + 1 } ?? 0)); put(r.batch ?? .min); put(r.version)
+        }
+        return out
     }
 
     @Test func aDamagedBlockIsAnErrorNamingItsRowNeverACrash() throws {

@@ -35,9 +35,34 @@ import Testing
                     ReadingLog.Row(meter: 1 << 40, start: -5, kwh: -.infinity, quality: .suspect, rule: "spike"),
                     ReadingLog.Row(meter: 9, start: t0, kwh: .greatestFiniteMagnitude, quality: .edited, rule: "gap_estimation")]
         let bytes = ReadingLog.encode(batch: 42, rows: rows)
-        #expect(bytes.count == 1 + 8 + 4 + (2 + 14) + (2 + 5) + 4 + 27 * rows.count)
+        // Header 38 bytes; rows 15, 12, 20 and 20 (meter and start differences as zigzag varints).
+        #expect(bytes.count == 105)
         #expect(try ReadingLog.decode(seq: 3, bytes) == ReadingLog.Record(seq: 3, batch: 42, rows: rows))
         #expect(try ReadingLog.decode(seq: 1, ReadingLog.encode(batch: 1, rows: [])).rows.isEmpty)
+        // A live batch (one reading per meter, in key order, one start): 11 bytes a reading.
+        let live = (0..<1000).map { ReadingLog.Row(meter: 5000 + Int64($0), start: t0, kwh: Double($0) / 7, quality: .actual, rule: nil) }
+        let packed = ReadingLog.encode(batch: 7, rows: live)
+        #expect(packed.count == 1 + 8 + 2 + 4 + (2 + 5 + 8 + 1) + 11 * 999)
+        #expect(try ReadingLog.decode(seq: 2, packed).rows == live)
+        // Rows logged in the first format (27 fixed bytes each) still read back.
+        #expect(try ReadingLog.decode(seq: 4, Self.formatOne(batch: 42, rows: rows)) == ReadingLog.Record(seq: 4, batch: 42, rows: rows))
+    }
+
+    /// A record in the log's first format: version 1, batch, rule names, then 27 bytes a row.
+    static func formatOne(batch: Int64, rows: [ReadingLog.Row]) -> [UInt8] {
+        var out: [UInt8] = [1]
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        var rules: [String] = []
+        for r in rows { if let rule = r.rule, !rules.contains(rule) { rules.append(rule) } }
+        put(batch)
+        put(UInt32(rules.count))
+        for rule in rules { put(UInt16(rule.utf8.count)); out += Array(rule.utf8) }
+        put(UInt32(rows.count))
+        for r in rows {
+            put(r.meter); put(r.start); put(r.kwh.bitPattern); out.append(r.quality.rawValue)
+            put(UInt16(r.rule.flatMap { rules.firstIndex(of: $0) }.map { $0 + 1 } ?? 0))
+        }
+        return out
     }
 
     @Test func aDamagedRecordIsAnErrorNamingItsRowNeverACrash() throws {
@@ -47,8 +72,8 @@ import Testing
             #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 5, bytes.prefix(n)) }
         }
         #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 5, bytes + [0]) }
-        let error = #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 17, [2] + bytes.dropFirst()) }
-        #expect(error?.description == "readings_log row 17 is damaged: unknown version 2")
+        let error = #expect(throws: ReadingLog.Damaged.self) { try ReadingLog.decode(seq: 17, [9] + bytes.dropFirst()) }
+        #expect(error?.description == "readings_log row 17 is damaged: unknown version 9")
         // Any byte changed: either a record or an error.
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<3_000 {
