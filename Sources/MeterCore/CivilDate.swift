@@ -76,8 +76,10 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
+    /// `a / b` rounded down, for `b > 0`; any `a`, `Int64.min` included, without overflow.
     @inline(__always)
     public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : (a - b + 1) / b
+        let q = a / b
+        return a % b < 0 ? q - 1 : q
     }
 }

@@ -50,7 +50,7 @@ enum BlockTable {
     /// Day offsets for `keyRangeSQL`: days from `from`'s to the one before `to`'s end.
     static func dayOffsets(from: Int64?, to: Int64?) -> (Int64, Int64) {
         let low = from.map { max(0, min(span - 1, ReadingBlock.day(of: $0) + dayBias)) } ?? 0
-        let high = to.map { max(-1, min(span - 1, ReadingBlock.day(of: $0 - 1) + dayBias)) } ?? span - 1
+        let high = to.map { $0 == .min ? -1 : max(-1, min(span - 1, ReadingBlock.day(of: $0 - 1) + dayBias)) } ?? span - 1
         return (low, high)
     }
 

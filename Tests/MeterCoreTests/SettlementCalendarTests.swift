@@ -30,6 +30,8 @@ import Testing
         #expect(CivilDate(year: 2026, month: 11, day: 29).isoWeekday == 7)
         #expect(CivilDate(year: 1970, month: 1, day: 1).isoWeekday == 4)
         #expect(CivilDate.isoWeekday(daysSinceEpoch: -4) == 7 && CivilDate(year: 1969, month: 12, day: 28).isoWeekday == 7)
+        #expect(CivilDate.floorDiv(-1, 86_400) == -1 && CivilDate.floorDiv(-86_400, 86_400) == -1 && CivilDate.floorDiv(-86_401, 86_400) == -2)
+        #expect(CivilDate.floorDiv(.min, 86_400) == Int64.min / 86_400 - 1 && CivilDate.floorDiv(.max, 86_400) == Int64.max / 86_400)
         #expect(!CivilDate(year: 2026, month: 2, day: 29).isValid)
         #expect(CivilDate(year: 2024, month: 2, day: 29).isValid)
     }

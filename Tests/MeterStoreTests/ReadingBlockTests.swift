@@ -102,6 +102,10 @@ import Testing
             let got = try await s.readings(meter: ids[0], from: from, to: to, limit: nil).map(\.start)
             #expect(got == all.map(\.start).filter { $0 >= from && $0 < to }, "\(from)..<\(to)")
         }
+        // Ranges at the ends of time read nothing and never trap.
+        #expect(try await s.readings(meter: ids[0], from: .max, to: nil, limit: nil).isEmpty)
+        #expect(try await s.readings(meter: ids[0], from: nil, to: .min, limit: nil).isEmpty)
+        #expect(try await s.readings(meter: ids[0], from: .min, to: .max, limit: nil).count == 3 * 48)
         #expect(try await s.readings(meter: ids[0], from: day0 - 3600, to: nil, limit: 5).map(\.start) == (0..<5).map { day0 - 3600 + Int64($0) * 1800 })
         let box = Mutex<[Reading]>([])
         try await s.scan(ReadingFilter(from: day0 + 86_400 - 1800, to: day0 + 86_400 + 1800)) { r in box.withLock { $0.append(r) } }
