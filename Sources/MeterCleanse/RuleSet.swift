@@ -85,7 +85,8 @@ public struct RuleSet: Sendable {
             // An anchor only continues a series that starts after it (not a backfill of older data).
             let first = series.start.first ?? .max
             let a = anchor(id).flatMap { $0.start < first ? $0 : nil }
-            for rule in rules { rule.apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
+            // Each rule applied where it lies in the array (a `for rule in rules` copies every rule out, a retain each).
+            for k in rules.indices { rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
             body(series)
         }
     }
