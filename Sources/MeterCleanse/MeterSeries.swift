@@ -35,13 +35,21 @@ public struct MeterSeries {
     }
 
     public mutating func removeAll() {
-        rows.removeAll(keepingCapacity: true)
-        start.removeAll(keepingCapacity: true)
-        kwh.removeAll(keepingCapacity: true)
-        status.removeAll(keepingCapacity: true)
-        quality.removeAll(keepingCapacity: true)
-        rule.removeAll(keepingCapacity: true)
-        alive.removeAll(keepingCapacity: true)
+        Self.clear(&rows)
+        Self.clear(&start)
+        Self.clear(&kwh)
+        Self.clear(&status)
+        Self.clear(&quality)
+        Self.clear(&rule)
+        Self.clear(&alive)
+    }
+
+    /// Empties a column, keeping its storage. A live batch's series hold one row each, and taking
+    /// the last element is a few instructions where `removeAll(keepingCapacity:)` goes through the
+    /// general range replacement.
+    @inline(__always)
+    private static func clear<T>(_ column: inout [T]) {
+        if column.count == 1 { column.removeLast() } else if !column.isEmpty { column.removeAll(keepingCapacity: true) }
     }
 
     public mutating func reserve(_ n: Int) {
