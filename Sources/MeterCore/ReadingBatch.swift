@@ -109,11 +109,16 @@ public struct ReadingBatch: Sendable {
 
     /// The index of a meter in `meters`, adding it on first sight.
     public mutating func intern(_ id: MeterID) -> Int32 {
-        if let i = internTable[id] { return i }
-        let i = Int32(meters.count)
-        meters.append(id)
-        internTable[id] = i
+        // One hash of the id, found or added in place (a live request's every row is a new meter).
+        let next = Int32(meters.count)
+        let i = Self.take(&internTable[id, default: -1], next)
+        if i == next { meters.append(id) }
         return i
+    }
+
+    private static func take(_ slot: inout Int32, _ next: Int32) -> Int32 {
+        if slot < 0 { slot = next }
+        return slot
     }
 
     /// The index of a rule name in `rules`, adding it on first sight.
