@@ -12,8 +12,8 @@ import Synchronization
 /// Logged readings are kept in one array in the order logged, each linked to its meter's previous
 /// one, so a commit appends its batch in one sequential run instead of touching a list per meter;
 /// per meter (an array by row id, not hashed keys) only its latest start and its newest entry. A
-/// part's merge mark makes its entries up to the mark dead at once; they are dropped when dead
-/// entries outnumber live ones.
+/// part's merge mark makes its entries up to the mark dead at once; they are dropped once seven in
+/// eight are dead.
 final class InboxState: Sendable {
     typealias Entry = ReadingLog.Entry
     struct MeterState {
@@ -79,9 +79,10 @@ final class InboxState: Sendable {
             return out.reversed()
         }
 
-        /// Keeps only live entries when dead ones outnumber them.
+        /// Keeps only live entries once seven in eight are dead: a merge moves the parts in turn, and
+        /// a copy made halfway through would move half the log while the writer waits.
         mutating func compactIfWorthIt() {
-            guard pool.count > 4096, pool.count > 2 * pending else { return }
+            guard pool.count > 4096, pending * 8 <= pool.count else { return }
             var kept: [Linked] = []
             kept.reserveCapacity(2 * pending)
             for i in meters.indices { meters[i].newest = -1 }
