@@ -12,7 +12,7 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "What an acknowledged commit survives: full (a power cut: the log is synced at every commit) or normal (a crash of the process; synced at checkpoints, a little faster).")
     var durability: SQLiteStore.Durability = .full
 
-    @Option(help: "Live readings held (in memory and in the store's log) before they are merged into the readings table: more is faster ingest and more memory (about 250 bytes a reading at the peak of a merge).")
+    @Option(help: "Live readings held (in memory and in the store's log) before they are merged into the stored day blocks: more is faster ingest and more memory (about 250 bytes a reading at the peak of a merge).")
     var mergeEvery = SQLiteStore.defaultInboxLimit
 
     func validate() throws {

@@ -43,7 +43,7 @@ enum ServerSetup {
                                 observer: { summary, info in metrics.record(summary, source: info.source.rawValue) },
                                 anomalyObserver: { metrics.record($0) })
         metrics.gauge("nutcracker_store_waiting_readings",
-                      help: "Live readings committed to the store's log and not yet merged into its readings table.") { Double(store.waitingReadings) }
+                      help: "Live readings committed to the store's log and not yet merged into its day blocks.") { Double(store.waitingReadings) }
         return ServerDependencies(store: store, pipeline: pipeline, accounts: try await Accounts(store: store), metrics: metrics, limits: limits)
     }
 
