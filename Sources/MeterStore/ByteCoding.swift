@@ -83,3 +83,22 @@ struct ByteReader {
         return out
     }
 }
+
+/// The distinct rule names among a record's readings, in order of first sight, each coded by its
+/// place + 1 (0: no rule), as the log's records and the blocks store them.
+struct RuleNames {
+    private(set) var names: [String] = []
+    private var codes: [String: UInt64] = [:]
+
+    init(_ rules: some Sequence<String?>) {
+        for case let rule? in rules where codes[rule] == nil && names.count < Int(UInt16.max) - 1 {
+            names.append(rule)
+            codes[rule] = UInt64(names.count)
+        }
+    }
+
+    func code(_ rule: String?) -> UInt64 { rule.flatMap { codes[$0] } ?? 0 }
+
+    /// Bytes `ByteWriter.names` takes for them.
+    var byteCount: Int { names.reduce(2) { $0 + 2 + $1.utf8.count } }
+}

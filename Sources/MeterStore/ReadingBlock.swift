@@ -48,24 +48,17 @@ struct ReadingBlock: Equatable, Sendable {
     }
 
     func encode() -> [UInt8] {
-        var rules: [String] = []
-        var codes: [String: UInt64] = [:]
-        for r in records {
-            if let rule = r.rule, codes[rule] == nil, rules.count < Int(UInt16.max) - 1 {
-                rules.append(rule)
-                codes[rule] = UInt64(rules.count)
-            }
-        }
-        var w = ByteWriter(capacity: 8 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + records.count * 14)
+        let rules = RuleNames(records.lazy.map(\.rule))
+        var w = ByteWriter(capacity: 8 + rules.byteCount + records.count * 14)
         w.put(UInt8(2))
-        w.names(rules)
+        w.names(rules.names)
         w.put(UInt32(records.count))
         let base = day * Self.secondsPerDay
         var offset: Int64 = 0, batch: Int64 = 0
         for r in records {
             w.signed((r.start &- base) &- offset)
             w.put(r.kwh.bitPattern)
-            w.varint((r.rule.flatMap { codes[$0] } ?? 0) << 4 | (r.batch == nil ? 8 : 0) | UInt64(r.quality.rawValue))
+            w.varint(rules.code(r.rule) << 4 | (r.batch == nil ? 8 : 0) | UInt64(r.quality.rawValue))
             if let b = r.batch {
                 w.signed(b &- batch)
                 batch = b

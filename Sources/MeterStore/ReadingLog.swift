@@ -52,25 +52,18 @@ enum ReadingLog {
     /// quality and rule (a varint: rule index + 1, or 0 for none, times 8 plus the quality): about
     /// 11 bytes a reading. Format 1 (27 fixed bytes a reading) is still read.
     static func encode(batch: Int64, rows: some Collection<Row>) -> [UInt8] {
-        var rules: [String] = []
-        var codes: [String: UInt64] = [:]
-        for r in rows {
-            if let rule = r.rule, codes[rule] == nil, rules.count < Int(UInt16.max) - 1 {
-                rules.append(rule)
-                codes[rule] = UInt64(rules.count)
-            }
-        }
-        var w = ByteWriter(capacity: 24 + rules.reduce(0) { $0 + 2 + $1.utf8.count } + rows.count * 12)
+        let rules = RuleNames(rows.lazy.map(\.rule))
+        var w = ByteWriter(capacity: 24 + rules.byteCount + rows.count * 12)
         w.put(UInt8(2))
         w.put(batch)
-        w.names(rules)
+        w.names(rules.names)
         w.put(UInt32(rows.count))
         var meter: Int64 = 0, start: Int64 = 0
         for r in rows {
             w.signed(r.meter &- meter)
             w.signed(r.start &- start)
             w.put(r.kwh.bitPattern)
-            w.varint((r.rule.flatMap { codes[$0] } ?? 0) << 3 | UInt64(r.quality.rawValue))
+            w.varint(rules.code(r.rule) << 3 | UInt64(r.quality.rawValue))
             meter = r.meter
             start = r.start
         }
