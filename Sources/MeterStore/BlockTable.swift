@@ -39,7 +39,6 @@ enum BlockTable {
     }
 
     static func day(ofKey key: Int64) -> Int64 { key % span - dayBias }
-    static func meter(ofKey key: Int64) -> Int64 { key / span }
 
     /// The first and last key of a meter's blocks.
     static func keys(of meter: Int64) -> (Int64, Int64) { (meter &* span, meter &* span &+ (span - 1)) }
