@@ -180,6 +180,12 @@ struct DetectorTests {
             let (m, mad) = v.sorted().withUnsafeBufferPointer { RingBuffer.medianAndMAD(sorted: $0) }
             #expect((m, mad) == naive(v))
         }
+        // A full ring (eight values) has a path of its own: many rings, ties included.
+        for trial in 0..<2_000 {
+            let v = (0..<8).map { _ in trial % 3 == 0 ? (next() * 4).rounded() / 4 : next() }
+            let (m, mad) = v.sorted().withUnsafeBufferPointer { RingBuffer.medianAndMAD(sorted: $0) }
+            #expect((m, mad) == naive(v))
+        }
     }
 
     @Test func sketchQuantilesAreWithinABinFromEitherEnd() {

@@ -24,6 +24,8 @@ public struct BoundaryDetector: MeterDetector {
     private var peaks: RingBuffer
     private var day: Int64 = .min
     private var dayPeak = 0.0
+    /// The largest of `peaks`, kept as days are added.
+    private var peaksMax = 0.0
     var envelope: OperatingEnvelope
 
     public init(config: Config = Config()) {
@@ -43,11 +45,14 @@ public struct BoundaryDetector: MeterDetector {
     private mutating func limits(_ o: Observation, into out: inout [Anomaly]) {
         let d = CivilDate.floorDiv(o.start, 86_400)
         if d != day {
-            if day != .min, dayPeak > 0 { peaks.append(dayPeak) }
+            if day != .min, dayPeak > 0 {
+                peaks.append(dayPeak)
+                peaksMax = peaks.values.max() ?? 0
+            }
             day = d
             dayPeak = 0
         }
-        let learned = peaks.count >= config.days ? max(config.learnedFloor, (peaks.values.max() ?? 0) * config.learnedFactor) : nil
+        let learned = peaks.count >= config.days ? max(config.learnedFloor, peaksMax * config.learnedFactor) : nil
         let limit = switch (config.maxKwh, learned) {
         case let (c?, l?): min(c, l)
         case let (c, l): c ?? l

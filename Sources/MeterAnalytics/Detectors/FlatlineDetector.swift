@@ -78,7 +78,7 @@ public struct FlatlineDetector: MeterDetector {
             breaks = 0
         }
         recent.append(o.value)
-        envelope.add(o.value)
+        envelope.add(o)
         guard recent.count == size else { return }
         // Quick test: a window whose second-largest and second-smallest values are far apart is not held.
         var v = recent.values

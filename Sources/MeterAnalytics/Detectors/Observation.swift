@@ -1,3 +1,4 @@
+import Foundation
 import MeterCore
 
 /// One reading as the detectors see it: whose, when, how much, and where it falls in the day and week
@@ -6,13 +7,20 @@ public struct Observation: Sendable {
     public var meter: MeterID
     public var source: SourceID?
     public var start: Int64
-    public var value: Double
+    public private(set) var value: Double
     /// Interval length in seconds.
     public var interval: Int64
     /// The interval's index in its local day (0 ..< 86400 / interval).
     public var slotOfDay: Int
     /// Saturday or Sunday, local.
     public var weekend: Bool
+    /// `log(max(0, value) + logEpsilon)`: the log-space value the time-of-day profiles learn and judge,
+    /// and the base-10 log of a positive value (0 otherwise), the scale of the value sketches; each
+    /// worked out once for all the detectors that read it.
+    public private(set) var logValue: Double
+    public private(set) var log10Value: Double
+    /// Added before taking `logValue`, so zero has a log.
+    public static let logEpsilon = 0.02
 
     public init(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64, slotOfDay: Int, weekend: Bool) {
         self.meter = meter
@@ -22,6 +30,13 @@ public struct Observation: Sendable {
         self.interval = interval
         self.slotOfDay = slotOfDay
         self.weekend = weekend
+        logValue = Foundation.log(Swift.max(0, value) + Self.logEpsilon)
+        log10Value = value > 0 ? Foundation.log10(value) : 0
+    }
+
+    /// `log(max(0, value) + epsilon)`, from `logValue` when the epsilon is the usual one.
+    public func logValue(epsilon: Double) -> Double {
+        epsilon == Self.logEpsilon ? logValue : Foundation.log(Swift.max(0, value) + epsilon)
     }
 }
 

@@ -37,7 +37,7 @@ public struct ProfileDeviationDetector: MeterDetector {
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         profile.prepare(interval: o.interval)
         guard o.value.isFinite else { return }
-        let x = profile.log(o.value)
+        let x = o.logValue(epsilon: profile.epsilon)
         guard let (m, _) = profile.baseline(slot: o.slotOfDay, weekend: o.weekend) else {
             profile.learn(logValue: x, slot: o.slotOfDay, weekend: o.weekend)
             return

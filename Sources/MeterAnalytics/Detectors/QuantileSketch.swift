@@ -80,9 +80,17 @@ public struct QuantileSketch: Sendable {
     public var seen: Int { histogram.seen }
 
     public mutating func add(_ v: Double) {
-        guard v.isFinite else { return }
-        histogram.add(v > 0 ? log10(v) : 0, counted: v > 0)
+        add(v, log10: v > 0 ? log10(v) : 0)
     }
+
+    /// Adds a value whose base-10 log (of a positive value; anything for others) is known already.
+    public mutating func add(_ v: Double, log10 l: Double) {
+        guard v.isFinite else { return }
+        histogram.add(v > 0 ? l : 0, counted: v > 0)
+    }
+
+    /// Adds an observed value, its log worked out once for every sketch of the reading.
+    public mutating func add(_ o: Observation) { add(o.value, log10: o.log10Value) }
 
     /// The value below which a share `q` of the positive values fall.
     public func quantile(_ q: Double) -> Double? {

@@ -48,6 +48,16 @@ public struct RingBuffer: Sendable {
         let n = v.count
         guard n > 0 else { return (.nan, .nan) }
         let s = { (i: Int) in Double(v[i]) }
+        if n == 8 {
+            // A full slot ring, the usual case, without branches: the k-th smallest of two ascending
+            // runs is the least, over every way of taking k from the two, of the largest taken.
+            let m = (s(3) + s(4)) / 2
+            let a0 = m - s(3), a1 = m - s(2), a2 = m - s(1), a3 = m - s(0)
+            let b0 = s(4) - m, b1 = s(5) - m, b2 = s(6) - m, b3 = s(7) - m
+            let fourth = min(min(b3, a3), min(min(max(a0, b2), max(a1, b1)), max(a2, b0)))
+            let fifth = min(min(max(a0, b3), max(a1, b2)), min(max(a2, b1), max(a3, b0)))
+            return (m, (fourth + fifth) / 2)
+        }
         let m = n % 2 == 1 ? s(n / 2) : (s(n / 2 - 1) + s(n / 2)) / 2
         // Left run: m - s[i] for i going down from the middle; right run: s[j] - m going up. With an
         // odd count the median's own deviation (zero) is the first taken.

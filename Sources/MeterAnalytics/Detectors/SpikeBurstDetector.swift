@@ -9,7 +9,7 @@ import MeterCore
 /// becomes part of what the meter knows, so a pattern that repeats is reported once.
 public struct SpikeBurstDetector: MeterDetector {
     public struct Config: Sendable, Hashable {
-        /// Readings in the counting window.
+        /// Readings in the counting window (at most 64).
         public var window = 12
         /// Extremes beyond the most ever seen in a window that make a burst.
         public var margin = 2
@@ -26,7 +26,9 @@ public struct SpikeBurstDetector: MeterDetector {
     @SharedSettings public var config: Config
     private var sketch = QuantileSketch()
     private var threshold = Double.infinity
-    private var extremes: [Bool]
+    /// Which of the window's readings were extremes, one bit each, and the window's length.
+    private var extremes: UInt64 = 0
+    private let length: Int
     private var position = 0
     private var count = 0
     private var most = 0
@@ -35,7 +37,7 @@ public struct SpikeBurstDetector: MeterDetector {
 
     public init(config: Config = Config()) {
         self.config = config
-        extremes = [Bool](repeating: false, count: max(2, config.window))
+        length = min(64, max(2, config.window))
     }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
@@ -44,12 +46,13 @@ public struct SpikeBurstDetector: MeterDetector {
         // The threshold follows the meter's distribution, refreshed every 48 readings: the lower
         // edge of the sketch's bin that holds the quantile (its bins are 4% wide).
         if seen % 48 == 1, let q = sketch.quantile(config.quantile) { threshold = q / QuantileSketch.binWidth }
-        sketch.add(o.value)
+        sketch.add(o)
         let extreme = o.value > 0 && o.value >= threshold
-        if extremes[position] { count -= 1 }
-        extremes[position] = extreme
+        let bit: UInt64 = 1 << UInt64(position)
+        if extremes & bit != 0 { count -= 1 }
+        extremes = extreme ? extremes | bit : extremes & ~bit
         if extreme { count += 1 }
-        position = (position + 1) % extremes.count
+        position = position + 1 == length ? 0 : position + 1
         guard seen > config.warmUp else {
             most = max(most, count)
             return
@@ -67,7 +70,7 @@ public struct SpikeBurstDetector: MeterDetector {
                 open = a
             }
         } else if count >= limit {
-            let start = o.start - Int64(extremes.count - 1) * o.interval
+            let start = o.start - Int64(length - 1) * o.interval
             let a = Anomaly(kind: .spikeBurst, meter: o.meter, source: o.source, start: start, end: o.start + o.interval,
                             detectedAt: o.start, severity: .warning, score: 0, expected: Double(most), observed: Double(count),
                             detail: "", open: true)
@@ -83,7 +86,7 @@ public struct SpikeBurstDetector: MeterDetector {
         a.score = a.observed / max(1, a.expected)
         a.severity = a.score >= 3 ? .critical : .warning
         a.detail = String(format: "%.0f values above this meter's %.0fth percentile (%.3g) within %d readings; it has had at most %.0f",
-                          a.observed, config.quantile * 100, threshold, extremes.count, a.expected)
+                          a.observed, config.quantile * 100, threshold, length, a.expected)
         return a
     }
 

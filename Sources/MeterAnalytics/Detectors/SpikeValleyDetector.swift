@@ -126,7 +126,7 @@ public struct SpikeValleyDetector: MeterDetector {
             }
             candidateObservation = nil
         }
-        let x = log(max(0, o.value) + config.epsilon)
+        let x = o.logValue(epsilon: config.epsilon)
         var flagged = false
         let trusted = envelope.seen >= config.envelopeWarmup
         // The slot's baseline, worked out once for judging the value and for learning it.
@@ -190,13 +190,13 @@ public struct SpikeValleyDetector: MeterDetector {
 
     private mutating func learn(_ o: Observation) {
         guard learns else { return }
-        learn(o, x: log(max(0, o.value) + config.epsilon), baseline: o.value > 0 ? baseline(slot: o.slotOfDay, weekend: o.weekend) : nil)
+        learn(o, x: o.logValue(epsilon: config.epsilon), baseline: o.value > 0 ? baseline(slot: o.slotOfDay, weekend: o.weekend) : nil)
     }
 
     /// Learns a value whose log (`x`) and slot baseline (before this value) are known.
     private mutating func learn(_ o: Observation, x: Double, baseline base: (median: Double, sigma: Double)?) {
         guard learns else { return }
-        envelope.add(o.value)
+        envelope.add(o)
         guard o.value > 0 else { return }
         if let (m, _) = base { residuals.add(x - m) }
         profile.learn(logValue: x, slot: o.slotOfDay, weekend: o.weekend)
