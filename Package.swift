@@ -29,7 +29,8 @@ let package = Package(
     targets: [
         .target(name: "MeterCore"),
         .target(name: "MeterCleanse", dependencies: ["MeterCore"]),
-        .target(name: "MeterAnalytics", dependencies: ["MeterCore"]),
+        .target(name: "CPrefetch"),
+        .target(name: "MeterAnalytics", dependencies: ["MeterCore", "CPrefetch"]),
         .target(name: "MeterIngest", dependencies: [
             "MeterCore",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -78,12 +78,7 @@ public actor Pipeline {
     }
 
     /// One reading for the detectors, with the source it is reported under.
-    struct Sighting: Sendable {
-        var meter: MeterID
-        var source: SourceID
-        var start: Int64
-        var value: Double
-    }
+    typealias Sighting = DetectorSet.Sighting
 
     /// What a stored batch gives the detectors: register meters' raw reads (before VEE took their
     /// differences) for the register detector, and the measured interval readings, each in time order.
@@ -115,10 +110,7 @@ public actor Pipeline {
         for r in registers {
             reports += set.observeRegister(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval)
         }
-        for r in readings {
-            reports += set.observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval)
-        }
-        return reports
+        return reports + set.observe(readings, interval: interval)
     }
 
     /// Hands a stored batch to the detectors: inline, its reports are stored before this returns;

@@ -336,6 +336,25 @@ struct DetectorTests {
         #expect(live.counts == history.counts)
     }
 
+    @Test func aBatchIsReportedAsItsReadingsOneAtATime() {
+        // Twelve meters over 30 days, with spikes, a hold and zeros; two meters join on day 10, mid-batch.
+        let meters = (1...12).compactMap { MeterID("K\($0)") }
+        var series = meters.indices.map { profile(days: 30, seed: UInt64($0 + 7)) }
+        for d in stride(from: 12, to: 30, by: 4) { series[3][d * 48 + 5].1 = 5.0 }
+        for k in (18 * 48)..<(21 * 48) { series[6][k].1 = 0.7 }
+        for k in (25 * 48)..<(25 * 48 + 9) { series[9][k].1 = 0 }
+        var single = DetectorSet(keepsHistory: false), batched = DetectorSet(keepsHistory: false)
+        var one: [Anomaly] = [], many: [Anomaly] = []
+        for k in series[0].indices {
+            let present = meters.indices.filter { $0 < 10 || k >= 10 * 48 }
+            for m in present { one += single.observe(meter: meters[m], source: source, start: series[m][k].0, value: series[m][k].1, interval: 1800) }
+            many += batched.observe(present.map { DetectorSet.Sighting(meter: meters[$0], source: source, start: series[$0][k].0, value: series[$0][k].1) },
+                                    interval: 1800)
+        }
+        #expect(!one.isEmpty && Set(one.map(\.kind)).isSuperset(of: [.spike, .flatline, .zeroRun]), "\(Set(one.map(\.kind)))")
+        #expect(many == one)
+    }
+
     /// Five meters of source A and three of source B over four days, every report in order;
     /// `reporting` says whether a meter sends its reading of slot k.
     func fleet(_ reporting: (String, Int) -> Bool) -> [Anomaly] {

@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import MeterCore
 
@@ -188,11 +189,60 @@ public struct DetectorSet: Sendable {
         }
     }
 
+    /// A reading as the set takes it in a batch.
+    public struct Sighting: Sendable {
+        public var meter: MeterID
+        public var source: SourceID?
+        public var start: Int64
+        public var value: Double
+
+        public init(meter: MeterID, source: SourceID?, start: Int64, value: Double) {
+            self.meter = meter
+            self.source = source
+            self.start = start
+            self.value = value
+        }
+    }
+
+    /// Readings in time order, each taken as `observe(meter:source:start:value:interval:)` takes it,
+    /// with the same reports. While one is judged, memory is asked for the time-of-day rings of the
+    /// reading a few places ahead: at a fleet's scale those were last touched a day before and are
+    /// no longer in the processor's caches, and a reading would otherwise wait for them.
+    public mutating func observe(_ readings: [Sighting], interval: Int64) -> [Anomaly] {
+        let ahead = 4
+        var out: [Anomaly] = []
+        // The places of the meters known so far (a new meter is placed when its first reading comes).
+        let places = readings.map { meters[$0.meter] ?? -1 }
+        for k in readings.indices {
+            if k + ahead < readings.count, case let p = places[k + ahead], p >= 0 {
+                let (slot, weekend) = slotOfDay(readings[k + ahead].start, interval: interval)
+                Self.prefetch(&state[p], slot: slot, weekend: weekend)
+            }
+            let r = readings[k]
+            out += observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
+                           place: places[k])
+        }
+        return out
+    }
+
+    private static func prefetch(_ m: inout PerMeter, slot: Int, weekend: Bool) {
+        m.spike.prefetch(slot: slot, weekend: weekend)
+        m.deviation.prefetch(slot: slot, weekend: weekend)
+    }
+
+    /// A reading's slot of its local day and whether that day is a weekend.
+    private mutating func slotOfDay(_ start: Int64, interval: Int64) -> (slot: Int, weekend: Bool) {
+        let local = start + localOffset(start)
+        let day = CivilDate.floorDiv(local, 86_400)
+        return (Int((local - day * 86_400) / max(60, interval)), CivilDate.isoWeekday(daysSinceEpoch: day) >= 6)
+    }
+
+    /// `place`: the meter's index in `state` when known already.
     private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
-                                  judgingSource: Bool) -> [Anomaly] {
+                                  judgingSource: Bool, place: Int = -1) -> [Anomaly] {
         var out: [Anomaly] = []
         if silences.advance(to: start, judging: judgingSource) { sweepSilences(into: &out) }
-        let i = index(meter, source)
+        let i = place >= 0 ? place : index(meter, source)
         if let s = source {
             let k = s == state[i].source ? state[i].sourceSlot : slot(s)
             if judgingSource {
@@ -206,10 +256,8 @@ public struct DetectorSet: Sendable {
         // The meter's detectors take its readings in time order: one not later than its latest (a
         // correction, a repeat, history sent late) is stored, but not news to them.
         guard silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource) else { return out }
-        let local = start + localOffset(start)
-        let day = CivilDate.floorDiv(local, 86_400)
-        let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval,
-                            slotOfDay: Int((local - day * 86_400) / max(60, interval)), weekend: CivilDate.isoWeekday(daysSinceEpoch: day) >= 6)
+        let (slot, weekend) = slotOfDay(start, interval: interval)
+        let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval, slotOfDay: slot, weekend: weekend)
         var raw: [Anomaly] = []
         // Whether a hold is open, read in place (a read through the array copies the detector).
         let held = Self.observe(o, with: &state[i].flatline, into: &raw)

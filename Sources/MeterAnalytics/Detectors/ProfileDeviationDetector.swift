@@ -34,6 +34,9 @@ public struct ProfileDeviationDetector: MeterDetector {
 
     public init(config: Config = Config()) { self.config = config }
 
+    /// Asks memory for what judging a reading at this slot will read.
+    public func prefetch(slot: Int, weekend: Bool) { profile.prefetch(slot: slot, weekend: weekend) }
+
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         profile.prepare(interval: o.interval)
         guard o.value.isFinite else { return }

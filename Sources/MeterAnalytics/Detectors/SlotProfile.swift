@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// What a meter usually does at each time of day, weekdays and weekends apart: per slot, the last
@@ -65,6 +66,12 @@ public struct SlotProfile: Sendable {
         return m.isFinite ? exp(m) - epsilon : .infinity
     }
 
+    /// Asks memory for the ring a slot is judged by and learns into, ahead of its reading.
+    public func prefetch(slot: Int, weekend: Bool) {
+        guard slots > 0, slot >= 0, slot < slots else { return }
+        byDayType.prefetch(slot + (weekend ? slots : 0))
+    }
+
     public mutating func learn(logValue x: Double, slot: Int, weekend: Bool) {
         guard slots > 0, slot >= 0, slot < slots else { return }
         byDayType.append(x, to: slot + (weekend ? slots : 0))
@@ -107,6 +114,12 @@ private struct Rings: Sendable {
             let n = Int(raw[at + fillAt])
             let start = UnsafeRawBufferPointer(rebasing: raw[at..<(at + 4 * n)])
             return start.withMemoryRebound(to: Float.self) { body($0) }
+        }
+    }
+
+    func prefetch(_ ring: Int) {
+        bytes.withUnsafeBytes { raw in
+            if let start = raw.baseAddress { nc_prefetch(start + base + ring * stride) }
         }
     }
 

@@ -1,0 +1,2 @@
+// The module is its header: `nc_prefetch` is inline.
+#include "CPrefetch.h"
