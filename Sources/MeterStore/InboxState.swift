@@ -12,8 +12,7 @@ import Synchronization
 /// Logged readings are kept in one array in the order logged, each linked to its meter's previous
 /// one, so a commit appends its batch in one sequential run instead of touching a list per meter;
 /// per meter (an array by row id, not hashed keys) only its latest start and its newest entry. A
-/// part's merge mark makes its entries up to the mark dead at once; they are dropped once seven in
-/// eight are dead.
+/// part's merge mark makes its entries up to the mark dead at once; they are dropped once half are dead.
 final class InboxState: Sendable {
     typealias Entry = ReadingLog.Entry
     struct MeterState {
@@ -79,26 +78,40 @@ final class InboxState: Sendable {
             return out.reversed()
         }
 
-        /// Keeps only live entries once seven in eight are dead: a merge moves the parts in turn, and
-        /// a copy made halfway through would move half the log while the writer waits.
+        /// Keeps only live entries once half are dead. The live entries move down in place, so the
+        /// array keeps its capacity and grows back into memory already held. Under steady ingest a
+        /// merge's cut leaves a third or more of the entries live, so a stricter rule (seven in eight
+        /// dead, say) lets the array grow past a million entries, and each doubling then copies it
+        /// while the writer waits (a tenth to a third of a second).
         mutating func compactIfWorthIt() {
-            guard pool.count > 4096, pending * 8 <= pool.count else { return }
-            var kept: [Linked] = []
-            kept.reserveCapacity(2 * pending)
+            guard pool.count > 4096, pending * 2 <= pool.count else { return }
             for i in meters.indices { meters[i].newest = -1 }
             for k in others.keys { others[k]?.newest = -1 }
-            for l in pool where l.entry.seq > marks[ReadingLog.part(of: l.entry.row.meter)] {
-                let index = kept.count
-                let previous = update(l.entry.row.meter) { m in
+            var kept = 0
+            for i in pool.indices {
+                let entry = pool[i].entry
+                guard entry.seq > marks[ReadingLog.part(of: entry.row.meter)] else { continue }
+                let index = kept
+                let previous = update(entry.row.meter) { m in
                     defer { m.newest = index }
                     return m.newest
                 }
-                kept.append(Linked(entry: l.entry, previous: previous))
+                pool[index] = Linked(entry: entry, previous: previous)
+                kept += 1
             }
-            pool = kept
+            pool.removeLast(pool.count - kept)
         }
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// `expected`: readings the inbox may hold before a merge catches up (twice the merge's
+    /// threshold, say). Their room is set aside at once, so the array never doubles, and copies
+    /// itself, while the writer waits; memory not yet written to is only reserved, not used.
+    init(expected: Int = 0) {
+        var s = State()
+        s.pool.reserveCapacity(expected)
+        state = Mutex(s)
+    }
     /// Row ids below this live in the array; larger ones in `others`.
     fileprivate static let arrayLimit: Int64 = 1 << 20
 

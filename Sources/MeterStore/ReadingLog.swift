@@ -240,11 +240,17 @@ enum ReadingLog {
         return last
     }
 
-    /// Deletes the log rows every part has merged.
-    static func dropMerged(_ db: Database) throws {
+    /// Deletes up to `limit` of the oldest log rows that every part has passed; returns whether
+    /// more such rows remain. A merge's rows are deleted a few at a time, each few in a transaction
+    /// of its own: a row is a blob over several pages, and freeing them all at once holds the writer
+    /// (and the acknowledgements waiting on it) for tens of milliseconds.
+    @discardableResult
+    static func dropMerged(_ db: Database, limit: Int = .max) throws -> Bool {
         let marks = try marks(db)
-        guard let low = marks.min(), low > 0 else { return }
-        try db.execute(sql: "DELETE FROM readings_log WHERE seq <= ?", arguments: [low])
+        guard let low = marks.min(), low > 0 else { return false }
+        try db.execute(sql: "DELETE FROM readings_log WHERE seq IN (SELECT seq FROM readings_log WHERE seq <= ? ORDER BY seq LIMIT ?)",
+                       arguments: [low, limit])
+        return db.changesCount == limit
     }
 
     static func hasRows(_ db: Database) throws -> Bool {

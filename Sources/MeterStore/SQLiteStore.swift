@@ -18,7 +18,7 @@ public final class SQLiteStore: ReadingStore {
     let rowIDs = RowIDCache()
     /// Each meter's latest start and inbox values, and the inbox rows not merged yet (past
     /// `inboxLimit` a merge is scheduled).
-    let inbox = InboxState()
+    let inbox: InboxState
     /// Inbox rows that make a merge worth its commit (more rows per meter, fewer pages per row).
     public let inboxLimit: Int
 
@@ -42,6 +42,7 @@ public final class SQLiteStore: ReadingStore {
     public init(path: String, inboxLimit: Int = defaultInboxLimit, durability: Durability = .full) throws {
         self.path = path
         self.inboxLimit = inboxLimit
+        inbox = InboxState(expected: 2 * inboxLimit)
         self.durability = durability
         var config = Configuration()
         let synchronous = durability == .full ? "FULL" : "NORMAL"
@@ -93,7 +94,7 @@ public final class SQLiteStore: ReadingStore {
                 db.afterNextTransaction { _ in inbox.merged(parts: [part], through: cut) }
             }
         }
-        try await pool.write { db in try ReadingLog.dropMerged(db) }
+        while try await pool.write({ db in try ReadingLog.dropMerged(db, limit: 64) }) {}
     }
 
     /// Reads of readings that do not lay the inbox over the blocks themselves go through here: what

@@ -183,6 +183,22 @@ import Testing
         #expect(try await s.counts().readings == 40)
     }
 
+    @Test func aMergeDropsEveryLogRowItMovedHoweverMany() async throws {
+        // 200 log rows: more than one delete's worth, so the merge drops them in several transactions.
+        let s = try await store(limit: 1_950)
+        for slot in 0..<200 {
+            _ = try await s.write(live(meters: 10, slot: Int64(slot)), quarantine: [], info: BatchInfo(origin: "gw"))
+        }
+        await s.backgroundMergeFinished()
+        let (logRows, low) = try await s.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM readings_log") ?? -1, try ReadingLog.marks(db).min() ?? 0)
+        }
+        #expect(low >= 195, "every part merged through the cut")
+        let above = try await s.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM readings_log WHERE seq > ?", arguments: [low]) ?? -1 }
+        #expect(logRows == above, "only rows after the cut are left: \(logRows) of which \(above) after it")
+        #expect(try await s.counts().readings == 2_000)
+    }
+
     @Test func fileSizedBatchesGoStraightToReadings() async throws {
         let s = try await store()
         _ = try await s.write(live(meters: 3, slot: 0), quarantine: [], info: BatchInfo(origin: "gw"))
