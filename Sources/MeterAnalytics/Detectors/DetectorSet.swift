@@ -205,9 +205,10 @@ public struct DetectorSet: Sendable {
     }
 
     /// Readings in time order, each taken as `observe(meter:source:start:value:interval:)` takes it,
-    /// with the same reports. While one is judged, memory is asked for the time-of-day rings of the
-    /// reading a few places ahead: at a fleet's scale those were last touched a day before and are
-    /// no longer in the processor's caches, and a reading would otherwise wait for them.
+    /// with the same reports. While one is judged, memory is asked for what the reading a few places
+    /// ahead will touch (its time-of-day rings, its sketches' bins, its windows): at a fleet's scale
+    /// a meter's state is not in the processor's caches (its rings were last touched a day before),
+    /// and a reading would otherwise wait for each line in turn.
     public mutating func observe(_ readings: [Sighting], interval: Int64) -> [Anomaly] {
         let ahead = 4
         var out: [Anomaly] = []
@@ -216,7 +217,7 @@ public struct DetectorSet: Sendable {
         for k in readings.indices {
             if k + ahead < readings.count, case let p = places[k + ahead], p >= 0 {
                 let (slot, weekend) = slotOfDay(readings[k + ahead].start, interval: interval)
-                Self.prefetch(&state[p], slot: slot, weekend: weekend)
+                Self.prefetch(&state[p], slot: slot, weekend: weekend, bin: QuantileSketch.bin(of: readings[k + ahead].value))
             }
             let r = readings[k]
             out += observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
@@ -225,9 +226,11 @@ public struct DetectorSet: Sendable {
         return out
     }
 
-    private static func prefetch(_ m: inout PerMeter, slot: Int, weekend: Bool) {
-        m.spike.prefetch(slot: slot, weekend: weekend)
+    private static func prefetch(_ m: inout PerMeter, slot: Int, weekend: Bool, bin: Int) {
+        m.spike.prefetch(slot: slot, weekend: weekend, bin: bin)
         m.deviation.prefetch(slot: slot, weekend: weekend)
+        m.flatline.prefetch(bin: bin)
+        m.burst.prefetch(bin: bin)
     }
 
     /// A reading's slot of its local day and whether that day is a weekend.

@@ -57,6 +57,12 @@ public struct FlatlineDetector: MeterDetector {
         recent = RingBuffer(capacity: size)
     }
 
+    /// Asks memory for what a reading in this bin of the value sketches will read.
+    public func prefetch(bin: Int) {
+        envelope.prefetch(bin: bin)
+        recent.prefetch()
+    }
+
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         guard o.value.isFinite else { return }
         let wanted = max(4, min(1440, Int(config.duration / max(60, o.interval))))

@@ -35,7 +35,10 @@ public struct ProfileDeviationDetector: MeterDetector {
     public init(config: Config = Config()) { self.config = config }
 
     /// Asks memory for what judging a reading at this slot will read.
-    public func prefetch(slot: Int, weekend: Bool) { profile.prefetch(slot: slot, weekend: weekend) }
+    public func prefetch(slot: Int, weekend: Bool) {
+        profile.prefetch(slot: slot, weekend: weekend)
+        smoothedTails.prefetch(near: smoothed, tails: true)
+    }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         profile.prepare(interval: o.interval)

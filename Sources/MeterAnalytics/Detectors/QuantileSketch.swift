@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// Counts in equal bins over a fixed range, decayed a little with every value so the last few weeks
@@ -39,11 +40,34 @@ public struct DecayedHistogram: Sendable {
         total += 1
         guard counted else { return }
         weight += 1
-        let k = (x - low) / (high - low) * Double(bins)
-        let bin = k.isNaN ? 0 : Int(Swift.min(Swift.max(k, 0), Double(bins - 1)))
+        let bin = bin(of: x)
         counts[bin] += 1
         lowestUsed = Swift.min(lowestUsed, bin)
         highestUsed = Swift.max(highestUsed, bin)
+    }
+
+    /// The bin a value is counted in.
+    func bin(of x: Double) -> Int { Self.bin(of: x, low: low, high: high, bins: bins) }
+
+    static func bin(of x: Double, low: Double, high: Double, bins: Int) -> Int {
+        let k = (x - low) / (high - low) * Double(bins)
+        return k.isNaN ? 0 : Int(Swift.min(Swift.max(k, 0), Double(bins - 1)))
+    }
+
+    /// Asks memory for the counts' header and a bin's line (a fleet's histograms are not in the
+    /// processor's caches; a reading a few places ahead asks for its own).
+    func prefetch(bin: Int) {
+        counts.withUnsafeBufferPointer { b in
+            guard let start = b.baseAddress else { return }
+            nc_prefetch(UnsafeRawPointer(start) - 32)
+            nc_prefetch(start + Swift.min(Swift.max(bin, 0), bins - 1))
+        }
+    }
+
+    /// The same for the lowest and highest bins counted in, where tail quantiles are read.
+    func prefetchEnds() {
+        prefetch(bin: highestUsed)
+        if lowestUsed < bins { prefetch(bin: lowestUsed) }
     }
 
     /// The upper edge of the bin holding the `target`-th counted weight. A target in the upper half is
@@ -71,9 +95,11 @@ public struct DecayedHistogram: Sendable {
 /// zeros kept apart. Gives the upper and lower envelope of what a meter does (its 1st and 99th
 /// percentiles of non-zero values) to within a bin.
 public struct QuantileSketch: Sendable {
-    private var histogram = DecayedHistogram(low: -3, high: 3, bins: 360)
+    private var histogram = DecayedHistogram(low: QuantileSketch.range.low, high: QuantileSketch.range.high, bins: QuantileSketch.range.bins)
+    /// Log10 of the values, in 360 bins.
+    private static let range = (low: -3.0, high: 3.0, bins: 360)
     /// How much wider the top of a bin is than its bottom (quantiles are bin tops).
-    public static let binWidth = pow(10, 6.0 / 360)
+    public static let binWidth = pow(10, (range.high - range.low) / Double(range.bins))
 
     public init() {}
 
@@ -91,6 +117,14 @@ public struct QuantileSketch: Sendable {
 
     /// Adds an observed value, its log worked out once for every sketch of the reading.
     public mutating func add(_ o: Observation) { add(o.value, log10: o.log10Value) }
+
+    /// The bin of a positive value (every sketch of a reading counts it in the same one).
+    public static func bin(of v: Double) -> Int {
+        v > 0 ? DecayedHistogram.bin(of: log10(v), low: range.low, high: range.high, bins: range.bins) : 0
+    }
+
+    /// Asks memory for what adding a value in this bin will touch.
+    public func prefetch(bin: Int) { histogram.prefetch(bin: bin) }
 
     /// The value below which a share `q` of the positive values fall.
     public func quantile(_ q: Double) -> Double? {
@@ -111,6 +145,16 @@ public struct ResidualSketch: Sendable {
     public mutating func add(_ r: Double) {
         guard r.isFinite else { return }
         histogram.add(r)
+    }
+
+    /// Asks memory for the counts' header and the bins about a residual (a line either side: the
+    /// next residual is seldom far from a likely one), and with `tails` the tails' bins.
+    public func prefetch(near r: Double, tails: Bool = false) {
+        let bin = histogram.bin(of: r)
+        histogram.prefetch(bin: bin - 16)
+        histogram.prefetch(bin: bin)
+        histogram.prefetch(bin: bin + 16)
+        if tails { histogram.prefetchEnds() }
     }
 
     /// The residual below which a share `q` fall.

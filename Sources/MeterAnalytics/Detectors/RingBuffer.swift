@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The last `capacity` values seen, oldest overwritten first: the bounded memory of a detector.
 public struct RingBuffer: Sendable {
     public private(set) var values: [Double] = []
@@ -10,6 +12,15 @@ public struct RingBuffer: Sendable {
     }
 
     public var count: Int { values.count }
+
+    /// Asks memory for the values (a detector's window a few readings ahead).
+    public func prefetch() {
+        values.withUnsafeBufferPointer { b in
+            guard let start = b.baseAddress else { return }
+            let raw = UnsafeRawPointer(start)
+            for offset in stride(from: -32, to: 8 * capacity, by: 64) { nc_prefetch(raw + offset) }
+        }
+    }
 
     /// The values held, oldest first.
     public var ordered: [Double] { values.count < capacity ? values : Array(values[next...] + values[..<next]) }

@@ -40,6 +40,9 @@ public struct SpikeBurstDetector: MeterDetector {
         length = min(64, max(2, config.window))
     }
 
+    /// Asks memory for what a reading in this bin of the value sketches will read.
+    public func prefetch(bin: Int) { sketch.prefetch(bin: bin) }
+
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         guard o.value.isFinite else { return }
         seen += 1

@@ -106,8 +106,12 @@ public struct SpikeValleyDetector: MeterDetector {
     func baseline(slot: Int, weekend: Bool) -> (median: Double, sigma: Double)? { profile.baseline(slot: slot, weekend: weekend) }
     func neighbourhoodMax(slot: Int, weekend: Bool) -> Double { profile.neighbourhoodMax(slot: slot, weekend: weekend) }
 
-    /// Asks memory for what judging a reading at this slot will read.
-    public func prefetch(slot: Int, weekend: Bool) { profile.prefetch(slot: slot, weekend: weekend) }
+    /// Asks memory for what judging a reading at this slot, in this bin of the value sketches, will read.
+    public func prefetch(slot: Int, weekend: Bool, bin: Int) {
+        profile.prefetch(slot: slot, weekend: weekend)
+        envelope.prefetch(bin: bin)
+        residuals.prefetch(near: 0)
+    }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         profile.prepare(interval: o.interval)
