@@ -226,6 +226,8 @@ public struct DetectorSet: Sendable {
         return out
     }
 
+    /// The detectors' `prefetch` methods are `mutating` only so they run in place: called on a copy,
+    /// they would first copy the detector, and wait for the very memory they ask for.
     private static func prefetch(_ m: inout PerMeter, slot: Int, weekend: Bool, bin: Int) {
         m.spike.prefetch(slot: slot, weekend: weekend, bin: bin)
         m.deviation.prefetch(slot: slot, weekend: weekend)

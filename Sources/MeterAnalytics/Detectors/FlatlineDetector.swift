@@ -58,7 +58,7 @@ public struct FlatlineDetector: MeterDetector {
     }
 
     /// Asks memory for what a reading in this bin of the value sketches will read.
-    public func prefetch(bin: Int) {
+    public mutating func prefetch(bin: Int) {
         envelope.prefetch(bin: bin)
         recent.prefetch()
     }

@@ -35,7 +35,7 @@ public struct ProfileDeviationDetector: MeterDetector {
     public init(config: Config = Config()) { self.config = config }
 
     /// Asks memory for what judging a reading at this slot will read.
-    public func prefetch(slot: Int, weekend: Bool) {
+    public mutating func prefetch(slot: Int, weekend: Bool) {
         profile.prefetch(slot: slot, weekend: weekend)
         smoothedTails.prefetch(near: smoothed, tails: true)
     }

@@ -56,7 +56,7 @@ public struct DecayedHistogram: Sendable {
 
     /// Asks memory for the counts' header and a bin's line (a fleet's histograms are not in the
     /// processor's caches; a reading a few places ahead asks for its own).
-    func prefetch(bin: Int) {
+    mutating func prefetch(bin: Int) {
         counts.withUnsafeBufferPointer { b in
             guard let start = b.baseAddress else { return }
             nc_prefetch(UnsafeRawPointer(start) - 32)
@@ -65,7 +65,7 @@ public struct DecayedHistogram: Sendable {
     }
 
     /// The same for the lowest and highest bins counted in, where tail quantiles are read.
-    func prefetchEnds() {
+    mutating func prefetchEnds() {
         prefetch(bin: highestUsed)
         if lowestUsed < bins { prefetch(bin: lowestUsed) }
     }
@@ -124,7 +124,7 @@ public struct QuantileSketch: Sendable {
     }
 
     /// Asks memory for what adding a value in this bin will touch.
-    public func prefetch(bin: Int) { histogram.prefetch(bin: bin) }
+    public mutating func prefetch(bin: Int) { histogram.prefetch(bin: bin) }
 
     /// The value below which a share `q` of the positive values fall.
     public func quantile(_ q: Double) -> Double? {
@@ -149,7 +149,7 @@ public struct ResidualSketch: Sendable {
 
     /// Asks memory for the counts' header and the bins about a residual (a line either side: the
     /// next residual is seldom far from a likely one), and with `tails` the tails' bins.
-    public func prefetch(near r: Double, tails: Bool = false) {
+    public mutating func prefetch(near r: Double, tails: Bool = false) {
         let bin = histogram.bin(of: r)
         histogram.prefetch(bin: bin - 16)
         histogram.prefetch(bin: bin)

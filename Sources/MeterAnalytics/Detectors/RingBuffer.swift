@@ -14,7 +14,7 @@ public struct RingBuffer: Sendable {
     public var count: Int { values.count }
 
     /// Asks memory for the values (a detector's window a few readings ahead).
-    public func prefetch() {
+    public mutating func prefetch() {
         values.withUnsafeBufferPointer { b in
             guard let start = b.baseAddress else { return }
             let raw = UnsafeRawPointer(start)

@@ -67,7 +67,7 @@ public struct SlotProfile: Sendable {
     }
 
     /// Asks memory for the ring a slot is judged by and learns into, ahead of its reading.
-    public func prefetch(slot: Int, weekend: Bool) {
+    public mutating func prefetch(slot: Int, weekend: Bool) {
         guard slots > 0, slot >= 0, slot < slots else { return }
         byDayType.prefetch(slot + (weekend ? slots : 0))
     }
@@ -117,7 +117,7 @@ private struct Rings: Sendable {
         }
     }
 
-    func prefetch(_ ring: Int) {
+    mutating func prefetch(_ ring: Int) {
         bytes.withUnsafeBytes { raw in
             if let start = raw.baseAddress { nc_prefetch(start + base + ring * stride) }
         }

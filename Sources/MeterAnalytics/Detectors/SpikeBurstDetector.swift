@@ -41,7 +41,7 @@ public struct SpikeBurstDetector: MeterDetector {
     }
 
     /// Asks memory for what a reading in this bin of the value sketches will read.
-    public func prefetch(bin: Int) { sketch.prefetch(bin: bin) }
+    public mutating func prefetch(bin: Int) { sketch.prefetch(bin: bin) }
 
     public mutating func observe(_ o: Observation, into out: inout [Anomaly]) {
         guard o.value.isFinite else { return }

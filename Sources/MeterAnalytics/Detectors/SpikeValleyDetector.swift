@@ -107,7 +107,7 @@ public struct SpikeValleyDetector: MeterDetector {
     func neighbourhoodMax(slot: Int, weekend: Bool) -> Double { profile.neighbourhoodMax(slot: slot, weekend: weekend) }
 
     /// Asks memory for what judging a reading at this slot, in this bin of the value sketches, will read.
-    public func prefetch(slot: Int, weekend: Bool, bin: Int) {
+    public mutating func prefetch(slot: Int, weekend: Bool, bin: Int) {
         profile.prefetch(slot: slot, weekend: weekend)
         envelope.prefetch(bin: bin)
         residuals.prefetch(near: 0)
