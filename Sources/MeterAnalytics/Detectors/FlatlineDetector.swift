@@ -32,7 +32,12 @@ public struct FlatlineDetector: MeterDetector {
 
     @SharedSettings public var config: Config
     private var recent: RingBuffer
-    private var open: Anomaly?
+    /// The event open, if any (kept behind a pointer: `Rare`).
+    private var open: Anomaly? {
+        get { openEvent.value }
+        set { openEvent.value = newValue }
+    }
+    private var openEvent = Rare<Anomaly>()
     private var level = 0.0
     private var last: Int64 = 0
     private var lastInterval: Int64 = 1800

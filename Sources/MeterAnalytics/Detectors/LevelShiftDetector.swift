@@ -21,7 +21,12 @@ public struct LevelShiftDetector: MeterDetector {
     private var dayCount = 0
     private var run: [(day: Int64, total: Double)] = []
     private var runUp = true
-    private var open: Anomaly?
+    /// The event open, if any (kept behind a pointer: `Rare`).
+    private var open: Anomaly? {
+        get { openEvent.value }
+        set { openEvent.value = newValue }
+    }
+    private var openEvent = Rare<Anomaly>()
     private var interval: Int64 = 1800
 
     public init(config: Config = Config()) {

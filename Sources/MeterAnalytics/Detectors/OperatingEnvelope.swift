@@ -72,7 +72,12 @@ public struct OperatingEnvelope: Sendable {
     private var high: StreamingQuantile
     private var first: Int64 = .min
     private var through: Int64 = .min
-    private var open: Anomaly?
+    /// The event open, if any (kept behind a pointer: `Rare`).
+    private var open: Anomaly? {
+        get { openEvent.value }
+        set { openEvent.value = newValue }
+    }
+    private var openEvent = Rare<Anomaly>()
 
     public init(config: Config = Config()) {
         self.config = config

@@ -28,7 +28,12 @@ public struct ProfileDeviationDetector: MeterDetector {
     private var smoothedTails = ResidualSketch()
     private var smoothed = 0.0
     private var since: Int64?
-    private var open: Anomaly?
+    /// The event open, if any (kept behind a pointer: `Rare`).
+    private var open: Anomaly? {
+        get { openEvent.value }
+        set { openEvent.value = newValue }
+    }
+    private var openEvent = Rare<Anomaly>()
     private var last: Int64 = .min
     private var closedAt: Int64 = .min
 

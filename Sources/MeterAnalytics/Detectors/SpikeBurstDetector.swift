@@ -33,7 +33,12 @@ public struct SpikeBurstDetector: MeterDetector {
     private var count = 0
     private var most = 0
     private var seen = 0
-    private var open: Anomaly?
+    /// The event open, if any (kept behind a pointer: `Rare`).
+    private var open: Anomaly? {
+        get { openEvent.value }
+        set { openEvent.value = newValue }
+    }
+    private var openEvent = Rare<Anomaly>()
 
     public init(config: Config = Config()) {
         self.config = config

@@ -88,8 +88,17 @@ public struct SpikeValleyDetector: MeterDetector {
     private var envelope = QuantileSketch()
     private var residuals = ResidualSketch()
     /// A candidate waiting for the next reading, and the value before it.
-    private var candidate: Anomaly?
-    private var candidateObservation: Observation?
+    /// (Each kept behind a pointer: `Rare`.)
+    private var candidate: Anomaly? {
+        get { waiting.value }
+        set { waiting.value = newValue }
+    }
+    private var candidateObservation: Observation? {
+        get { waitingObservation.value }
+        set { waitingObservation.value = newValue }
+    }
+    private var waiting = Rare<Anomaly>()
+    private var waitingObservation = Rare<Observation>()
     private var previous: Double?
     /// Spikes confirmed before, reported or not.
     private var spikes: ExcursionMemory

@@ -17,7 +17,12 @@ public struct ZeroRunDetector: MeterDetector {
     @SharedSettings public var config: Config
     private var runStart: Int64?
     private var runLength = 0
-    private var open: Anomaly?
+    /// The event open, if any (kept behind a pointer: `Rare`).
+    private var open: Anomaly? {
+        get { openEvent.value }
+        set { openEvent.value = newValue }
+    }
+    private var openEvent = Rare<Anomaly>()
     private var zeroShare = 0.0
     private var seen = 0
     private var typical = 0.0
