@@ -24,13 +24,14 @@ public struct BoundaryDetector: MeterDetector {
     private var peaks: RingBuffer
     private var day: Int64 = .min
     private var dayPeak = 0.0
-    /// The largest of `peaks`, kept as days are added.
-    private var peaksMax = 0.0
+    /// The learned limit, worked out as each day's peak is added (nil until `days` are known).
+    private var learned: Double?
     var envelope: OperatingEnvelope
 
     public init(config: Config = Config()) {
         self.config = config
         peaks = RingBuffer(capacity: config.days)
+        if config.days <= 0 { learned = max(config.learnedFloor, 0) }
         envelope = OperatingEnvelope(config: config.envelope)
     }
 
@@ -47,12 +48,11 @@ public struct BoundaryDetector: MeterDetector {
         if d != day {
             if day != .min, dayPeak > 0 {
                 peaks.append(dayPeak)
-                peaksMax = peaks.values.max() ?? 0
+                if peaks.count >= config.days { learned = max(config.learnedFloor, (peaks.values.max() ?? 0) * config.learnedFactor) }
             }
             day = d
             dayPeak = 0
         }
-        let learned = peaks.count >= config.days ? max(config.learnedFloor, peaksMax * config.learnedFactor) : nil
         let limit = switch (config.maxKwh, learned) {
         case let (c?, l?): min(c, l)
         case let (c, l): c ?? l

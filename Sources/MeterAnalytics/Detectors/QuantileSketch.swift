@@ -19,12 +19,16 @@ public struct DecayedHistogram: Sendable {
     /// cache, and a bin's address worked out from the array's own header would wait for that line
     /// before asking for the bin's; from this, both are asked for at once.
     private let bins: Int
+    /// Where the counts were when last written: what `prefetch` asks for without reading the array's
+    /// header (itself a wait on memory). A stale address (after a copy) only wastes the hint.
+    private var storage: UInt = 0
 
     public init(low: Double, high: Double, bins: Int) {
         self.low = low
         self.high = high
         self.bins = max(1, bins)
         counts = [Float](repeating: 0, count: self.bins)
+        storage = counts.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
     }
 
     /// Adds a value (outside the range, to the end bin); `counted` false only ages the others.
@@ -41,7 +45,10 @@ public struct DecayedHistogram: Sendable {
         guard counted else { return }
         weight += 1
         let bin = bin(of: x)
-        counts[bin] += 1
+        storage = counts.withUnsafeMutableBufferPointer { c in
+            c[bin] += 1
+            return UInt(bitPattern: c.baseAddress)
+        }
         lowestUsed = Swift.min(lowestUsed, bin)
         highestUsed = Swift.max(highestUsed, bin)
     }
@@ -57,11 +64,9 @@ public struct DecayedHistogram: Sendable {
     /// Asks memory for the counts' header and a bin's line (a fleet's histograms are not in the
     /// processor's caches; a reading a few places ahead asks for its own).
     mutating func prefetch(bin: Int) {
-        counts.withUnsafeBufferPointer { b in
-            guard let start = b.baseAddress else { return }
-            nc_prefetch(UnsafeRawPointer(start) - 32)
-            nc_prefetch(start + Swift.min(Swift.max(bin, 0), bins - 1))
-        }
+        guard let start = UnsafePointer<Float>(bitPattern: storage) else { return }
+        nc_prefetch(UnsafeRawPointer(start) - 32)
+        nc_prefetch(start + Swift.min(Swift.max(bin, 0), bins - 1))
     }
 
     /// The same for the lowest and highest bins counted in, where tail quantiles are read.

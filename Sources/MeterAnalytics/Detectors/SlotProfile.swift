@@ -103,7 +103,13 @@ private struct Rings: Sendable {
         let address = bytes.withUnsafeMutableBytes { Int(bitPattern: $0.baseAddress) }
         base = (64 - address % 64) % 64
         self.bytes = bytes
+        storage = UInt(bitPattern: address)
     }
+
+    /// Where `bytes` kept its values when last written: what `prefetch` asks for without reading the
+    /// array's header (itself a wait on memory). A stale address (after a copy) only wastes the hint:
+    /// a prefetch never faults.
+    private var storage: UInt = 0
 
     func count(_ ring: Int) -> Int { Int(bytes[base + ring * stride + fillAt]) }
 
@@ -117,16 +123,17 @@ private struct Rings: Sendable {
         }
     }
 
+    /// Asks memory for a ring's line and the array's header (its count is read on the way to the ring).
     mutating func prefetch(_ ring: Int) {
-        bytes.withUnsafeBytes { raw in
-            if let start = raw.baseAddress { nc_prefetch(start + base + ring * stride) }
-        }
+        guard let start = UnsafeRawPointer(bitPattern: storage) else { return }
+        nc_prefetch(start - 32)
+        nc_prefetch(start + base + ring * stride)
     }
 
     mutating func append(_ value: Double, to ring: Int) {
         let capacity = capacity, at = base + ring * stride, x = Float(value)
         let agesAt = agesAt, fillAt = fillAt, arrivalsAt = arrivalsAt
-        bytes.withUnsafeMutableBytes { raw in
+        storage = bytes.withUnsafeMutableBytes { raw in
             let r = UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + stride)])
             var n = Int(r[fillAt])
             let arrival = r.loadUnaligned(fromByteOffset: arrivalsAt, as: UInt32.self)
@@ -152,6 +159,7 @@ private struct Rings: Sendable {
             r[agesAt + k] = UInt8(truncatingIfNeeded: arrival)
             r[fillAt] = UInt8(n + 1)
             r.storeBytes(of: arrival &+ 1, toByteOffset: arrivalsAt, as: UInt32.self)
+            return UInt(bitPattern: raw.baseAddress)
         }
     }
 }
