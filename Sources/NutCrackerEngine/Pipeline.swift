@@ -84,17 +84,26 @@ public actor Pipeline {
     /// differences) for the register detector, and the measured interval readings, each in time order.
     private func sightings(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) -> (registers: [Sighting], readings: [Sighting]) {
         // Each meter's source and kind looked up once per batch, not once per row.
-        func source(_ m: MeterID) -> SourceID { info.sources[m] ?? sources[m] ?? info.source }
-        let inputIsRegister = input.meters.map { kinds[$0] == .register }
-        let registerRows = (0..<input.count).filter { input.status[$0] == .number && inputIsRegister[Int(input.meterIndex[$0])] }
-            .sorted { input.start[$0] < input.start[$1] }
+        // (A request's own sources are usually none, and register meters often unknown: neither is
+        // then looked up at all.)
+        let requestSources = info.sources
+        func source(_ m: MeterID) -> SourceID { (requestSources.isEmpty ? nil : requestSources[m]) ?? sources[m] ?? info.source }
+        let registerRows: [Int] = !knowsRegisterMeters ? [] : {
+            let inputIsRegister = input.meters.map { kinds[$0] == .register }
+            return (0..<input.count).filter { input.status[$0] == .number && inputIsRegister[Int(input.meterIndex[$0])] }
+                .sorted { input.start[$0] < input.start[$1] }
+        }()
         let inputSources = registerRows.isEmpty ? [] : input.meters.map(source)
         let registers = registerRows.map { i -> Sighting in
             let k = Int(input.meterIndex[i])
             return Sighting(meter: input.meters[k], source: inputSources[k], start: input.start[i], value: input.kwh[i])
         }
-        let order = (0..<batch.count).filter { batch.quality(at: $0) == .actual && batch.status[$0] == .number }
-            .sorted { batch.start[$0] != batch.start[$1] ? batch.start[$0] < batch.start[$1] : batch.meterIndex[$0] < batch.meterIndex[$1] }
+        func before(_ a: Int, _ b: Int) -> Bool {
+            batch.start[a] != batch.start[b] ? batch.start[a] < batch.start[b] : batch.meterIndex[a] < batch.meterIndex[b]
+        }
+        var order = (0..<batch.count).filter { batch.quality(at: $0) == .actual && batch.status[$0] == .number }
+        // A gateway's batch (one interval, meters in order) is in order already.
+        if zip(order, order.dropFirst()).contains(where: { !before($0, $1) }) { order.sort(by: before) }
         // Register meters arrive here as interval energy (VEE took the differences).
         let batchSources = order.isEmpty ? [] : batch.meters.map(source)
         let readings = order.map { i -> Sighting in
