@@ -212,16 +212,20 @@ public struct DetectorSet: Sendable {
     public mutating func observe(_ readings: [Sighting], interval: Int64) -> [Anomaly] {
         let ahead = 4
         var out: [Anomaly] = []
-        // The places of the meters known so far (a new meter is placed when its first reading comes).
+        // The places of the meters known so far (a new meter is placed when its first reading comes),
+        // and each reading's slot, worked out once for the prefetch and the judgement.
         let places = readings.map { meters[$0.meter] ?? -1 }
+        var slots: [(slot: Int, weekend: Bool)] = []
+        slots.reserveCapacity(readings.count)
+        for r in readings { slots.append(slotOfDay(r.start, interval: interval)) }
         for k in readings.indices {
             if k + ahead < readings.count, case let p = places[k + ahead], p >= 0 {
-                let (slot, weekend) = slotOfDay(readings[k + ahead].start, interval: interval)
-                Self.prefetch(&state[p], slot: slot, weekend: weekend, bin: QuantileSketch.bin(of: readings[k + ahead].value))
+                Self.prefetch(&state[p], slot: slots[k + ahead].slot, weekend: slots[k + ahead].weekend,
+                              bin: QuantileSketch.bin(of: readings[k + ahead].value))
             }
             let r = readings[k]
             out += observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
-                           place: places[k])
+                           place: places[k], slot: slots[k])
         }
         return out
     }
@@ -242,9 +246,9 @@ public struct DetectorSet: Sendable {
         return (Int((local - day * 86_400) / max(60, interval)), CivilDate.isoWeekday(daysSinceEpoch: day) >= 6)
     }
 
-    /// `place`: the meter's index in `state` when known already.
+    /// `place`: the meter's index in `state` when known already; `slot`: the reading's, when worked out already.
     private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
-                                  judgingSource: Bool, place: Int = -1) -> [Anomaly] {
+                                  judgingSource: Bool, place: Int = -1, slot known: (slot: Int, weekend: Bool)? = nil) -> [Anomaly] {
         var out: [Anomaly] = []
         if silences.advance(to: start, judging: judgingSource) { sweepSilences(into: &out) }
         let i = place >= 0 ? place : index(meter, source)
@@ -261,7 +265,7 @@ public struct DetectorSet: Sendable {
         // The meter's detectors take its readings in time order: one not later than its latest (a
         // correction, a repeat, history sent late) is stored, but not news to them.
         guard silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource) else { return out }
-        let (slot, weekend) = slotOfDay(start, interval: interval)
+        let (slot, weekend) = known ?? slotOfDay(start, interval: interval)
         let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval, slotOfDay: slot, weekend: weekend)
         var raw: [Anomaly] = []
         // Whether a hold is open, read in place (a read through the array copies the detector).
