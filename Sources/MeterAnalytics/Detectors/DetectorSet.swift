@@ -1,4 +1,3 @@
-import CPrefetch
 import Foundation
 import MeterCore
 

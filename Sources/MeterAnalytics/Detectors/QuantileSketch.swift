@@ -1,4 +1,3 @@
-import CPrefetch
 import Foundation
 
 /// Counts in equal bins over a fixed range, decayed a little with every value so the last few weeks
@@ -64,9 +63,8 @@ public struct DecayedHistogram: Sendable {
     /// Asks memory for the counts' header and a bin's line (a fleet's histograms are not in the
     /// processor's caches; a reading a few places ahead asks for its own).
     mutating func prefetch(bin: Int) {
-        guard let start = UnsafePointer<Float>(bitPattern: storage) else { return }
-        nc_prefetch(UnsafeRawPointer(start) - 32)
-        nc_prefetch(start + Swift.min(Swift.max(bin, 0), bins - 1))
+        guard let start = UnsafeRawPointer(bitPattern: storage) else { return }
+        Prefetch.array(elements: start, offset: MemoryLayout<Float>.stride * Swift.min(Swift.max(bin, 0), bins - 1))
     }
 
     /// The same for the lowest and highest bins counted in, where tail quantiles are read.

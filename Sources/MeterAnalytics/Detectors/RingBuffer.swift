@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// The last `capacity` values seen, oldest overwritten first: the bounded memory of a detector.
 public struct RingBuffer: Sendable {
     public private(set) var values: [Double] = []
@@ -18,7 +16,7 @@ public struct RingBuffer: Sendable {
         values.withUnsafeBufferPointer { b in
             guard let start = b.baseAddress else { return }
             let raw = UnsafeRawPointer(start)
-            for offset in stride(from: -32, to: 8 * capacity, by: 64) { nc_prefetch(raw + offset) }
+            for offset in stride(from: -Prefetch.arrayHeader, to: MemoryLayout<Double>.stride * capacity, by: 64) { Prefetch.line(raw + offset) }
         }
     }
 

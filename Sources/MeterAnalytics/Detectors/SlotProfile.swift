@@ -1,4 +1,3 @@
-import CPrefetch
 import Foundation
 
 /// What a meter usually does at each time of day, weekdays and weekends apart: per slot, the last
@@ -126,8 +125,7 @@ private struct Rings: Sendable {
     /// Asks memory for a ring's line and the array's header (its count is read on the way to the ring).
     mutating func prefetch(_ ring: Int) {
         guard let start = UnsafeRawPointer(bitPattern: storage) else { return }
-        nc_prefetch(start - 32)
-        nc_prefetch(start + base + ring * stride)
+        Prefetch.array(elements: start, offset: base + ring * stride)
     }
 
     mutating func append(_ value: Double, to ring: Int) {
