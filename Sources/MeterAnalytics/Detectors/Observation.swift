@@ -30,14 +30,16 @@ public struct Observation: Sendable {
         self.interval = interval
         self.slotOfDay = slotOfDay
         self.weekend = weekend
-        logValue = Foundation.log(Swift.max(0, value) + Self.logEpsilon)
+        logValue = Self.log(value, epsilon: Self.logEpsilon)
         log10Value = value > 0 ? Foundation.log10(value) : 0
     }
 
     /// `log(max(0, value) + epsilon)`, from `logValue` when the epsilon is the usual one.
     public func logValue(epsilon: Double) -> Double {
-        epsilon == Self.logEpsilon ? logValue : Foundation.log(Swift.max(0, value) + epsilon)
+        epsilon == Self.logEpsilon ? logValue : Self.log(value, epsilon: epsilon)
     }
+
+    private static func log(_ value: Double, epsilon: Double) -> Double { Foundation.log(Swift.max(0, value) + epsilon) }
 }
 
 /// A detector of one meter's series: fed its readings in time order, with state bounded per meter,

@@ -113,7 +113,7 @@ public struct QuantileSketch: Sendable {
     }
 
     /// Adds a value whose base-10 log (of a positive value; anything for others) is known already.
-    public mutating func add(_ v: Double, log10 l: Double) {
+    private mutating func add(_ v: Double, log10 l: Double) {
         guard v.isFinite else { return }
         histogram.add(v > 0 ? l : 0, counted: v > 0)
     }

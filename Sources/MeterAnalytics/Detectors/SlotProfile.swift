@@ -26,8 +26,6 @@ public struct SlotProfile: Sendable {
         byDayType = Rings(capacity: memory, count: 2 * perDay)
     }
 
-    public func log(_ value: Double) -> Double { Foundation.log(max(0, value) + epsilon) }
-
     /// The values a slot is judged by, in ascending order: its day type's ring when that holds three
     /// values, else (while the meter is new) both day types' rings at that slot together, at most
     /// `memory + 2` values: the slot's last few whatever the day.
