@@ -55,6 +55,7 @@ public final class SQLiteStore: ReadingStore {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 2048")
             // The merges' sorts stay in memory, not in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA secure_delete = FAST")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // The pool puts its writer in WAL mode after `prepareDatabase`, with `synchronous = NORMAL`;
@@ -378,13 +379,13 @@ public final class SQLiteStore: ReadingStore {
     static func meterRowID(_ db: Database, _ id: MeterID, info: BatchInfo, ids: inout WriteContext, cached: Int64?? = nil) throws -> Int64 {
         if info.sources.isEmpty || info.sources[id] == nil, info.kinds.isEmpty || info.kinds[id] == nil {
             let known: Int64? = switch cached {
-            case .some(let c): c ?? (ids.found.isEmpty ? nil : ids.found[id.rawValue])
-            case .none: ids[id.rawValue]
+            case .some(let c): c ?? (ids.found.isEmpty ? nil : ids.found[id])
+            case .none: ids[id]
             }
             if let known { return known }
         }
         if let row = try Int64.fetchOne(db, sql: "SELECT id FROM meters WHERE name = ?", arguments: [id.rawValue]) {
-            ids.found[id.rawValue] = row
+            ids.found[id] = row
             if let s = info.sources[id] {
                 try db.execute(sql: "UPDATE meters SET source = ? WHERE id = ? AND source <> ?", arguments: [s.rawValue, row, s.rawValue])
             }
