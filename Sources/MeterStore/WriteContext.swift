@@ -2,13 +2,13 @@ import GRDB
 import MeterCore
 import Synchronization
 
-/// Meter row ids by name, of meters known to be committed; shared by every write.
+/// Meter row ids by meter, of meters known to be committed; shared by every write.
 final class RowIDCache: Sendable {
-    private let map = Mutex<[String: Int64]>([:])
-    subscript(name: String) -> Int64? { map.withLock { $0[name] } }
+    private let map = Mutex<[MeterID: Int64]>([:])
+    subscript(meter: MeterID) -> Int64? { map.withLock { $0[meter] } }
     /// The row ids of a batch's meters, in its order, under one lock.
-    func rowIDs(of meters: [MeterID]) -> [Int64?] { map.withLock { m in meters.map { m[$0.rawValue] } } }
-    func merge(_ ids: [String: Int64]) {
+    func rowIDs(of meters: [MeterID]) -> [Int64?] { map.withLock { m in meters.map { m[$0] } } }
+    func merge(_ ids: [MeterID: Int64]) {
         guard !ids.isEmpty else { return }
         map.withLock { $0.merge(ids) { _, new in new } }
     }
@@ -20,7 +20,7 @@ final class RowIDCache: Sendable {
 struct WriteContext {
     let cache: RowIDCache
     let inbox: InboxState
-    var found: [String: Int64] = [:]
+    var found: [MeterID: Int64] = [:]
     /// The log row through which this transaction merged the whole log, if it did.
     var mergedThrough: Int64?
     /// The last log row this transaction wrote.
@@ -48,7 +48,7 @@ struct WriteContext {
         return try BlockTable.stored(db, meter: meter, start: start)
     }
 
-    subscript(name: String) -> Int64? { (found.isEmpty ? nil : found[name]) ?? cache[name] }
+    subscript(meter: MeterID) -> Int64? { (found.isEmpty ? nil : found[meter]) ?? cache[meter] }
 
     /// A meter's latest start, known or read from the store.
     func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
