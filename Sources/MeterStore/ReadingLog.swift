@@ -187,19 +187,54 @@ enum ReadingLog {
     static func inMergeOrder(_ entries: [Entry]) -> [Entry] {
         // Meters in ascending order, each meter's entries in the order logged (a counting sort), then
         // by start: live readings are logged in time order, so a meter's are usually in order already.
-        var group: [Int64: Int] = [:]
+        // One part's meters share their remainder by `parts`, so the quotient tells them apart: when
+        // the quotients are few enough, they index plain arrays instead of a hashed table.
+        var low = Int64.max, high = Int64.min
+        for e in entries {
+            low = min(low, e.row.meter)
+            high = max(high, e.row.meter)
+        }
+        let span = high >= low ? high / Int64(parts) - low / Int64(parts) : 0
+        guard low >= 0, span < Int64(max(1024, 4 * entries.count)) else { return inMergeOrder(entries, group: hashedGroups(entries)) }
+        let base = low / Int64(parts)
+        var slot = [Int32](repeating: -1, count: Int(span) + 1)
+        var meters: [Int64] = []
+        var group = [Int32](repeating: 0, count: entries.count)
+        var counts: [Int] = []
+        for (n, e) in entries.enumerated() {
+            let k = Int(e.row.meter / Int64(parts) - base)
+            if slot[k] < 0 { slot[k] = Int32(meters.count); meters.append(e.row.meter); counts.append(0) }
+            group[n] = slot[k]
+            counts[Int(slot[k])] += 1
+        }
+        return inMergeOrder(entries, group: (group, meters, counts))
+    }
+
+    /// Each entry's meter group (by a hashed table: any row ids), the groups' meters and sizes.
+    private static func hashedGroups(_ entries: [Entry]) -> (group: [Int32], meters: [Int64], counts: [Int]) {
+        var index: [Int64: Int32] = [:]
         var meters: [Int64] = []
         var counts: [Int] = []
-        for e in entries {
-            if let g = group[e.row.meter] { counts[g] += 1 } else { group[e.row.meter] = meters.count; meters.append(e.row.meter); counts.append(1) }
+        let group = entries.map { e -> Int32 in
+            if let g = index[e.row.meter] { counts[Int(g)] += 1; return g }
+            index[e.row.meter] = Int32(meters.count)
+            meters.append(e.row.meter)
+            counts.append(1)
+            return Int32(meters.count - 1)
         }
+        return (group, meters, counts)
+    }
+
+    /// Places grouped entries: groups by ascending meter, each in the order logged, then by start.
+    private static func inMergeOrder(_ entries: [Entry], group: (group: [Int32], meters: [Int64], counts: [Int])) -> [Entry] {
+        let (group, meters, counts) = group
         var first = [Int](repeating: 0, count: meters.count)
         var at = 0
         for g in meters.indices.sorted(by: { meters[$0] < meters[$1] }) { first[g] = at; at += counts[g] }
         var out = entries
         var next = first
-        for e in entries {
-            let g = group[e.row.meter] ?? 0
+        for (n, e) in entries.enumerated() {
+            let g = Int(group[n])
             out[next[g]] = e
             next[g] += 1
         }

@@ -84,14 +84,16 @@ import Testing
     }
 
     /// A merge applies a part's entries by meter, then start, each key's in the order logged,
-    /// whatever order they were logged in.
-    @Test func entriesAreMergedInKeyOrderEachKeysInLogOrder() {
+    /// whatever order they were logged in, and whether the part's row ids are close together or far apart.
+    @Test(arguments: [Int64(5), 1 << 40])
+    func entriesAreMergedInKeyOrderEachKeysInLogOrder(highestMeter: Int64) {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             var entries: [ReadingLog.Entry] = []
+            let meters = (0..<6).map { _ in Int64.random(in: 0...highestMeter, using: &rng) * 128 + 3 }
             for seq in 1...Int64.random(in: 1...6, using: &rng) {
                 for i in 0..<Int.random(in: 0...40, using: &rng) {
-                    let row = ReadingLog.Row(meter: Int64.random(in: 0...5, using: &rng) * 128, start: t0 + Int64.random(in: 0...8, using: &rng) * 1800,
+                    let row = ReadingLog.Row(meter: meters.randomElement(using: &rng) ?? 3, start: t0 + Int64.random(in: 0...8, using: &rng) * 1800,
                                              kwh: Double(i), quality: .actual, rule: nil)
                     entries.append(ReadingLog.Entry(seq: seq, index: i, batch: seq, row: row))
                 }
