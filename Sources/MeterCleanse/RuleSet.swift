@@ -14,24 +14,70 @@ public struct Cleansed: Sendable {
 /// an API or the daily batch job.
 public struct RuleSet: Sendable {
     public let config: VEEConfig
-    public let rules: [any SeriesRule]
+    let rules: [Rule]
+
+    /// One rule of the set. Called through this enum, a rule is compiled for the caller's sink and
+    /// inlined; called through `any SeriesRule`, it would run unspecialized, and a live batch's
+    /// series (one reading each) would spend more on the calls than on the checks.
+    enum Rule: Sendable {
+        case grid(GridCheck)
+        case duplicate(DuplicateCheck)
+        case notANumber(NotANumberCheck)
+        case negative(NegativeCheck)
+        case register(RegisterDifference)
+        case limit(LimitCheck)
+        case gap(GapEstimation)
+
+        var name: String {
+            switch self {
+            case .grid: GridCheck.name
+            case .duplicate: DuplicateCheck.name
+            case .notANumber: NotANumberCheck.name
+            case .negative: NegativeCheck.name
+            case .register: RegisterDifference.name
+            case .limit: LimitCheck.name
+            case .gap: GapEstimation.name
+            }
+        }
+
+        @inline(__always)
+        func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
+            switch self {
+            case .grid(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            case .duplicate(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            case .notANumber(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            case .negative(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            case .register(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            case .limit(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            case .gap(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
+            }
+        }
+    }
 
     public init(_ config: VEEConfig = VEEConfig()) {
         self.config = config
-        var rules: [any SeriesRule] = [
-            GridCheck(interval: config.interval),
-            DuplicateCheck(),
-            NotANumberCheck(),
-            NegativeCheck(),
-            RegisterDifference(interval: config.interval, registerSize: config.registerSize),
+        var rules: [Rule] = [
+            .grid(GridCheck(interval: config.interval)),
+            .duplicate(DuplicateCheck()),
+            .notANumber(NotANumberCheck()),
+            .negative(NegativeCheck()),
+            .register(RegisterDifference(interval: config.interval, registerSize: config.registerSize)),
         ]
-        if let max = config.maxKwh { rules.append(LimitCheck(maxKwh: max)) }
-        if config.maxGap > 0 { rules.append(GapEstimation(interval: config.interval, maxGap: config.maxGap)) }
+        if let max = config.maxKwh { rules.append(.limit(LimitCheck(maxKwh: max))) }
+        if config.maxGap > 0 { rules.append(.gap(GapEstimation(interval: config.interval, maxGap: config.maxGap))) }
         self.rules = rules
     }
 
     /// The names of the rules, in order.
-    public var names: [String] { rules.map { type(of: $0).name } }
+    public var names: [String] { rules.map(\.name) }
+
+    /// `run(_:sink:kind:anchor:)` for the quality report's sink, the live pipeline's: compiled here
+    /// for that sink (a generic function called from another module runs unspecialized).
+    public func run(_ input: ReadingBatch, sink: inout QualityReportSink,
+                    kind: (MeterID) -> MeterKind? = { _ in nil },
+                    anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
+        run(input, groups: Self.rowsByMeter(input), sink: &sink, kind: kind, anchor: anchor)
+    }
 
     /// Runs every rule over every meter of the batch.
     ///
