@@ -451,12 +451,14 @@ public final class SQLiteStore: ReadingStore {
             seen[m] = true
             distinct += 1
         }
-        // In key order, each insert lands beside the previous one's B-tree page.
+        // In key order, each insert lands beside the previous one's B-tree page. A live batch
+        // usually comes in that order already (its meters were numbered in the order it names them).
         var order = Array(0..<batch.count)
-        order.sort { a, b in
+        func before(_ a: Int, _ b: Int) -> Bool {
             let ma = rowIDs[Int(batch.meterIndex[a])], mb = rowIDs[Int(batch.meterIndex[b])]
             return ma != mb ? ma < mb : batch.start[a] != batch.start[b] ? batch.start[a] < batch.start[b] : a < b
         }
+        if !order.indices.dropFirst().allSatisfy({ before($0 - 1, $0) }) { order.sort(by: before) }
         // Many readings per meter (a file import): straight into their blocks, after the log, in order.
         let bulk = batch.count >= 8 * max(distinct, 1)
         if bulk, ids.logMayHoldRows { try ids.mergeInbox(db) }
