@@ -172,89 +172,97 @@ enum ReadingLog {
         var row: Row
     }
 
+    /// Where a logged reading is in a list of records read from the log: the record's place in the
+    /// list and the reading's in the record. A merge orders these (8 bytes each) rather than copies
+    /// of the readings, and reads each reading once, as it is written to its block.
+    struct Ref: Equatable, Sendable {
+        var record: Int32
+        var row: Int32
+    }
+
     /// The logged readings up to `through`, by part of the meters, each part in the order logged.
-    static func pending(_ records: [Record], through: Int64) -> [[Entry]] {
-        var out = [[Entry]](repeating: [], count: parts)
-        for r in records where r.seq <= through {
-            for (i, row) in r.rows.enumerated() { out[part(of: row.meter)].append(Entry(seq: r.seq, index: i, batch: r.batch, row: row)) }
+    static func pending(_ records: [Record], through: Int64) -> [[Ref]] {
+        var out = [[Ref]](repeating: [], count: parts)
+        for (k, r) in records.enumerated() where r.seq <= through {
+            for (i, row) in r.rows.enumerated() { out[part(of: row.meter)].append(Ref(record: Int32(k), row: Int32(i))) }
         }
         return out
     }
 
-    /// Entries in the order a merge applies them: by key, each key's in the order they were logged.
-    /// (Sorted one part at a time, just before that part is merged, so the work comes in short
-    /// pieces between the writer's other transactions.)
-    static func inMergeOrder(_ entries: [Entry]) -> [Entry] {
-        // Meters in ascending order, each meter's entries in the order logged (a counting sort), then
-        // by start: live readings are logged in time order, so a meter's are usually in order already.
-        // One part's meters share their remainder by `parts`, so the quotient tells them apart: when
-        // the quotients are few enough, they index plain arrays instead of a hashed table.
-        var low = Int64.max, high = Int64.min
-        for e in entries {
-            low = min(low, e.row.meter)
-            high = max(high, e.row.meter)
-        }
-        let span = high >= low ? high / Int64(parts) - low / Int64(parts) : 0
-        guard low >= 0, span < Int64(max(1024, 4 * entries.count)) else { return inMergeOrder(entries, group: hashedGroups(entries)) }
-        let base = low / Int64(parts)
-        var slot = [Int32](repeating: -1, count: Int(span) + 1)
-        var meters: [Int64] = []
-        var group = [Int32](repeating: 0, count: entries.count)
+    /// A part's readings in the order a merge applies them: by key, each key's in the order they
+    /// were logged. (Sorted one part at a time, just before that part is merged, so the work comes
+    /// in short pieces between the writer's other transactions.)
+    static func inMergeOrder(_ refs: [Ref], of records: [Record]) -> [Ref] {
+        func row(_ r: Ref) -> Row { records[Int(r.record)].rows[Int(r.row)] }
+        // Meters in ascending order, each meter's readings in the order logged (a counting sort),
+        // then by start: live readings are logged in time order, so a meter's are usually in order
+        // already. One part's meters share their remainder by `parts`, so the quotient tells them
+        // apart: when the quotients are few enough, they index plain arrays, not a hashed table.
+        let meters = refs.map { row($0).meter }
+        let low = meters.min() ?? 0, high = meters.max() ?? 0
+        let span = high / Int64(parts) - low / Int64(parts)
+        var group = [Int32](repeating: 0, count: refs.count)
+        var firstSeen: [Int64] = []
         var counts: [Int] = []
-        for (n, e) in entries.enumerated() {
-            let k = Int(e.row.meter / Int64(parts) - base)
-            if slot[k] < 0 { slot[k] = Int32(meters.count); meters.append(e.row.meter); counts.append(0) }
-            group[n] = slot[k]
-            counts[Int(slot[k])] += 1
-        }
-        return inMergeOrder(entries, group: (group, meters, counts))
-    }
-
-    /// Each entry's meter group (by a hashed table: any row ids), the groups' meters and sizes.
-    private static func hashedGroups(_ entries: [Entry]) -> (group: [Int32], meters: [Int64], counts: [Int]) {
-        var index: [Int64: Int32] = [:]
-        var meters: [Int64] = []
-        var counts: [Int] = []
-        let group = entries.map { e -> Int32 in
-            if let g = index[e.row.meter] { counts[Int(g)] += 1; return g }
-            index[e.row.meter] = Int32(meters.count)
-            meters.append(e.row.meter)
+        func place(_ n: Int, _ g: Int32?) -> Int32 {
+            if let g { counts[Int(g)] += 1; return g }
+            firstSeen.append(meters[n])
             counts.append(1)
-            return Int32(meters.count - 1)
+            return Int32(firstSeen.count - 1)
         }
-        return (group, meters, counts)
-    }
-
-    /// Places grouped entries: groups by ascending meter, each in the order logged, then by start.
-    private static func inMergeOrder(_ entries: [Entry], group: (group: [Int32], meters: [Int64], counts: [Int])) -> [Entry] {
-        let (group, meters, counts) = group
-        var first = [Int](repeating: 0, count: meters.count)
+        if low >= 0, span < Int64(max(1024, 4 * refs.count)) {
+            let base = low / Int64(parts)
+            var slot = [Int32](repeating: -1, count: Int(span) + 1)
+            for n in refs.indices {
+                let k = Int(meters[n] / Int64(parts) - base)
+                let g = place(n, slot[k] >= 0 ? slot[k] : nil)
+                slot[k] = g
+                group[n] = g
+            }
+        } else {
+            var index: [Int64: Int32] = [:]
+            for n in refs.indices {
+                let g = place(n, index[meters[n]])
+                index[meters[n]] = g
+                group[n] = g
+            }
+        }
+        var first = [Int](repeating: 0, count: firstSeen.count)
         var at = 0
-        for g in meters.indices.sorted(by: { meters[$0] < meters[$1] }) { first[g] = at; at += counts[g] }
-        var out = entries
+        for g in firstSeen.indices.sorted(by: { firstSeen[$0] < firstSeen[$1] }) { first[g] = at; at += counts[g] }
+        var out = refs
         var next = first
-        for (n, e) in entries.enumerated() {
+        for (n, r) in refs.enumerated() {
             let g = Int(group[n])
-            out[next[g]] = e
+            out[next[g]] = r
             next[g] += 1
         }
-        for g in meters.indices where counts[g] > 1 {
+        for g in firstSeen.indices where counts[g] > 1 {
             let range = first[g]..<(first[g] + counts[g])
-            if !zip(out[range], out[range].dropFirst()).allSatisfy({ $0.row.start <= $1.row.start }) {
-                out[range].sort { a, b in a.row.start != b.row.start ? a.row.start < b.row.start : a.seq != b.seq ? a.seq < b.seq : a.index < b.index }
+            if !zip(out[range], out[range].dropFirst()).allSatisfy({ row($0).start <= row($1).start }) {
+                // Records are read in log order, so a record's place orders like its sequence number.
+                out[range].sort { a, b in
+                    let sa = row(a).start, sb = row(b).start
+                    return sa != sb ? sa < sb : a.record != b.record ? a.record < b.record : a.row < b.row
+                }
             }
         }
         return out
     }
 
-    /// Applies the readings of `parts` (in the order `inMergeOrder` gives) that their marks have not
-    /// passed, with the store's upsert rule (`BlockWriter`), then moves those marks to `through`.
-    static func merge(_ db: Database, _ pending: [Entry], parts: [Int], through: Int64) throws {
+    /// Applies the readings `refs` points at (in the order `inMergeOrder` gives) that the marks of
+    /// `parts` have not passed, with the store's upsert rule (`BlockWriter`), then moves those marks
+    /// to `through`.
+    static func merge(_ db: Database, _ records: [Record], _ refs: [Ref], parts: [Int], through: Int64) throws {
         let marks = try marks(db)
-        let rows = pending.lazy.filter { $0.seq > marks[part(of: $0.row.meter)] }.map {
-            BlockWriter.Pending(meter: $0.row.meter, start: $0.row.start, kwh: $0.row.kwh, quality: $0.row.quality, rule: $0.row.rule, batch: $0.batch)
+        var rows: [BlockWriter.Pending] = []
+        rows.reserveCapacity(refs.count)
+        for ref in refs {
+            let record = records[Int(ref.record)], row = record.rows[Int(ref.row)]
+            guard record.seq > marks[part(of: row.meter)] else { continue }
+            rows.append(BlockWriter.Pending(meter: row.meter, start: row.start, kwh: row.kwh, quality: row.quality, rule: row.rule, batch: record.batch))
         }
-        _ = try BlockWriter(db).write(Array(rows))
+        _ = try BlockWriter(db).write(rows)
         let mark = try db.cachedStatement(sql: """
             INSERT INTO readings_log_merged(part, through) VALUES (?, ?)
             ON CONFLICT(part) DO UPDATE SET through = max(through, excluded.through)
@@ -270,7 +278,7 @@ enum ReadingLog {
         guard try hasRows(db) else { return last }
         let all = try records(db, after: try marks(db).min() ?? 0, through: last)
         // Parts in turn, each in key order: one key's readings are all in one part.
-        try merge(db, pending(all, through: last).flatMap(inMergeOrder), parts: Array(0..<parts), through: last)
+        try merge(db, all, pending(all, through: last).flatMap { inMergeOrder($0, of: all) }, parts: Array(0..<parts), through: last)
         try db.execute(sql: "DELETE FROM readings_log")
         return last
     }

@@ -89,9 +89,9 @@ public final class SQLiteStore: ReadingStore {
         guard !records.isEmpty else { return }
         let byPart = ReadingLog.pending(records, through: cut)
         for part in parts {
-            let ordered = ReadingLog.inMergeOrder(byPart[part])
+            let ordered = ReadingLog.inMergeOrder(byPart[part], of: records)
             try await pool.write { [inbox] db in
-                try ReadingLog.merge(db, ordered, parts: [part], through: cut)
+                try ReadingLog.merge(db, records, ordered, parts: [part], through: cut)
                 db.afterNextTransaction { _ in inbox.merged(parts: [part], through: cut) }
             }
         }

@@ -83,25 +83,30 @@ import Testing
         }
     }
 
-    /// A merge applies a part's entries by meter, then start, each key's in the order logged,
+    /// A merge applies a part's readings by meter, then start, each key's in the order logged,
     /// whatever order they were logged in, and whether the part's row ids are close together or far apart.
     @Test(arguments: [Int64(5), 1 << 40])
-    func entriesAreMergedInKeyOrderEachKeysInLogOrder(highestMeter: Int64) {
+    func readingsAreMergedInKeyOrderEachKeysInLogOrder(highestMeter: Int64) {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<50 {
-            var entries: [ReadingLog.Entry] = []
-            let meters = (0..<6).map { _ in Int64.random(in: 0...highestMeter, using: &rng) * 128 + 3 }
+            var records: [ReadingLog.Record] = []
+            // One part's meters: the same remainder by the number of parts.
+            let meters = (0..<6).map { _ in Int64.random(in: 0...highestMeter, using: &rng) * Int64(ReadingLog.parts) + 3 }
             for seq in 1...Int64.random(in: 1...6, using: &rng) {
-                for i in 0..<Int.random(in: 0...40, using: &rng) {
-                    let row = ReadingLog.Row(meter: meters.randomElement(using: &rng) ?? 3, start: t0 + Int64.random(in: 0...8, using: &rng) * 1800,
-                                             kwh: Double(i), quality: .actual, rule: nil)
-                    entries.append(ReadingLog.Entry(seq: seq, index: i, batch: seq, row: row))
+                let rows = (0..<Int.random(in: 0...40, using: &rng)).map { i in
+                    ReadingLog.Row(meter: meters.randomElement(using: &rng) ?? 3, start: t0 + Int64.random(in: 0...8, using: &rng) * 1800,
+                                   kwh: Double(i), quality: .actual, rule: nil)
                 }
+                records.append(ReadingLog.Record(seq: seq * 10, batch: seq, rows: rows))
             }
-            let expected = entries.sorted { a, b in
-                (a.row.meter, a.row.start, a.seq, a.index) < (b.row.meter, b.row.start, b.seq, b.index)
+            let refs = ReadingLog.pending(records, through: .max)[3]
+            #expect(refs.count == records.reduce(0) { $0 + $1.rows.count })
+            func key(_ r: ReadingLog.Ref) -> (Int64, Int64, Int64, Int32) {
+                let record = records[Int(r.record)], row = record.rows[Int(r.row)]
+                return (row.meter, row.start, record.seq, r.row)
             }
-            #expect(ReadingLog.inMergeOrder(entries) == expected)
+            let expected = refs.sorted { key($0) < key($1) }
+            #expect(ReadingLog.inMergeOrder(refs, of: records) == expected)
         }
     }
 
