@@ -56,10 +56,14 @@ struct BlockWriter {
         var i = 0
         while i < rows.count {
             let meter = rows[i].meter, day = ReadingBlock.day(of: rows[i].start)
+            // The rows of this block: its room is made once, not grown reading by reading.
+            var end = i + 1
+            while end < rows.count, rows[end].meter == meter, ReadingBlock.day(of: rows[end].start) == day { end += 1 }
             var block = try BlockTable.load(db, meter: meter, day: day) ?? ReadingBlock(day: day)
+            block.records.reserveCapacity(block.records.count + (end - i))
             var dirty = false
             var j = i
-            while j < rows.count, rows[j].meter == meter, ReadingBlock.day(of: rows[j].start) == day {
+            while j < end {
                 let p = rows[j]
                 try Self.check(p.kwh)
                 // Live readings come after everything their block holds: no search for those.

@@ -48,7 +48,7 @@ struct ReadingBlock: Equatable, Sendable {
     }
 
     func encode() -> [UInt8] {
-        let rules = RuleNames(records.lazy.map(\.rule))
+        let rules = RuleNames(records.lazy.map { $0.rule })
         var w = ByteWriter(capacity: 8 + rules.byteCount + records.count * 14)
         w.put(UInt8(2))
         w.names(rules.names)

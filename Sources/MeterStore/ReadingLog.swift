@@ -52,7 +52,7 @@ enum ReadingLog {
     /// quality and rule (a varint: rule index + 1, or 0 for none, times 8 plus the quality): about
     /// 11 bytes a reading. Format 1 (27 fixed bytes a reading) is still read.
     static func encode(batch: Int64, rows: some Collection<Row>) -> [UInt8] {
-        let rules = RuleNames(rows.lazy.map(\.rule))
+        let rules = RuleNames(rows.lazy.map { $0.rule })
         var w = ByteWriter(capacity: 24 + rules.byteCount + rows.count * 12)
         w.put(UInt8(2))
         w.put(batch)
