@@ -31,6 +31,35 @@ struct ByteWriter {
     }
 }
 
+/// A kWh value stored as its whole watt-hours when it is exactly that many, as meters report to the
+/// watt-hour or coarser: a zigzag varint of one to three bytes instead of the value's eight. Any
+/// other value (finer, huge, not a number) keeps its eight bytes.
+enum WattHours {
+    /// The value's watt-hours, when reading them back (`kwh(_:)`) gives the very same bits.
+    static func of(_ kwh: Double) -> Int64? {
+        let wh = (kwh * 1000).rounded()
+        guard abs(wh) < 1e15 else { return nil }
+        let n = Int64(wh)
+        return Self.kwh(n).bitPattern == kwh.bitPattern ? n : nil
+    }
+
+    static func kwh(_ wattHours: Int64) -> Double { Double(wattHours) / 1000 }
+}
+
+extension ByteWriter {
+    /// A value as its watt-hours (`WattHours.of`, when given) or its bits.
+    mutating func kwh(_ value: Double, wattHours: Int64?) {
+        if let wattHours { signed(wattHours) } else { put(value.bitPattern) }
+    }
+}
+
+extension ByteReader {
+    /// A value written by `ByteWriter.kwh`, as watt-hours or as bits.
+    mutating func kwh(wattHours: Bool) -> Double? {
+        wattHours ? signed().map(WattHours.kwh) : take(UInt64.self).map(Double.init(bitPattern:))
+    }
+}
+
 /// Bytes in, the other way: every read checks what is left, and a read past the end or a varint
 /// longer than ten bytes is nil, never a crash. `at` says where a damaged record went wrong.
 struct ByteReader {

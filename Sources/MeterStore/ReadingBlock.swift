@@ -6,12 +6,14 @@ import MeterCore
 /// blocks it touches instead of inserting a B-tree row per reading, and a range read decodes whole
 /// days.
 ///
-/// Encoding (little-endian, format 2): the distinct rule names, the count, then each reading as
+/// Encoding (little-endian, format 3): the distinct rule names, the count, then each reading as
 /// the difference of its start from the one before (a zigzag varint, from the day's midnight for
-/// the first), its kWh bits, its quality, rule and whether it has a batch (a varint), the difference
-/// of its batch from the last one given, and its version (varints): 12 to 14 bytes a reading.
-/// Format 1 (27 fixed bytes a reading) is still read. Decoding checks everything it reads: bytes
-/// that are cut short, out of order or out of range are an error naming the block, never a crash.
+/// the first), its quality, rule, value's form and whether it has a batch (a varint), its value (in
+/// `WattHours` when exact, else its bits), the difference of its batch from the last one given, and
+/// its version (varints): 6 to 8 bytes a reading of watt-hours, 12 to 14 of others. Formats 1 (27
+/// fixed bytes a reading) and 2 (always the value's bits) are still read. Decoding checks
+/// everything it reads: bytes that are cut short, out of order or out of range are an error naming
+/// the block, never a crash.
 struct ReadingBlock: Equatable, Sendable {
     /// One stored reading.
     struct Record: Equatable, Sendable {
@@ -50,15 +52,16 @@ struct ReadingBlock: Equatable, Sendable {
     func encode() -> [UInt8] {
         let rules = RuleNames(records.lazy.map { $0.rule })
         var w = ByteWriter(capacity: 8 + rules.byteCount + records.count * 14)
-        w.put(UInt8(2))
+        w.put(UInt8(3))
         w.names(rules.names)
         w.put(UInt32(records.count))
         let base = day * Self.secondsPerDay
         var offset: Int64 = 0, batch: Int64 = 0
         for r in records {
+            let wh = WattHours.of(r.kwh)
             w.signed((r.start &- base) &- offset)
-            w.put(r.kwh.bitPattern)
-            w.varint(rules.code(r.rule) << 4 | (r.batch == nil ? 8 : 0) | UInt64(r.quality.rawValue))
+            w.varint(rules.code(r.rule) << 5 | (wh == nil ? 0 : 16) | (r.batch == nil ? 8 : 0) | UInt64(r.quality.rawValue))
+            w.kwh(r.kwh, wattHours: wh)
             if let b = r.batch {
                 w.signed(b &- batch)
                 batch = b
@@ -74,13 +77,14 @@ struct ReadingBlock: Equatable, Sendable {
         func damaged(_ reason: String) -> Damaged { Damaged(meter: meter, day: day, reason: reason) }
         func cut() -> Damaged { damaged("cut short at byte \(r.at)") }
         guard let format = r.take(UInt8.self) else { throw cut() }
-        guard format == 1 || format == 2 else { throw damaged("unknown format \(format)") }
+        guard (1...3).contains(format) else { throw damaged("unknown format \(format)") }
         guard let rules = r.names() else { throw damaged("rule name cut short at byte \(r.at)") }
         guard let count = r.take(UInt32.self).map(Int.init) else { throw cut() }
         if format == 1 {
             guard r.remaining == count * 27 else { throw damaged("\(count) readings do not fill the \(r.remaining) bytes left") }
         } else {
-            guard count <= r.remaining / 11 else { throw damaged("\(count) readings in the \(r.remaining) bytes left") }
+            // The fewest bytes a reading takes in the format.
+            guard count <= r.remaining / (format == 2 ? 11 : 4) else { throw damaged("\(count) readings in the \(r.remaining) bytes left") }
         }
         var records: [Record] = []
         records.reserveCapacity(count)
@@ -93,9 +97,20 @@ struct ReadingBlock: Equatable, Sendable {
                       let bb = r.take(Int64.self), let v = r.take(Int32.self) else { throw cut() }
                 offset = Int64(o); bits = b; q = qq; code = Int(c); batch = bb == Int64.min ? nil : bb; version = v
             } else {
-                guard let d = r.signed(), let b = r.take(UInt64.self), let tag = r.varint() else { throw cut() }
-                guard tag >> 4 <= UInt64(rules.count) else { throw damaged("rule \(tag >> 4) of \(rules.count)") }
-                offset = offset &+ d; bits = b; q = UInt8(tag & 7); code = Int(tag >> 4)
+                // Format 2: offset, bits, tag (rule << 4 | no batch: 8 | quality); 3: offset, tag
+                // (rule << 5 | watt-hours: 16 | no batch: 8 | quality), then the value in its form.
+                let d: Int64, tag: UInt64
+                if format == 2 {
+                    guard let dd = r.signed(), let b = r.take(UInt64.self), let t = r.varint() else { throw cut() }
+                    d = dd; bits = b; tag = t
+                    code = Int(t >> 4)
+                } else {
+                    guard let dd = r.signed(), let t = r.varint(), let v = r.kwh(wattHours: t & 16 != 0) else { throw cut() }
+                    d = dd; bits = v.bitPattern; tag = t
+                    code = Int(t >> 5)
+                }
+                guard code <= rules.count else { throw damaged("rule \(code) of \(rules.count)") }
+                offset = offset &+ d; q = UInt8(tag & 7)
                 if tag & 8 == 0 {
                     guard let db = r.signed() else { throw cut() }
                     lastBatch = lastBatch &+ db

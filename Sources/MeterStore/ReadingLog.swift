@@ -46,24 +46,26 @@ enum ReadingLog {
 
     // MARK: - Encoding
 
-    /// Little-endian: format (2), batch, the distinct rule names, the row count, then each row as
+    /// Little-endian: format (3), batch, the distinct rule names, the row count, then each row as
     /// the difference of its meter and of its start from the row before (zigzag varints: one byte
-    /// each in a live batch, whose rows are in key order with one start), its kWh bits, and its
-    /// quality and rule (a varint: rule index + 1, or 0 for none, times 8 plus the quality): about
-    /// 11 bytes a reading. Format 1 (27 fixed bytes a reading) is still read.
+    /// each in a live batch, whose rows are in key order with one start), its quality, rule and
+    /// value's form (a varint: rule index + 1, or 0 for none, times 16, plus 8 for a value in
+    /// `WattHours`, plus the quality), then its value: about 5 bytes a reading of watt-hours, 11 of
+    /// others. Formats 1 (27 fixed bytes a reading) and 2 (always the value's bits) are still read.
     static func encode(batch: Int64, rows: some Collection<Row>) -> [UInt8] {
         let rules = RuleNames(rows.lazy.map { $0.rule })
         var w = ByteWriter(capacity: 24 + rules.byteCount + rows.count * 12)
-        w.put(UInt8(2))
+        w.put(UInt8(3))
         w.put(batch)
         w.names(rules.names)
         w.put(UInt32(rows.count))
         var meter: Int64 = 0, start: Int64 = 0
         for r in rows {
+            let wh = WattHours.of(r.kwh)
             w.signed(r.meter &- meter)
             w.signed(r.start &- start)
-            w.put(r.kwh.bitPattern)
-            w.varint(rules.code(r.rule) << 3 | UInt64(r.quality.rawValue))
+            w.varint(rules.code(r.rule) << 4 | (wh == nil ? 0 : 8) | UInt64(r.quality.rawValue))
+            w.kwh(r.kwh, wattHours: wh)
             meter = r.meter
             start = r.start
         }
@@ -78,7 +80,7 @@ enum ReadingLog {
             func damaged(_ reason: String) -> Damaged { Damaged(seq: seq, reason: reason) }
             func cut() -> Damaged { damaged("cut short at byte \(r.at)") }
             guard let format = r.take(UInt8.self) else { throw cut() }
-            guard format == 1 || format == 2 else { throw damaged("unknown version \(format)") }
+            guard (1...3).contains(format) else { throw damaged("unknown version \(format)") }
             guard let batch = r.take(Int64.self) else { throw cut() }
             let rules: [String]
             if format == 1 {
@@ -98,26 +100,31 @@ enum ReadingLog {
             if format == 1 {
                 guard r.remaining == count * 27 else { throw damaged("\(count) readings do not fill the \(r.remaining) bytes left") }
             } else {
-                guard count <= r.remaining / 10 else { throw damaged("\(count) readings in the \(r.remaining) bytes left") }
+                // The fewest bytes a row takes in the format.
+                guard count <= r.remaining / (format == 2 ? 10 : 4) else { throw damaged("\(count) readings in the \(r.remaining) bytes left") }
             }
             var rows: [Row] = []
             rows.reserveCapacity(count)
             var meter: Int64 = 0, start: Int64 = 0
             for _ in 0..<count {
-                let bits: UInt64, q: UInt8, code: Int
+                let kwh: Double, q: UInt8, code: Int
                 if format == 1 {
                     guard let m = r.take(Int64.self), let s = r.take(Int64.self), let b = r.take(UInt64.self),
                           let qq = r.take(UInt8.self), let c = r.take(UInt16.self) else { throw cut() }
-                    meter = m; start = s; bits = b; q = qq; code = Int(c)
-                } else {
+                    meter = m; start = s; kwh = Double(bitPattern: b); q = qq; code = Int(c)
+                } else if format == 2 {
                     guard let dm = r.signed(), let ds = r.signed(), let b = r.take(UInt64.self), let tag = r.varint() else { throw cut() }
                     guard tag >> 3 <= UInt64(rules.count) else { throw damaged("rule \(tag >> 3) of \(rules.count)") }
-                    meter = meter &+ dm; start = start &+ ds; bits = b; q = UInt8(tag & 7); code = Int(tag >> 3)
+                    meter = meter &+ dm; start = start &+ ds; kwh = Double(bitPattern: b); q = UInt8(tag & 7); code = Int(tag >> 3)
+                } else {
+                    guard let dm = r.signed(), let ds = r.signed(), let tag = r.varint() else { throw cut() }
+                    guard tag >> 4 <= UInt64(rules.count) else { throw damaged("rule \(tag >> 4) of \(rules.count)") }
+                    guard let v = r.kwh(wattHours: tag & 8 != 0) else { throw cut() }
+                    meter = meter &+ dm; start = start &+ ds; kwh = v; q = UInt8(tag & 7); code = Int(tag >> 4)
                 }
                 guard let quality = Quality(rawValue: q) else { throw damaged("unknown quality \(q)") }
                 guard code <= rules.count else { throw damaged("rule \(code) of \(rules.count)") }
-                rows.append(Row(meter: meter, start: start, kwh: Double(bitPattern: bits), quality: quality,
-                                rule: code == 0 ? nil : rules[code - 1]))
+                rows.append(Row(meter: meter, start: start, kwh: kwh, quality: quality, rule: code == 0 ? nil : rules[code - 1]))
             }
             guard r.remaining == 0 else { throw damaged("\(r.remaining) bytes left over") }
             return Record(seq: seq, batch: batch, rows: rows)

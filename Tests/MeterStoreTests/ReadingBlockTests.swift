@@ -32,8 +32,19 @@ import Testing
         // 13 bytes a reading or less: start, batch and version as varint differences.
         #expect(bytes.count <= 1 + 2 + (2 + 14) + (2 + 5) + 4 + 2 + 13 * 48)
         #expect(try ReadingBlock.decode(meter: 1, day: day, bytes) == block)
-        // Blocks in the first format (27 fixed bytes a reading) still read back.
+        // A day of whole watt-hours, each from its own batch (a live meter's): 7 bytes a reading.
+        let live = ReadingBlock(day: day, records: (0..<48).map { (k: Int) -> ReadingBlock.Record in
+            let start: Int64 = day0 + Int64(k) * 1800, wh: Int = k * 37 % 1000
+            return ReadingBlock.Record(start: start, kwh: Double(wh) / 1000, quality: .actual, rule: nil, batch: 500 + Int64(k))
+        })
+        let liveBytes = live.encode()
+        let most: Int = 1 + 2 + 4 + 2 + 7 * 48
+        #expect(liveBytes.count <= most)
+        #expect(try ReadingBlock.decode(meter: 1, day: day, liveBytes) == live)
+        // Blocks in the earlier formats (27 fixed bytes a reading; every value's bits) still read back.
         #expect(try ReadingBlock.decode(meter: 1, day: day, Self.formatOne(block)) == block)
+        #expect(try ReadingBlock.decode(meter: 1, day: day, Self.formatTwo(block)) == block)
+        #expect(try ReadingBlock.decode(meter: 1, day: day, Self.formatTwo(live)) == live)
         #expect(try ReadingBlock.decode(meter: 1, day: day, ReadingBlock(day: day).encode()).records.isEmpty)
         // Days before 1970 too: a start's offset is from its own day's midnight.
         let early = ReadingBlock.day(of: -1)
@@ -60,6 +71,30 @@ import Testing
             put(UInt16(r.rule.flatMap { rules.firstIndex(of: $0) }.map { $0 + 1 } ?? 0)); put(r.batch ?? .min); put(r.version)
         }
         return out
+    }
+
+    /// A block in the second format: as the third, but every value as its bits, before a tag of
+    /// rule << 4 | no batch: 8 | quality.
+    static func formatTwo(_ block: ReadingBlock) -> [UInt8] {
+        let rules = RuleNames(block.records.lazy.map { $0.rule })
+        var w = ByteWriter(capacity: 0)
+        w.put(UInt8(2))
+        w.names(rules.names)
+        w.put(UInt32(block.records.count))
+        let base = block.day * 86_400
+        var offset: Int64 = 0, batch: Int64 = 0
+        for r in block.records {
+            w.signed((r.start &- base) &- offset)
+            w.put(r.kwh.bitPattern)
+            w.varint(rules.code(r.rule) << 4 | (r.batch == nil ? 8 : 0) | UInt64(r.quality.rawValue))
+            if let b = r.batch {
+                w.signed(b &- batch)
+                batch = b
+            }
+            w.varint(UInt64(UInt32(bitPattern: r.version)))
+            offset = r.start &- base
+        }
+        return w.bytes
     }
 
     @Test func aDamagedBlockIsAnErrorNamingItsRowNeverACrash() throws {

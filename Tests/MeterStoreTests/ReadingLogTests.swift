@@ -35,17 +35,46 @@ import Testing
                     ReadingLog.Row(meter: 1 << 40, start: -5, kwh: -.infinity, quality: .suspect, rule: "spike"),
                     ReadingLog.Row(meter: 9, start: t0, kwh: .greatestFiniteMagnitude, quality: .edited, rule: "gap_estimation")]
         let bytes = ReadingLog.encode(batch: 42, rows: rows)
-        // Header 38 bytes; rows 15, 12, 20 and 20 (meter and start differences as zigzag varints).
-        #expect(bytes.count == 105)
+        // Header 38 bytes; rows 9, 5, 20 and 20 (meter and start differences as zigzag varints,
+        // values in watt-hours when they are whole watt-hours).
+        #expect(bytes.count == 92)
         #expect(try ReadingLog.decode(seq: 3, bytes) == ReadingLog.Record(seq: 3, batch: 42, rows: rows))
         #expect(try ReadingLog.decode(seq: 1, ReadingLog.encode(batch: 1, rows: [])).rows.isEmpty)
-        // A live batch (one reading per meter, in key order, one start): 11 bytes a reading.
-        let live = (0..<1000).map { ReadingLog.Row(meter: 5000 + Int64($0), start: t0, kwh: Double($0) / 7, quality: .actual, rule: nil) }
+        // A live batch (one reading per meter, in key order, one start): 5 bytes a reading of
+        // watt-hours, 11 of finer values.
+        let live = (0..<1000).map { ReadingLog.Row(meter: 5000 + Int64($0), start: t0, kwh: Double(100 + $0 % 900) / 1000, quality: .actual, rule: nil) }
         let packed = ReadingLog.encode(batch: 7, rows: live)
-        #expect(packed.count == 1 + 8 + 2 + 4 + (2 + 5 + 8 + 1) + 11 * 999)
+        #expect(packed.count == 1 + 8 + 2 + 4 + (2 + 5 + 1 + 2) + 5 * 999)
         #expect(try ReadingLog.decode(seq: 2, packed).rows == live)
-        // Rows logged in the first format (27 fixed bytes each) still read back.
+        let fine = live.map { r in ReadingLog.Row(meter: r.meter, start: r.start, kwh: r.kwh + 0.0001, quality: .actual, rule: nil) }
+        let finePacked = ReadingLog.encode(batch: 7, rows: fine)
+        #expect(finePacked.count == 1 + 8 + 2 + 4 + (2 + 5 + 1 + 8) + 11 * 999)
+        #expect(try ReadingLog.decode(seq: 2, finePacked).rows == fine)
+        // Rows logged in the earlier formats (27 fixed bytes each; every value's bits) still read back.
         #expect(try ReadingLog.decode(seq: 4, Self.formatOne(batch: 42, rows: rows)) == ReadingLog.Record(seq: 4, batch: 42, rows: rows))
+        #expect(try ReadingLog.decode(seq: 4, Self.formatTwo(batch: 42, rows: rows)) == ReadingLog.Record(seq: 4, batch: 42, rows: rows))
+        #expect(try ReadingLog.decode(seq: 4, Self.formatTwo(batch: 7, rows: live)).rows == live)
+    }
+
+    /// A record in the log's second format: as the third, but every value as its bits, and the
+    /// rule and quality as rule << 3 | quality.
+    static func formatTwo(batch: Int64, rows: [ReadingLog.Row]) -> [UInt8] {
+        let rules = RuleNames(rows.lazy.map { $0.rule })
+        var w = ByteWriter(capacity: 0)
+        w.put(UInt8(2))
+        w.put(batch)
+        w.names(rules.names)
+        w.put(UInt32(rows.count))
+        var meter: Int64 = 0, start: Int64 = 0
+        for r in rows {
+            w.signed(r.meter &- meter)
+            w.signed(r.start &- start)
+            w.put(r.kwh.bitPattern)
+            w.varint(rules.code(r.rule) << 3 | UInt64(r.quality.rawValue))
+            meter = r.meter
+            start = r.start
+        }
+        return w.bytes
     }
 
     /// A record in the log's first format: version 1, batch, rule names, then 27 bytes a row.
