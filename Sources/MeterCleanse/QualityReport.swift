@@ -13,15 +13,22 @@ public struct QualityReport: Sendable, Codable, Equatable {
     public init() {}
 
     public mutating func add(_ outcome: Outcome, meter: MeterID, count: Int = 1) {
-        totals[outcome.key, default: 0] += count
-        perMeter[meter.rawValue, default: [:]][outcome.key, default: 0] += count
-        actions[outcome.key] = outcome.action
+        add(key: outcome.key, action: outcome.action, meter: meter.rawValue, count: count)
+    }
+
+    /// `key`: the outcome's, worked out once by a caller adding many counts of it.
+    mutating func add(key: String, action: Outcome.Action, meter: String, count: Int) {
+        totals[key, default: 0] += count
+        perMeter[meter, default: [:]][key, default: 0] += count
+        actions[key] = action
     }
 
     /// Adds another report's counts to this one.
     public mutating func merge(_ other: QualityReport) {
         for (k, v) in other.totals { totals[k, default: 0] += v }
         for (m, counts) in other.perMeter {
+            // A meter new to this report takes the other's counts whole.
+            guard perMeter[m] != nil else { perMeter[m] = counts; continue }
             for (k, v) in counts { perMeter[m, default: [:]][k, default: 0] += v }
         }
         actions.merge(other.actions) { a, _ in a }
@@ -70,8 +77,10 @@ public struct QualityReportSink: OutcomeSink {
     /// The counts with meter and outcome names.
     public var report: QualityReport {
         var r = QualityReport()
+        let keys = outcomes.map(\.key)
         for (key, n) in counts {
-            r.add(outcomes[Int(key & 0xFF)], meter: meters[Int(key >> 8)], count: n)
+            let o = Int(key & 0xFF)
+            r.add(key: keys[o], action: outcomes[o].action, meter: meters[Int(key >> 8)].rawValue, count: n)
         }
         return r
     }
