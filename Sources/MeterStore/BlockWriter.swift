@@ -67,7 +67,8 @@ struct BlockWriter {
                 let p = rows[j]
                 try Self.check(p.kwh)
                 // Live readings come after everything their block holds: no search for those.
-                let k = (block.records.last?.start).map { $0 < p.start } ?? true ? block.records.count : block.index(of: p.start)
+                let appends = block.records.last.map { $0.start < p.start } ?? true
+                let k = appends ? block.records.count : block.index(of: p.start)
                 let new = ReadingBlock.Record(start: p.start, kwh: p.kwh, quality: p.quality, rule: p.rule, batch: p.batch)
                 if k < block.records.count, block.records[k].start == p.start {
                     let old = block.records[k]
