@@ -51,6 +51,13 @@ import Testing
             }
             let expired = try await server.deps.accounts.issueToken(name: "ada", role: .admin, now: Date().addingTimeInterval(-13 * 3600)).token
             try await client.execute(uri: "/api/v1/meters", method: .get, headers: TestServer.bearer(expired)) { #expect($0.status == .unauthorized) }
+            // A token accepted once (and remembered as checked) is refused once it expires.
+            let lifetime = server.deps.accounts.tokenLifetime
+            let brief = try await server.deps.accounts.issueToken(name: "ada", role: .admin, now: Date().addingTimeInterval(4 - lifetime)).token
+            try await client.execute(uri: "/api/v1/meters", method: .get, headers: TestServer.bearer(brief)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/meters", method: .get, headers: TestServer.bearer(brief)) { #expect($0.status == .ok) }
+            try await Task.sleep(for: .seconds(4.5))
+            try await client.execute(uri: "/api/v1/meters", method: .get, headers: TestServer.bearer(brief)) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/api/v1/meters", method: .get, headers: [.authorization: "Basic dmVyYTp4"]) { #expect($0.status == .unauthorized) }
 
             // Writes: viewer 403, operator 200, device key of A: its own source only.

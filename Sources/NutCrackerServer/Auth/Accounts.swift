@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import JWTKit
 import MeterCore
 import MeterStore
+import Synchronization
 
 /// Users, device keys and tokens over a `CredentialStore`.
 ///
@@ -17,6 +18,12 @@ public final class Accounts: Sendable {
     private let keys: JWTKeyCollection
     /// How long an issued token is valid.
     public let tokenLifetime: TimeInterval
+    /// Tokens whose signature has been checked, with what they prove and when they expire. A
+    /// client sends the same token with every request, and checking it (decoding its JSON, an HMAC)
+    /// cost a live request more than its routing. A token is the same string only with the same
+    /// signature, so a hit proves what the first check did; its expiry is checked at every use.
+    private let verified = Mutex<[String: (identity: Identity, expires: Date)]>([:])
+    private static let verifiedLimit = 4096
 
     /// Loads (or creates) the signing secret.
     public init(store: any CredentialStore, tokenLifetime: TimeInterval = 12 * 3600) async throws {
@@ -62,8 +69,14 @@ public final class Accounts: Sendable {
     /// The identity a bearer credential proves, or nil when it proves nothing (wrong, expired, tampered).
     public func identity(bearer credential: String) async -> Identity? {
         if credential.hasPrefix("nck_") { return await deviceIdentity(credential) }
+        if let known = verified.withLock({ $0[credential] }) { return known.expires > Date() ? known.identity : nil }
         guard let payload = try? await keys.verify(credential, as: TokenPayload.self), let role = Role(rawValue: payload.role) else { return nil }
-        return .user(name: payload.sub.value, role: role)
+        let identity = Identity.user(name: payload.sub.value, role: role)
+        verified.withLock { v in
+            if v.count >= Self.verifiedLimit { v.removeAll() }
+            v[credential] = (identity, payload.exp.value)
+        }
+        return identity
     }
 
     // MARK: device keys
