@@ -142,13 +142,13 @@ enum ReadingLog {
 
     /// The last sequence number ever given (0 before the first row).
     static func lastSeq(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'readings_log'") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'readings_log'")) ?? 0
     }
 
     /// Each part's mark (0: nothing merged yet).
     static func marks(_ db: Database) throws -> [Int64] {
         var out = [Int64](repeating: 0, count: parts)
-        for row in try GRDB.Row.fetchAll(db, sql: "SELECT part, through FROM readings_log_merged") {
+        for row in try GRDB.Row.fetchAll(db.cachedStatement(sql: "SELECT part, through FROM readings_log_merged")) {
             let p: Int = row[0]
             if p >= 0, p < parts { out[p] = row[1] }
         }

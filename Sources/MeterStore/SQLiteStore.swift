@@ -441,8 +441,8 @@ public final class SQLiteStore: ReadingStore {
     }
 
     static func write(_ db: Database, _ batch: ReadingBatch, quarantine: [QuarantineEntry], info: BatchInfo, ids: inout WriteContext) throws -> WriteSummary {
-        try db.execute(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)",
-                       arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
+        try db.cachedStatement(sql: "INSERT INTO batches(origin, source, rows, quarantined) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [info.origin, info.source.rawValue, batch.count, quarantine.count])
         var summary = WriteSummary(batch: db.lastInsertedRowID)
         var rowIDs = [Int64](repeating: 0, count: batch.meters.count)
         var seen = [Bool](repeating: false, count: batch.meters.count)
