@@ -56,6 +56,26 @@ import Testing
         #expect(try ReadingLog.decode(seq: 4, Self.formatTwo(batch: 7, rows: live)).rows == live)
     }
 
+    /// Whatever the value, it reads back bit for bit, in the log and in a block: whole watt-hours in
+    /// their short form, anything else (finer, negative zero, huge, not a number) as its bits.
+    @Test func valuesReadBackBitForBit() throws {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 0.001, -0.001, 0.0005, 0.1 + 0.2, 1e15, -1e15, 1e16, 9_007_199_254_740.993,
+                                .nan, -.nan, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        values += (0..<500).map { _ in Double(Int.random(in: -5_000_000...5_000_000, using: &rng)) / 1000 }
+        values += (0..<500).map { _ in Double(bitPattern: UInt64.random(in: .min ... .max, using: &rng)) }
+        #expect(WattHours.of(0.123) == 123 && WattHours.of(-0.0) == nil && WattHours.of(0.0005) == nil && WattHours.of(.nan) == nil)
+        let rows = values.enumerated().map { ReadingLog.Row(meter: 1, start: t0 + Int64($0.offset) * 60, kwh: $0.element, quality: .actual, rule: nil) }
+        let logged = try ReadingLog.decode(seq: 1, ReadingLog.encode(batch: 1, rows: rows)).rows
+        #expect(logged.map(\.kwh.bitPattern) == values.map(\.bitPattern))
+        let day = ReadingBlock.day(of: t0)
+        let block = ReadingBlock(day: day, records: values.enumerated().map {
+            ReadingBlock.Record(start: day * 86_400 + Int64($0.offset) * 60, kwh: $0.element, quality: .actual, rule: nil, batch: 1)
+        })
+        let stored = try ReadingBlock.decode(meter: 1, day: day, block.encode()).records
+        #expect(stored.map(\.kwh.bitPattern) == values.map(\.bitPattern))
+    }
+
     /// A record in the log's second format: as the third, but every value as its bits, and the
     /// rule and quality as rule << 3 | quality.
     static func formatTwo(batch: Int64, rows: [ReadingLog.Row]) -> [UInt8] {
