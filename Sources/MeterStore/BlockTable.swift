@@ -3,25 +3,32 @@ import GRDB
 import MeterCore
 
 /// `reading_blocks`: every stored reading, one row per meter and UTC day (`ReadingBlock`), with the
-/// block's reading count and latest start beside it, so counts and a meter's latest start need no
-/// decoding. Reads here see what is in the table; the inbox is laid over them by the store.
+/// block's meter, reading count and latest start beside it, so counts and a meter's latest start
+/// need no decoding. Reads here see what is in the table; the inbox is laid over them by the store.
 ///
-/// The row id is the key: the meter's row id times 2^24 plus the day (offset by 2^23, so days from
-/// about 21,000 BC to 25,000 AD), so rows are clustered by meter then day in the table's own B-tree
-/// and a meter's blocks are one row-id range. A rowid table, not one without rowids: a day of
+/// The row id is the key: the day (offset by 2^23, so days from about 21,000 BC to 25,000 AD) times
+/// 2^39 plus the meter's row id, so rows are clustered by day then meter in the table's own B-tree.
+/// A merge or an import writes a day's blocks of neighbouring meters side by side, and new days go
+/// at the end of the table, instead of one page split per meter in the middle of it. A meter's blocks
+/// are found through the index on (meter, key). A rowid table, not one without rowids: a day of
 /// half-hour readings (1.3 kB) then fits in its leaf page instead of spilling to an overflow page.
 enum BlockTable {
     static let schema = """
         CREATE TABLE reading_blocks (
             key INTEGER PRIMARY KEY,
+            meter INTEGER NOT NULL,
             count INTEGER NOT NULL,
             last INTEGER NOT NULL,
             data BLOB NOT NULL
         );
+        CREATE INDEX reading_blocks_meter ON reading_blocks(meter, key);
         """
 
-    /// Keys a meter's blocks span.
-    static let span: Int64 = 1 << 24
+    /// Bits of a key that hold the meter's row id.
+    private static let meterBits: Int64 = 39
+    private static let meterMask: Int64 = (1 << meterBits) - 1
+    /// Day offsets a key can hold.
+    static let days: Int64 = 1 << 24
     private static let dayBias: Int64 = 1 << 23
 
     struct OutOfRange: Error, CustomStringConvertible {
@@ -32,25 +39,38 @@ enum BlockTable {
 
     /// The key of a meter's block of a day.
     static func key(meter: Int64, day: Int64) throws -> Int64 {
-        guard meter >= 0, meter < Int64.max / span - 1, day >= -dayBias, day < dayBias else {
+        guard meter >= 0, meter <= meterMask, day >= -dayBias, day < dayBias else {
             throw OutOfRange(meter: meter, start: day &* ReadingBlock.secondsPerDay)
         }
-        return meter * span + day + dayBias
+        return (day + dayBias) << meterBits | meter
     }
 
-    static func day(ofKey key: Int64) -> Int64 { key % span - dayBias }
+    static func day(ofKey key: Int64) -> Int64 { (key >> meterBits) - dayBias }
 
-    /// The first and last key of a meter's blocks.
-    static func keys(of meter: Int64) -> (Int64, Int64) { (meter &* span, meter &* span &+ (span - 1)) }
+    /// SQL joining `reading_blocks b` to meters `m`: each meter's blocks between two bound keys
+    /// (`keyRange`), through the index, so they stream by meter then day with no sort.
+    static let joinSQL = "reading_blocks b INDEXED BY reading_blocks_meter ON b.meter = m.id AND b.key BETWEEN ? AND ?"
 
-    /// SQL for the key range of the blocks of meter `m` (a column) between two bound day offsets.
-    static let keyRangeSQL = "BETWEEN m.id * \(span) + ? AND m.id * \(span) + ?"
+    /// Bounds for `joinSQL`: every meter's blocks of the days from `from`'s to the one before
+    /// `to`'s end (an empty range when `to` is before any day).
+    static func keyRange(from: Int64?, to: Int64?) -> (Int64, Int64) {
+        let low = from.map { max(0, min(days - 1, ReadingBlock.day(of: $0) + dayBias)) } ?? 0
+        let high = to.map { $0 == .min ? -1 : max(-1, min(days - 1, ReadingBlock.day(of: $0 - 1) + dayBias)) } ?? days - 1
+        return (low << meterBits, high < 0 ? -1 : high << meterBits | meterMask)
+    }
 
-    /// Day offsets for `keyRangeSQL`: days from `from`'s to the one before `to`'s end.
-    static func dayOffsets(from: Int64?, to: Int64?) -> (Int64, Int64) {
-        let low = from.map { max(0, min(span - 1, ReadingBlock.day(of: $0) + dayBias)) } ?? 0
-        let high = to.map { $0 == .min ? -1 : max(-1, min(span - 1, ReadingBlock.day(of: $0 - 1) + dayBias)) } ?? span - 1
-        return (low, high)
+    /// Re-keys a table written with meter-major keys (meter times 2^24 plus the day offset), and
+    /// without the meter column, to day-major ones; does nothing to a table keyed by day already.
+    static func convertMeterMajor(_ db: Database) throws {
+        guard try !db.columns(in: "reading_blocks").contains(where: { $0.name == "meter" }) else { return }
+        try db.execute(sql: "ALTER TABLE reading_blocks RENAME TO reading_blocks_by_meter")
+        try db.execute(sql: schema)
+        try db.execute(sql: """
+            INSERT INTO reading_blocks(key, meter, count, last, data)
+            SELECT ((key % \(days)) << \(meterBits)) | (key / \(days)), key / \(days), count, last, data
+            FROM reading_blocks_by_meter ORDER BY 1
+            """)
+        try db.execute(sql: "DROP TABLE reading_blocks_by_meter")
     }
 
     static func load(_ db: Database, meter: Int64, day: Int64) throws -> ReadingBlock? {
@@ -67,17 +87,16 @@ enum BlockTable {
             return
         }
         let stmt = try db.cachedStatement(sql: """
-            INSERT INTO reading_blocks(key, count, last, data) VALUES (?, ?, ?, ?)
+            INSERT INTO reading_blocks(key, meter, count, last, data) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last, data = excluded.data
             """)
-        try stmt.execute(arguments: [k, block.records.count, last.start, Data(block.encode())])
+        try stmt.execute(arguments: [k, meter, block.records.count, last.start, Data(block.encode())])
     }
 
     /// A meter's latest stored start (`Int64.min` when it has none).
     static func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
-        let stmt = try db.cachedStatement(sql: "SELECT last FROM reading_blocks WHERE key BETWEEN ? AND ? ORDER BY key DESC LIMIT 1")
-        let (low, high) = keys(of: meter)
-        return try Int64.fetchOne(stmt, arguments: [low, high]) ?? .min
+        let stmt = try db.cachedStatement(sql: "SELECT last FROM reading_blocks WHERE meter = ? ORDER BY key DESC LIMIT 1")
+        return try Int64.fetchOne(stmt, arguments: [meter]) ?? .min
     }
 
     /// A stored reading's value.
@@ -88,9 +107,8 @@ enum BlockTable {
     /// A meter's last `count` stored readings, oldest first.
     static func last(_ db: Database, meter: Int64, count: Int) throws -> [ReadingBlock.Record] {
         guard count > 0 else { return [] }
-        let stmt = try db.cachedStatement(sql: "SELECT key, data FROM reading_blocks WHERE key BETWEEN ? AND ? ORDER BY key DESC")
-        let (low, high) = keys(of: meter)
-        let rows = try Row.fetchCursor(stmt, arguments: [low, high])
+        let stmt = try db.cachedStatement(sql: "SELECT key, data FROM reading_blocks WHERE meter = ? ORDER BY key DESC")
+        let rows = try Row.fetchCursor(stmt, arguments: [meter])
         var newestFirst: [[ReadingBlock.Record]] = []
         var have = 0
         while have < count, let row = try rows.next() {

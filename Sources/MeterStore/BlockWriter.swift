@@ -49,22 +49,24 @@ struct BlockWriter {
     }
 
     /// Writes `rows` and says what each did, in their order. Rows of one key apply in the order
-    /// given; in key order (meter, then start) each block is read and written once.
+    /// given. Blocks are written in the table's key order (day, then meter), so neighbouring blocks
+    /// land on the same pages; given rows by meter, then start, each block is read and written once.
     func write(_ rows: [Pending]) throws -> [Change] {
-        var changes: [Change] = []
-        changes.reserveCapacity(rows.count)
+        let days = rows.map { ReadingBlock.day(of: $0.start) }
+        let order = Self.byDay(days)
+        var changes = [Change](repeating: .unchanged, count: rows.count)
         var i = 0
-        while i < rows.count {
-            let meter = rows[i].meter, day = ReadingBlock.day(of: rows[i].start)
+        while i < order.count {
+            let meter = rows[order[i]].meter, day = days[order[i]]
             // The rows of this block: its room is made once, not grown reading by reading.
             var end = i + 1
-            while end < rows.count, rows[end].meter == meter, ReadingBlock.day(of: rows[end].start) == day { end += 1 }
+            while end < order.count, rows[order[end]].meter == meter, days[order[end]] == day { end += 1 }
             var block = try BlockTable.load(db, meter: meter, day: day) ?? ReadingBlock(day: day)
             block.records.reserveCapacity(block.records.count + (end - i))
             var dirty = false
             var j = i
             while j < end {
-                let p = rows[j]
+                let p = rows[order[j]]
                 try Self.check(p.kwh)
                 // Live readings come after everything their block holds: no search for those.
                 let appends = block.records.last.map { $0.start < p.start } ?? true
@@ -80,11 +82,11 @@ struct BlockWriter {
                         block.records[k].version = old.version &+ 1
                         dirty = true
                     }
-                    changes.append(change)
+                    changes[order[j]] = change
                 } else {
                     block.records.insert(new, at: k)
                     dirty = true
-                    changes.append(.inserted)
+                    changes[order[j]] = .inserted
                 }
                 j += 1
             }
@@ -92,6 +94,24 @@ struct BlockWriter {
             i = j
         }
         return changes
+    }
+
+    /// Positions of `days` by day, those of one day in the order given (a counting sort when the
+    /// days are few, as a merge's are).
+    static func byDay(_ days: [Int64]) -> [Int] {
+        guard let low = days.min(), let high = days.max(), low < high else { return Array(days.indices) }
+        guard high - low < Int64(max(4096, days.count)) else {
+            return days.indices.sorted { days[$0] != days[$1] ? days[$0] < days[$1] : $0 < $1 }
+        }
+        var first = [Int](repeating: 0, count: Int(high - low) + 2)
+        for d in days { first[Int(d - low) + 1] += 1 }
+        for k in 1..<first.count { first[k] += first[k - 1] }
+        var out = [Int](repeating: 0, count: days.count)
+        for (i, d) in days.enumerated() {
+            out[first[Int(d - low)]] = i
+            first[Int(d - low)] += 1
+        }
+        return out
     }
 }
 

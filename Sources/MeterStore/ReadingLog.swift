@@ -6,7 +6,8 @@ import MeterCore
 /// one blob, committed with the batch. A commit writes a few sequential pages instead of a page per
 /// meter, and the readings reach their blocks (`reading_blocks`) later, many per meter at a time ("merge").
 ///
-/// Meters are split by row id into `parts`; `readings_log_merged` says, for each part, the log row
+/// Meters are split by row id into `parts`, runs of `run` consecutive row ids dealt round them, so a
+/// part's blocks of a day are neighbours in `reading_blocks`; `readings_log_merged` says, for each part, the log row
 /// through which that part's readings are in their blocks. A merge moves one part at a time (a short
 /// transaction) and advances its mark in the same transaction, so each logged reading is applied to
 /// the blocks exactly once, whoever merges and whenever a process stops. A log row goes once every
@@ -14,7 +15,13 @@ import MeterCore
 enum ReadingLog {
     static let parts = 128
 
-    static func part(of meter: Int64) -> Int { Int(UInt64(bitPattern: meter) % UInt64(parts)) }
+    static let run = 16
+
+    static func part(of meter: Int64) -> Int { Int(UInt64(bitPattern: meter) / UInt64(run) % UInt64(parts)) }
+
+    /// A meter's place among the meters of its part: in the order of their row ids, without gaps
+    /// between the runs of one part.
+    static func rank(inPart meter: Int64) -> Int64 { meter / Int64(run * parts) * Int64(run) + meter % Int64(run) }
 
     /// Sequence numbers never repeat (AUTOINCREMENT), so marks stay valid after rows are deleted.
     static let schema = """
@@ -203,11 +210,11 @@ enum ReadingLog {
         func row(_ r: Ref) -> Row { records[Int(r.record)].rows[Int(r.row)] }
         // Meters in ascending order, each meter's readings in the order logged (a counting sort),
         // then by start: live readings are logged in time order, so a meter's are usually in order
-        // already. One part's meters share their remainder by `parts`, so the quotient tells them
-        // apart: when the quotients are few enough, they index plain arrays, not a hashed table.
+        // already. When the places of one part's meters (`rank(inPart:)`) are few enough, they
+        // index plain arrays, not a hashed table.
         let meters = refs.map { row($0).meter }
         let low = meters.min() ?? 0, high = meters.max() ?? 0
-        let span = high / Int64(parts) - low / Int64(parts)
+        let span = Self.rank(inPart: high) - Self.rank(inPart: low)
         var group = [Int32](repeating: 0, count: refs.count)
         var firstSeen: [Int64] = []
         var counts: [Int] = []
@@ -218,10 +225,10 @@ enum ReadingLog {
             return Int32(firstSeen.count - 1)
         }
         if low >= 0, span < Int64(max(1024, 4 * refs.count)) {
-            let base = low / Int64(parts)
+            let base = Self.rank(inPart: low)
             var slot = [Int32](repeating: -1, count: Int(span) + 1)
             for n in refs.indices {
-                let k = Int(meters[n] / Int64(parts) - base)
+                let k = Int(Self.rank(inPart: meters[n]) - base)
                 let g = place(n, slot[k] >= 0 ? slot[k] : nil)
                 slot[k] = g
                 group[n] = g

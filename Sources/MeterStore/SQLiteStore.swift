@@ -6,9 +6,10 @@ import MeterCore
 /// The embedded store: one SQLite file in WAL mode, through GRDB.
 ///
 /// Readings are stored in blocks, one row of `reading_blocks` per meter and UTC day, keyed by
-/// meter then day (`ReadingBlock`, `BlockTable`), so a key lookup and a meter's time range are one B-tree walk, a
-/// fleet-wide time range is one walk per meter, and writing many readings of a meter rewrites a few
-/// blocks, not a row each. A correction keeps the old value in `reading_versions` (`BlockWriter`).
+/// day then meter (`ReadingBlock`, `BlockTable`), so a merge writes each day's blocks of neighbouring
+/// meters side by side, a meter's time range is one walk of the (meter, key) index, and writing
+/// many readings of a meter rewrites a few blocks, not a row each. A correction keeps the old value
+/// in `reading_versions` (`BlockWriter`).
 /// Live readings that extend their meter's series reach the blocks through the inbox (`ReadingInbox`).
 public final class SQLiteStore: ReadingStore {
     public let path: String
@@ -270,6 +271,10 @@ public final class SQLiteStore: ReadingStore {
         m.registerMigration("v8-reading-blocks") { db in
             // A merge or an import writes a block per meter and day instead of a row per reading.
             try BlockTable.convertRowTable(db)
+        }
+        m.registerMigration("v9-blocks-by-day") { db in
+            // Keys by day then meter, so a merge writes neighbouring pages (see `BlockTable`).
+            try BlockTable.convertMeterMajor(db)
         }
         return m
     }
@@ -557,10 +562,10 @@ public final class SQLiteStore: ReadingStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, b.key, b.data
                 FROM meters m
-                LEFT JOIN reading_blocks b ON b.key = (SELECT MAX(key) FROM reading_blocks WHERE key \(BlockTable.keyRangeSQL))
+                LEFT JOIN reading_blocks b ON b.key = (SELECT MAX(key) FROM reading_blocks WHERE meter = m.id)
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
-                """, arguments: [0, BlockTable.span - 1] + (only.map { [$0.0.rawValue] } ?? []))
+                """, arguments: StatementArguments(only.map { [$0.0.rawValue] } ?? []))
             let waiting = try ReadingInbox.waiting(db, held: held, meters: only.map { Set($0.1.map { [$0] } ?? []) })
             return try rows.compactMap { row -> MeterSnapshot? in
                 guard let meter = Self.meter(row) else { return nil }
@@ -604,9 +609,9 @@ public final class SQLiteStore: ReadingStore {
     static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
         var sql = """
             SELECT m.name, m.minutes, m.id, b.key, b.data
-            FROM meters m JOIN reading_blocks b ON b.key \(BlockTable.keyRangeSQL) WHERE 1
+            FROM meters m JOIN \(BlockTable.joinSQL) WHERE 1
             """
-        let (low, high) = BlockTable.dayOffsets(from: filter.from, to: filter.to)
+        let (low, high) = BlockTable.keyRange(from: filter.from, to: filter.to)
         var args: [any DatabaseValueConvertible] = [low, high]
         if let meter = filter.meter { sql += " AND m.name = ?"; args.append(meter.rawValue) }
         // `+`: meters in name order, filtered, so blocks stream in order instead of being sorted.

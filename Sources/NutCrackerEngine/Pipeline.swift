@@ -424,8 +424,16 @@ public actor Pipeline {
     /// A group cleansed before its predecessor's write failed fails too, as its VEE assumed those
     /// readings; one cleansed after the failure was known goes ahead.
     public func write(_ staged: StagedGroup) async throws -> [IngestSummary] {
-        var stored = false
-        defer { staged.signal.yield(stored); staged.signal.finish() }
+        // The next group's write waits for this one's commit, not for what follows it here: the
+        // store's writer goes on to the next group while this one's summaries are made.
+        var signalled = false
+        func signal(_ stored: Bool) {
+            guard !signalled else { return }
+            signalled = true
+            staged.signal.yield(stored)
+            staged.signal.finish()
+        }
+        defer { signal(false) }
         if let previous = staged.previous {
             var earlier = previous.makeAsyncIterator()
             if await earlier.next() == false, failedWrites > staged.failuresKnown {
@@ -442,7 +450,7 @@ public actor Pipeline {
             failedWrites += 1
             throw error
         }
-        stored = true
+        signal(true)
         var out: [IngestSummary] = []
         out.reserveCapacity(summaries.count)
         for (p, w) in zip(staged.prepared, summaries) { out.append(try await finish(p, w)) }

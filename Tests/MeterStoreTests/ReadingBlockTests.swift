@@ -181,4 +181,48 @@ import Testing
         let versions = try await s.versions(meter: MeterID("R-1")!, start: day0)
         #expect(versions.map(\.version) == [2, 1] && versions.map(\.kwh) == [99, 0])
     }
+
+    /// A store whose blocks were keyed by meter then day, without the meter column: opening it
+    /// re-keys every block by day then meter, and each meter's readings, latest reading, counts and
+    /// fleet-wide reads are what they were.
+    @Test func blocksKeyedByMeterThenDayAreRekeyedByDay() async throws {
+        let path = dir.path("by-meter.sqlite")
+        let days: [Int64] = [-400, 0, 1, 2, 40]
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteStore.migrator.migrate(pool, upTo: "v8-reading-blocks")
+            try await pool.write { db in
+                try db.execute(sql: "DROP TABLE reading_blocks")
+                try db.execute(sql: "CREATE TABLE reading_blocks (key INTEGER PRIMARY KEY, count INTEGER NOT NULL, last INTEGER NOT NULL, data BLOB NOT NULL)")
+                try db.execute(sql: "INSERT INTO meters(id, name, source) VALUES (1, 'K-1', 'gw'), (70000, 'K-2', 'gw')")
+                for meter: Int64 in [1, 70000] {
+                    for d in days {
+                        let day = day0 / 86_400 + d + (meter == 1 ? 0 : 1)
+                        let block = ReadingBlock(day: day, records: records(day))
+                        try db.execute(sql: "INSERT INTO reading_blocks(key, count, last, data) VALUES (?, ?, ?, ?)",
+                                       arguments: [meter * (1 << 24) + day + (1 << 23), block.records.count,
+                                                   block.records.last?.start, Data(block.encode())])
+                    }
+                }
+            }
+        }
+        let s = try SQLiteStore(path: path)
+        try await s.migrate()
+        for (name, shift) in [("K-1", Int64(0)), ("K-2", 1)] {
+            let id = MeterID(name)!
+            let expected = days.flatMap { records(day0 / 86_400 + $0 + shift) }
+            let read = try await s.readings(meter: id, from: nil, to: nil, limit: nil)
+            #expect(read.map(\.start) == expected.map(\.start))
+            #expect(read.map(\.kwh) == expected.map(\.kwh))
+            #expect(read.map(\.quality) == expected.map(\.quality) && read.map(\.batch) == expected.map(\.batch))
+            #expect(try await s.meter(id)?.latest?.start == expected.last?.start)
+            let window = try await s.readings(meter: id, from: day0, to: day0 + 2 * 86_400, limit: nil)
+            #expect(window.map(\.start) == expected.map(\.start).filter { $0 >= day0 && $0 < day0 + 2 * 86_400 })
+        }
+        #expect(try await s.counts().readings == 2 * days.count * 48)
+        let fleet = Mutex<[String]>([])
+        try await s.scan(ReadingFilter(from: day0 + 86_400, to: day0 + 3 * 86_400)) { r in fleet.withLock { $0.append(r.meter.rawValue) } }
+        #expect(fleet.withLock { $0 } == Array(repeating: "K-1", count: 96) + Array(repeating: "K-2", count: 96))
+        #expect(try await s.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'reading_blocks_by_meter')") } == false)
+    }
 }

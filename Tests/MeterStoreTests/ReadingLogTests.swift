@@ -139,8 +139,12 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             var records: [ReadingLog.Record] = []
-            // One part's meters: the same remainder by the number of parts.
-            let meters = (0..<6).map { _ in Int64.random(in: 0...highestMeter, using: &rng) * Int64(ReadingLog.parts) + 3 }
+            // One part's meters: runs of row ids dealt round the parts, this part's every `parts` runs.
+            let run = Int64(ReadingLog.run)
+            let meters = (0..<6).map { _ in
+                (Int64.random(in: 0...highestMeter, using: &rng) * Int64(ReadingLog.parts) + 3) * run + Int64.random(in: 0..<run, using: &rng)
+            }
+            #expect(meters.allSatisfy { ReadingLog.part(of: $0) == 3 })
             for seq in 1...Int64.random(in: 1...6, using: &rng) {
                 let rows = (0..<Int.random(in: 0...40, using: &rng)).map { i in
                     ReadingLog.Row(meter: meters.randomElement(using: &rng) ?? 3, start: t0 + Int64.random(in: 0...8, using: &rng) * 1800,
@@ -175,6 +179,8 @@ import Testing
         let a = "M-1", b = "M-2"
         do {
             let s = try await store()
+            // Meters registered between A and B give B a row id in the next run, so another part.
+            try await s.register(([a] + (1..<ReadingLog.run).map { "F-\($0)" } + [b]).map { Meter(id: MeterID($0)!, source: SourceID("gw")!) })
             for (kwh, slot) in [(5.0, 0), (6.0, 0), (7.0, 0), (1.0, 1)] as [(Double, Int64)] {
                 _ = try await s.write(one(a, slot: slot, kwh: kwh), quarantine: [], info: BatchInfo(origin: "gw"))
                 _ = try await s.write(one(b, slot: slot, kwh: kwh + 10), quarantine: [], info: BatchInfo(origin: "gw"))
