@@ -2,33 +2,31 @@ import Foundation
 import GRDB
 import MeterCore
 
-/// `reading_blocks`: every stored reading, one row per meter and UTC day (`ReadingBlock`), with the
-/// block's meter, reading count and latest start beside it, so counts and a meter's latest start
-/// need no decoding. Reads here see what is in the table; the inbox is laid over them by the store.
+/// `day_blocks`: every stored reading, one row per meter and UTC day (`ReadingBlock`), with the
+/// block's reading count and latest start beside it, so counts and a meter's latest start need no
+/// decoding. Reads here see what is in the table; the inbox is laid over them by the store.
 ///
 /// The row id is the key: the day (offset by 2^23, so days from about 21,000 BC to 25,000 AD) times
 /// 2^39 plus the meter's row id, so rows are clustered by day then meter in the table's own B-tree.
 /// A merge or an import writes a day's blocks of neighbouring meters side by side, and new days go
-/// at the end of the table, instead of one page split per meter in the middle of it. A meter's blocks
-/// are found through the index on (meter, key). A rowid table, not one without rowids: a day of
-/// half-hour readings (1.3 kB) then fits in its leaf page instead of spilling to an overflow page.
+/// at the end of the table, instead of one page split per meter in the middle of it. Each meter's
+/// first and last day with a block are kept in `meters` (`first_day`, `last_day`; blocks are never
+/// removed, so they only widen), and a meter's blocks are found by their keys, day by day, between
+/// them: no second index to keep up at every new block. A rowid table, not one without rowids: a day
+/// of half-hour readings (1.3 kB) then fits in its leaf page instead of spilling to an overflow page.
 enum BlockTable {
     static let schema = """
-        CREATE TABLE reading_blocks (
+        CREATE TABLE day_blocks (
             key INTEGER PRIMARY KEY,
-            meter INTEGER NOT NULL,
             count INTEGER NOT NULL,
             last INTEGER NOT NULL,
             data BLOB NOT NULL
         );
-        CREATE INDEX reading_blocks_meter ON reading_blocks(meter, key);
         """
 
     /// Bits of a key that hold the meter's row id.
     private static let meterBits: Int64 = 39
     private static let meterMask: Int64 = (1 << meterBits) - 1
-    /// Day offsets a key can hold.
-    static let days: Int64 = 1 << 24
     private static let dayBias: Int64 = 1 << 23
 
     struct OutOfRange: Error, CustomStringConvertible {
@@ -47,55 +45,79 @@ enum BlockTable {
 
     static func day(ofKey key: Int64) -> Int64 { (key >> meterBits) - dayBias }
 
-    /// SQL joining `reading_blocks b` to meters `m`: each meter's blocks between two bound keys
-    /// (`keyRange`), through the index, so they stream by meter then day with no sort.
-    static let joinSQL = "reading_blocks b INDEXED BY reading_blocks_meter ON b.meter = m.id AND b.key BETWEEN ? AND ?"
+    /// SQL for the key of meter `m`'s (a column) block of its last day.
+    static let lastBlockKeySQL = "((m.last_day + \(dayBias)) << \(meterBits) | m.id)"
 
-    /// Bounds for `joinSQL`: every meter's blocks of the days from `from`'s to the one before
-    /// `to`'s end (an empty range when `to` is before any day).
-    static func keyRange(from: Int64?, to: Int64?) -> (Int64, Int64) {
-        let low = from.map { max(0, min(days - 1, ReadingBlock.day(of: $0) + dayBias)) } ?? 0
-        let high = to.map { $0 == .min ? -1 : max(-1, min(days - 1, ReadingBlock.day(of: $0 - 1) + dayBias)) } ?? days - 1
-        return (low << meterBits, high < 0 ? -1 : high << meterBits | meterMask)
+    /// Days from `from`'s to the one before `to`'s end (empty when `to` is before any).
+    static func days(from: Int64?, to: Int64?) -> (Int64, Int64) {
+        (from.map(ReadingBlock.day(of:)) ?? .min, to.map { $0 == .min ? .min : ReadingBlock.day(of: $0 - 1) } ?? .max)
     }
 
-    /// Re-keys a table written with meter-major keys (meter times 2^24 plus the day offset), and
-    /// without the meter column, to day-major ones; does nothing to a table keyed by day already.
-    static func convertMeterMajor(_ db: Database) throws {
-        guard try !db.columns(in: "reading_blocks").contains(where: { $0.name == "meter" }) else { return }
-        try db.execute(sql: "ALTER TABLE reading_blocks RENAME TO reading_blocks_by_meter")
-        try db.execute(sql: schema)
+    /// A meter's first and last day with a block (nil: none).
+    static func days(_ db: Database, meter: Int64) throws -> (first: Int64, last: Int64)? {
+        let stmt = try db.cachedStatement(sql: "SELECT first_day, last_day FROM meters WHERE id = ? AND last_day IS NOT NULL")
+        return try Row.fetchOne(stmt, arguments: [meter]).map { ($0[0], $0[1]) }
+    }
+
+    /// Widens meters' day bounds to days that now have a block.
+    static func extend(_ db: Database, meter: Int64, first: Int64, last: Int64) throws {
+        try db.cachedStatement(sql: """
+            UPDATE meters SET first_day = min(coalesce(first_day, ?1), ?1), last_day = max(coalesce(last_day, ?2), ?2) WHERE id = ?3
+            """).execute(arguments: [first, last, meter])
+    }
+
+    /// Moves blocks keyed meter-major (`reading_blocks`: the meter times 2^24 plus the day offset)
+    /// into `day_blocks`, then gives every meter its day bounds.
+    static func rekeyMeterMajor(_ db: Database) throws {
+        if try db.tableExists("reading_blocks") {
+            try db.execute(sql: schema)
+            let days: Int64 = 1 << 24
+            try db.execute(sql: """
+                INSERT INTO day_blocks(key, count, last, data)
+                SELECT ((key % \(days)) << \(meterBits)) | (key / \(days)), count, last, data FROM reading_blocks ORDER BY 1
+                """)
+            try db.execute(sql: "DROP TABLE reading_blocks")
+        }
+        try db.execute(sql: "ALTER TABLE meters ADD COLUMN first_day INTEGER")
+        try db.execute(sql: "ALTER TABLE meters ADD COLUMN last_day INTEGER")
         try db.execute(sql: """
-            INSERT INTO reading_blocks(key, meter, count, last, data)
-            SELECT ((key % \(days)) << \(meterBits)) | (key / \(days)), key / \(days), count, last, data
-            FROM reading_blocks_by_meter ORDER BY 1
+            UPDATE meters SET first_day = d.first, last_day = d.last
+            FROM (SELECT key & \(meterMask) AS meter, min(key >> \(meterBits)) - \(dayBias) AS first,
+                         max(key >> \(meterBits)) - \(dayBias) AS last
+                  FROM day_blocks GROUP BY 1) AS d
+            WHERE d.meter = meters.id
             """)
-        try db.execute(sql: "DROP TABLE reading_blocks_by_meter")
     }
 
     static func load(_ db: Database, meter: Int64, day: Int64) throws -> ReadingBlock? {
-        let stmt = try db.cachedStatement(sql: "SELECT data FROM reading_blocks WHERE key = ?")
+        let stmt = try db.cachedStatement(sql: "SELECT data FROM day_blocks WHERE key = ?")
         guard let data = try Data.fetchOne(stmt, arguments: [try key(meter: meter, day: day)]) else { return nil }
         return try ReadingBlock.decode(meter: meter, day: day, data)
     }
 
-    /// Writes a block (an empty one is deleted).
+    /// Writes a block; the meter's day bounds are the caller's to widen. An empty block is deleted
+    /// and the bounds are worked out again (a scan of the table: no write path empties a block).
     static func save(_ db: Database, meter: Int64, _ block: ReadingBlock) throws {
         let k = try key(meter: meter, day: block.day)
         guard let last = block.records.last else {
-            try db.execute(sql: "DELETE FROM reading_blocks WHERE key = ?", arguments: [k])
+            try db.execute(sql: "DELETE FROM day_blocks WHERE key = ?", arguments: [k])
+            try db.execute(sql: """
+                UPDATE meters SET (first_day, last_day) = (SELECT min(key >> \(meterBits)) - \(dayBias), max(key >> \(meterBits)) - \(dayBias)
+                                                           FROM day_blocks WHERE key & \(meterMask) = ?1)
+                WHERE id = ?1
+                """, arguments: [meter])
             return
         }
         let stmt = try db.cachedStatement(sql: """
-            INSERT INTO reading_blocks(key, meter, count, last, data) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO day_blocks(key, count, last, data) VALUES (?, ?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last, data = excluded.data
             """)
-        try stmt.execute(arguments: [k, meter, block.records.count, last.start, Data(block.encode())])
+        try stmt.execute(arguments: [k, block.records.count, last.start, Data(block.encode())])
     }
 
     /// A meter's latest stored start (`Int64.min` when it has none).
     static func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
-        let stmt = try db.cachedStatement(sql: "SELECT last FROM reading_blocks WHERE meter = ? ORDER BY key DESC LIMIT 1")
+        let stmt = try db.cachedStatement(sql: "SELECT b.last FROM meters m JOIN day_blocks b ON b.key = \(lastBlockKeySQL) WHERE m.id = ?")
         return try Int64.fetchOne(stmt, arguments: [meter]) ?? .min
     }
 
@@ -104,27 +126,40 @@ enum BlockTable {
         try load(db, meter: meter, day: ReadingBlock.day(of: start))?.record(at: start)?.value
     }
 
+    /// A meter's blocks of the days `low` to `high` (within its bounds), in day order, or newest
+    /// first with `descending`, while `body` returns true.
+    static func blocks(_ db: Database, meter: Int64, days low: Int64, _ high: Int64, descending: Bool = false,
+                       _ body: (ReadingBlock) throws -> Bool) throws {
+        guard let bounds = try days(db, meter: meter) else { return }
+        let first = max(low, bounds.first), last = min(high, bounds.last)
+        guard first <= last else { return }
+        let stmt = try db.cachedStatement(sql: "SELECT data FROM day_blocks WHERE key = ?")
+        for day in descending ? AnySequence(stride(from: last, through: first, by: -1)) : AnySequence(first...last) {
+            guard let data = try Data.fetchOne(stmt, arguments: [try key(meter: meter, day: day)]) else { continue }
+            guard try body(ReadingBlock.decode(meter: meter, day: day, data)) else { return }
+        }
+    }
+
     /// A meter's last `count` stored readings, oldest first.
     static func last(_ db: Database, meter: Int64, count: Int) throws -> [ReadingBlock.Record] {
         guard count > 0 else { return [] }
-        let stmt = try db.cachedStatement(sql: "SELECT key, data FROM reading_blocks WHERE meter = ? ORDER BY key DESC")
-        let rows = try Row.fetchCursor(stmt, arguments: [meter])
         var newestFirst: [[ReadingBlock.Record]] = []
         var have = 0
-        while have < count, let row = try rows.next() {
-            let block = try ReadingBlock.decode(meter: meter, day: day(ofKey: row[0]), row[1] as Data)
+        try blocks(db, meter: meter, days: .min, .max, descending: true) { block in
             newestFirst.append(block.records)
             have += block.records.count
+            return have < count
         }
         return Array(newestFirst.reversed().joined().suffix(count))
     }
 
     /// Total readings stored.
     static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM reading_blocks") ?? 0
+        try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM day_blocks") ?? 0
     }
 
-    /// Moves the rows of the former one-row-per-reading `readings` table into blocks and drops it.
+    /// Moves the rows of the former one-row-per-reading `readings` table into blocks and drops it
+    /// (their meters' day bounds are set by the migration after, `rekeyMeterMajor`).
     static func convertRowTable(_ db: Database) throws {
         try db.execute(sql: schema)
         let rows = try Row.fetchCursor(db, sql: "SELECT meter, start, kwh, quality, rule, batch, version FROM readings ORDER BY meter, start")

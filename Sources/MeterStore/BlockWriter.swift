@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import MeterCore
 
-/// Writes readings into `reading_blocks` with the store's upsert rule: a new key is inserted, an
+/// Writes readings into `day_blocks` with the store's upsert rule: a new key is inserted, an
 /// identical value is left alone, a different one is a correction (the old version goes to
 /// `reading_versions`), and an estimate never replaces a measured value. Each block a write touches
 /// is read once and written once, whatever the number of its readings. Must run inside a write
@@ -55,13 +55,22 @@ struct BlockWriter {
         let days = rows.map { ReadingBlock.day(of: $0.start) }
         let order = Self.byDay(days)
         var changes = [Change](repeating: .unchanged, count: rows.count)
+        // Days that get their meter's first block, by meter: the meters' day bounds widen to them.
+        var newDays: [Int64: (first: Int64, last: Int64)] = [:]
         var i = 0
         while i < order.count {
             let meter = rows[order[i]].meter, day = days[order[i]]
             // The rows of this block: its room is made once, not grown reading by reading.
             var end = i + 1
             while end < order.count, rows[order[end]].meter == meter, days[order[end]] == day { end += 1 }
-            var block = try BlockTable.load(db, meter: meter, day: day) ?? ReadingBlock(day: day)
+            var block: ReadingBlock
+            if let stored = try BlockTable.load(db, meter: meter, day: day) {
+                block = stored
+            } else {
+                block = ReadingBlock(day: day)
+                let known = newDays[meter]
+                newDays[meter] = (min(known?.first ?? day, day), max(known?.last ?? day, day))
+            }
             block.records.reserveCapacity(block.records.count + (end - i))
             var dirty = false
             var j = i
@@ -93,6 +102,7 @@ struct BlockWriter {
             if dirty { try BlockTable.save(db, meter: meter, block) }
             i = j
         }
+        for (meter, days) in newDays { try BlockTable.extend(db, meter: meter, first: days.first, last: days.last) }
         return changes
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import MeterCore
 
-/// One meter's readings of one UTC day, as one row of `reading_blocks` holds them: in start order,
+/// One meter's readings of one UTC day, as one row of `day_blocks` holds them: in start order,
 /// each with its value, quality, rule, batch and version. A merge or an import rewrites the few
 /// blocks it touches instead of inserting a B-tree row per reading, and a range read decodes whole
 /// days.
@@ -32,7 +32,7 @@ struct ReadingBlock: Equatable, Sendable {
         var meter: Int64
         var day: Int64
         var reason: String
-        var description: String { "reading_blocks row (meter \(meter), day \(day)) is damaged: \(reason)" }
+        var description: String { "day_blocks row (meter \(meter), day \(day)) is damaged: \(reason)" }
     }
 
     static let secondsPerDay: Int64 = 86_400

@@ -4,10 +4,10 @@ import MeterCore
 
 /// The durable form of the inbox: one row per live batch in `readings_log`, its readings packed in
 /// one blob, committed with the batch. A commit writes a few sequential pages instead of a page per
-/// meter, and the readings reach their blocks (`reading_blocks`) later, many per meter at a time ("merge").
+/// meter, and the readings reach their blocks (`day_blocks`) later, many per meter at a time ("merge").
 ///
 /// Meters are split by row id into `parts`, runs of `run` consecutive row ids dealt round them, so a
-/// part's blocks of a day are neighbours in `reading_blocks`; `readings_log_merged` says, for each part, the log row
+/// part's blocks of a day are neighbours in `day_blocks`; `readings_log_merged` says, for each part, the log row
 /// through which that part's readings are in their blocks. A merge moves one part at a time (a short
 /// transaction) and advances its mark in the same transaction, so each logged reading is applied to
 /// the blocks exactly once, whoever merges and whenever a process stops. A log row goes once every

@@ -5,10 +5,10 @@ import MeterCore
 
 /// The embedded store: one SQLite file in WAL mode, through GRDB.
 ///
-/// Readings are stored in blocks, one row of `reading_blocks` per meter and UTC day, keyed by
-/// day then meter (`ReadingBlock`, `BlockTable`), so a merge writes each day's blocks of neighbouring
-/// meters side by side, a meter's time range is one walk of the (meter, key) index, and writing
-/// many readings of a meter rewrites a few blocks, not a row each. A correction keeps the old value
+/// Readings are stored in blocks, one row of `day_blocks` per meter and UTC day, keyed by day then
+/// meter (`ReadingBlock`, `BlockTable`), so a merge writes each day's blocks of neighbouring meters
+/// side by side, a meter's time range is one key lookup a day, and writing many readings of a meter
+/// rewrites a few blocks, not a row each. A correction keeps the old value
 /// in `reading_versions` (`BlockWriter`).
 /// Live readings that extend their meter's series reach the blocks through the inbox (`ReadingInbox`).
 public final class SQLiteStore: ReadingStore {
@@ -273,8 +273,8 @@ public final class SQLiteStore: ReadingStore {
             try BlockTable.convertRowTable(db)
         }
         m.registerMigration("v9-blocks-by-day") { db in
-            // Keys by day then meter, so a merge writes neighbouring pages (see `BlockTable`).
-            try BlockTable.convertMeterMajor(db)
+            // Blocks keyed by day then meter, so a merge writes neighbouring pages (see `BlockTable`).
+            try BlockTable.rekeyMeterMajor(db)
         }
         return m
     }
@@ -562,7 +562,7 @@ public final class SQLiteStore: ReadingStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id AS meter_row, m.name, m.source, m.kind, m.minutes, b.key, b.data
                 FROM meters m
-                LEFT JOIN reading_blocks b ON b.key = (SELECT MAX(key) FROM reading_blocks WHERE meter = m.id)
+                LEFT JOIN day_blocks b ON b.key = \(BlockTable.lastBlockKeySQL)
                 \(only == nil ? "" : "WHERE m.name = ?")
                 ORDER BY m.source, m.name
                 """, arguments: StatementArguments(only.map { [$0.0.rawValue] } ?? []))
@@ -607,31 +607,26 @@ public final class SQLiteStore: ReadingStore {
     }
 
     static func scan(_ db: Database, _ filter: ReadingFilter, limit: Int?, _ body: (Reading) throws -> Void) throws {
-        var sql = """
-            SELECT m.name, m.minutes, m.id, b.key, b.data
-            FROM meters m JOIN \(BlockTable.joinSQL) WHERE 1
-            """
-        let (low, high) = BlockTable.keyRange(from: filter.from, to: filter.to)
-        var args: [any DatabaseValueConvertible] = [low, high]
-        if let meter = filter.meter { sql += " AND m.name = ?"; args.append(meter.rawValue) }
-        // `+`: meters in name order, filtered, so blocks stream in order instead of being sorted.
-        if let source = filter.source { sql += " AND +m.source = ?"; args.append(source.rawValue) }
-        sql += " ORDER BY m.name, b.key"
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
+        var sql = "SELECT name, minutes, id FROM meters WHERE last_day IS NOT NULL"
+        var args: [any DatabaseValueConvertible] = []
+        if let meter = filter.meter { sql += " AND name = ?"; args.append(meter.rawValue) }
+        // `+`: meters in name order, filtered, so they stream in order instead of being sorted.
+        if let source = filter.source { sql += " AND +source = ?"; args.append(source.rawValue) }
+        sql += " ORDER BY name"
+        let meters = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
         let from = filter.from ?? .min, to = filter.to ?? .max
+        let (low, high) = BlockTable.days(from: filter.from, to: filter.to)
         var left = limit ?? .max
-        var lastName = ""
-        var lastID: MeterID?
-        while left > 0, let row = try cursor.next() {
-            let name: String = row[0]
-            if name != lastName { lastID = MeterID(name); lastName = name }
-            guard let id = lastID else { continue }
+        while left > 0, let row = try meters.next() {
+            guard let id = MeterID(row[0] as String) else { continue }
             let minutes: Int = row[1]
-            let block = try ReadingBlock.decode(meter: row[2], day: BlockTable.day(ofKey: row[3]), row[4] as Data)
-            for r in block.records[block.index(of: from)...] {
-                guard r.start < to, left > 0 else { break }
-                try body(reading(r, meter: id, minutes: minutes))
-                left -= 1
+            try BlockTable.blocks(db, meter: row[2], days: low, high) { block in
+                for r in block.records[block.index(of: from)...] {
+                    guard r.start < to, left > 0 else { break }
+                    try body(reading(r, meter: id, minutes: minutes))
+                    left -= 1
+                }
+                return left > 0
             }
         }
     }

@@ -105,7 +105,7 @@ import Testing
         }
         #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, bytes + [0]) }
         let error = #expect(throws: ReadingBlock.Damaged.self) { try ReadingBlock.decode(meter: 4, day: day, [9] + bytes.dropFirst()) }
-        #expect(error?.description == "reading_blocks row (meter 4, day \(day)) is damaged: unknown format 9")
+        #expect(error?.description == "day_blocks row (meter 4, day \(day)) is damaged: unknown format 9")
         // Two readings out of order, or one outside the day, are damage too.
         var swapped = ReadingBlock(day: day, records: Array(records(day).prefix(2)))
         swapped.records.reverse()
@@ -129,7 +129,7 @@ import Testing
         let ids = [MeterID("B-1")!, MeterID("B-2")!]
         for id in ids { for k in 0..<(3 * 48) { b.append(Reading(meter: id, start: day0 - 86_400 + Int64(k) * 1800, kwh: Double(k))) } }
         _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "file"))
-        #expect(try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM reading_blocks") } == 6)
+        #expect(try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM day_blocks") } == 6)
         #expect(try await s.counts().readings == 2 * 3 * 48)
         let all = try await s.readings(meter: ids[1], from: nil, to: nil, limit: nil)
         #expect(all.map(\.kwh) == (0..<(3 * 48)).map(Double.init))
@@ -182,8 +182,8 @@ import Testing
         #expect(versions.map(\.version) == [2, 1] && versions.map(\.kwh) == [99, 0])
     }
 
-    /// A store whose blocks were keyed by meter then day, without the meter column: opening it
-    /// re-keys every block by day then meter, and each meter's readings, latest reading, counts and
+    /// A store whose blocks were keyed by meter then day (`reading_blocks`): opening it re-keys
+    /// every block by day then meter, and each meter's readings, latest reading, counts and
     /// fleet-wide reads are what they were.
     @Test func blocksKeyedByMeterThenDayAreRekeyedByDay() async throws {
         let path = dir.path("by-meter.sqlite")
@@ -192,7 +192,7 @@ import Testing
             let pool = try DatabasePool(path: path)
             try SQLiteStore.migrator.migrate(pool, upTo: "v8-reading-blocks")
             try await pool.write { db in
-                try db.execute(sql: "DROP TABLE reading_blocks")
+                try db.execute(sql: "DROP TABLE day_blocks")
                 try db.execute(sql: "CREATE TABLE reading_blocks (key INTEGER PRIMARY KEY, count INTEGER NOT NULL, last INTEGER NOT NULL, data BLOB NOT NULL)")
                 try db.execute(sql: "INSERT INTO meters(id, name, source) VALUES (1, 'K-1', 'gw'), (70000, 'K-2', 'gw')")
                 for meter: Int64 in [1, 70000] {
@@ -208,9 +208,10 @@ import Testing
         }
         let s = try SQLiteStore(path: path)
         try await s.migrate()
-        for (name, shift) in [("K-1", Int64(0)), ("K-2", 1)] {
+        func expected(for name: String) -> [ReadingBlock.Record] { days.flatMap { records(day0 / 86_400 + $0 + (name == "K-1" ? 0 : 1)) } }
+        for name in ["K-1", "K-2"] {
             let id = MeterID(name)!
-            let expected = days.flatMap { records(day0 / 86_400 + $0 + shift) }
+            let expected = expected(for: name)
             let read = try await s.readings(meter: id, from: nil, to: nil, limit: nil)
             #expect(read.map(\.start) == expected.map(\.start))
             #expect(read.map(\.kwh) == expected.map(\.kwh))
@@ -223,6 +224,18 @@ import Testing
         let fleet = Mutex<[String]>([])
         try await s.scan(ReadingFilter(from: day0 + 86_400, to: day0 + 3 * 86_400)) { r in fleet.withLock { $0.append(r.meter.rawValue) } }
         #expect(fleet.withLock { $0 } == Array(repeating: "K-1", count: 96) + Array(repeating: "K-2", count: 96))
-        #expect(try await s.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'reading_blocks_by_meter')") } == false)
+        #expect(try await s.pool.read { db in try db.tableExists("reading_blocks") } == false)
+        // New days widen a meter's bounds, whichever side they are on.
+        var b = ReadingBatch()
+        for d: Int64 in [-500, 60] { b.append(Reading(meter: MeterID("K-1")!, start: day0 + d * 86_400, kwh: 3)) }
+        _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "file"))
+        try await s.mergeInbox()
+        #expect(try await s.pool.read { db in try BlockTable.days(db, meter: 1) }.map { [$0.first, $0.last] } == [day0 / 86_400 - 500, day0 / 86_400 + 60])
+        let widened = try await s.readings(meter: MeterID("K-1")!, from: nil, to: nil, limit: nil)
+        #expect(widened.count == days.count * 48 + 2 && widened.first?.start == day0 - 500 * 86_400 && widened.last?.start == day0 + 60 * 86_400)
+        #expect(try await s.meter(MeterID("K-1")!)?.latest?.start == day0 + 60 * 86_400)
+        // A block emptied narrows its meter's bounds again: the latest is the day before's.
+        try await s.pool.write { db in try BlockTable.save(db, meter: 1, ReadingBlock(day: day0 / 86_400 + 60)) }
+        #expect(try await s.meter(MeterID("K-1")!)?.latest?.start == expected(for: "K-1").last?.start)
     }
 }

@@ -27,7 +27,7 @@ import Testing
         return b
     }
 
-    /// Readings in `reading_blocks` itself, without the merge every public read does first.
+    /// Readings in `day_blocks` itself, without the merge every public read does first.
     func rowsInReadings(_ s: SQLiteStore) async throws -> Int {
         try await s.pool.read { try BlockTable.count($0) }
     }
