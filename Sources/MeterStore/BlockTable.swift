@@ -133,10 +133,20 @@ enum BlockTable {
         guard let bounds = try days(db, meter: meter) else { return }
         let first = max(low, bounds.first), last = min(high, bounds.last)
         guard first <= last else { return }
-        let stmt = try db.cachedStatement(sql: "SELECT data FROM day_blocks WHERE key = ?")
-        for day in descending ? AnySequence(stride(from: last, through: first, by: -1)) : AnySequence(first...last) {
-            guard let data = try Data.fetchOne(stmt, arguments: [try key(meter: meter, day: day)]) else { continue }
-            guard try body(ReadingBlock.decode(meter: meter, day: day, data)) else { return }
+        _ = try key(meter: meter, day: first)
+        _ = try key(meter: meter, day: last)
+        // The days are counted out in SQL, each looked up by key there, in the order counted
+        // (`CROSS JOIN` keeps the days the outer loop).
+        let stmt = try db.cachedStatement(sql: descending ? """
+            WITH RECURSIVE d(day) AS (SELECT ?2 UNION ALL SELECT day - 1 FROM d WHERE day > ?1)
+            SELECT d.day, b.data FROM d CROSS JOIN day_blocks b ON b.key = ((d.day + \(dayBias)) << \(meterBits) | ?3)
+            """ : """
+            WITH RECURSIVE d(day) AS (SELECT ?1 UNION ALL SELECT day + 1 FROM d WHERE day < ?2)
+            SELECT d.day, b.data FROM d CROSS JOIN day_blocks b ON b.key = ((d.day + \(dayBias)) << \(meterBits) | ?3)
+            """)
+        let rows = try Row.fetchCursor(stmt, arguments: [first, last, meter])
+        while let row = try rows.next() {
+            guard try body(ReadingBlock.decode(meter: meter, day: row[0], row[1] as Data)) else { return }
         }
     }
 
