@@ -671,7 +671,9 @@ public final class SQLiteStore: ReadingStore {
             for id in ids {
                 guard let rowID = rowIDs[id], let minutes = try Int.fetchOne(minutesOf, arguments: [rowID]) else { continue }
                 let stored = try BlockTable.last(db, meter: rowID, count: count).map { Self.reading($0, meter: id, minutes: minutes) }
-                let w = ReadingInbox.readings(waiting[rowID], id: id, minutes: minutes, from: stored.first?.start)
+                // Waiting readings older than the stored ones count too when the blocks hold fewer
+                // than `count` (a meter whose file came after its live readings).
+                let w = ReadingInbox.readings(waiting[rowID], id: id, minutes: minutes, from: stored.count >= count ? stored.first?.start : nil)
                 let rows = ReadingInbox.laid(stored, under: w).suffix(count)
                 if !rows.isEmpty { out[id] = Array(rows) }
             }

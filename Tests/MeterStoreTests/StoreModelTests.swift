@@ -1,0 +1,117 @@
+import Foundation
+import MeterCore
+@testable import MeterStore
+import Synchronization
+import TestSupport
+import Testing
+
+/// The store against a model of its upsert rule, over random work: live readings (through the log
+/// and its merges) and file-sized batches (straight into the day blocks), new days before, between
+/// and after a meter's others, repeats, corrections and estimates. Every read agrees with the
+/// model before and after each merge, and after the store is opened again.
+@Suite struct StoreModelTests {
+    let dir = TemporaryDirectory()
+    /// Midnight UTC.
+    let day0: Int64 = 1_795_824_000
+
+    /// What the store must hold: per meter and start, the value and quality the upsert rule leaves.
+    struct Model {
+        var values: [MeterID: [Int64: (kwh: Double, quality: Quality)]] = [:]
+
+        mutating func apply(_ r: Reading) {
+            let old = values[r.meter]?[r.start]
+            if let old, old.kwh == r.kwh && old.quality == r.quality { return }
+            if let old, r.quality == .estimated && old.quality != .estimated { return }
+            values[r.meter, default: [:]][r.start] = (r.kwh, r.quality)
+        }
+
+        func readings(_ meter: MeterID, from: Int64 = .min, to: Int64 = .max) -> [(Int64, Double, Quality)] {
+            (values[meter] ?? [:]).filter { $0.key >= from && $0.key < to }.sorted { $0.key < $1.key }.map { ($0.key, $0.value.kwh, $0.value.quality) }
+        }
+    }
+
+    static func shape(_ rs: [Reading]) -> [String] { rs.map { "\($0.start) \($0.kwh) \($0.quality)" } }
+    static func shape(_ rs: [(Int64, Double, Quality)]) -> [String] { rs.map { "\($0.0) \($0.1) \($0.2)" } }
+
+    func check(_ s: SQLiteStore, _ model: Model, _ meters: [MeterID], _ rng: inout SplitMix, _ when: String) async throws {
+        for m in meters {
+            let all = try await s.readings(meter: m, from: nil, to: nil, limit: nil)
+            #expect(Self.shape(all) == Self.shape(model.readings(m)), "\(m) all, \(when)")
+            let from = day0 + Int64(rng.below(40) - 20) * 86_400, to = from + Int64(rng.below(10) + 1) * 86_400
+            let window = try await s.readings(meter: m, from: from, to: to, limit: nil)
+            #expect(Self.shape(window) == Self.shape(model.readings(m, from: from, to: to)), "\(m) window, \(when)")
+            let last = model.readings(m).last
+            #expect(try await s.meter(m)?.latest?.start == last?.0, "\(m) latest, \(when)")
+            #expect(try await s.recent(meters: [m], count: 60)[m].map(Self.shape) ?? [] == Self.shape(Array(model.readings(m).suffix(60))),
+                    "\(m) recent, \(when)")
+        }
+        let scanned = Mutex<[String: [String]]>([:])
+        let from = day0 - 5 * 86_400, to = day0 + 5 * 86_400
+        try await s.scan(ReadingFilter(from: from, to: to)) { r in scanned.withLock { $0[r.meter.rawValue, default: []].append("\(r.start) \(r.kwh) \(r.quality)") } }
+        for m in meters {
+            #expect(scanned.withLock { $0[m.rawValue] ?? [] } == Self.shape(model.readings(m, from: from, to: to)), "\(m) scan, \(when)")
+        }
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func everyReadAgreesWithTheModelThroughMergesAndARestart(seed: UInt64) async throws {
+        var rng = SplitMix(seed: seed)
+        let path = dir.path("model-\(seed).sqlite")
+        // Enough meters for several merge parts (runs of 16 row ids).
+        let meters = (0..<40).map { MeterID("S\(seed)-\($0)")! }
+        var model = Model()
+        do {
+            let s = try SQLiteStore(path: path, inboxLimit: 1_000_000)
+            try await s.migrate()
+            for step in 0..<60 {
+                var b = ReadingBatch()
+                if rng.below(4) == 0 {
+                    // A file: many readings of a few meters, around days anywhere in the range.
+                    for _ in 0..<(rng.below(3) + 1) {
+                        let m = meters[rng.below(meters.count)], base = day0 + Int64(rng.below(40) - 20) * 86_400
+                        for k in 0..<(rng.below(60) + 24) { b.append(reading(m, base + Int64(k) * 1800, &rng)) }
+                    }
+                } else {
+                    // A gateway: the next slots of some meters, now and then an older one again.
+                    for m in meters where rng.below(2) == 0 {
+                        let latest = model.readings(m).last?.0 ?? day0
+                        let start = rng.below(5) == 0 ? latest - Int64(rng.below(96)) * 1800 : latest + Int64(rng.below(3) + 1) * 1800
+                        b.append(reading(m, start, &rng))
+                    }
+                }
+                guard b.count > 0 else { continue }
+                _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "model"))
+                for i in 0..<b.count { model.apply(b.reading(at: i)) }
+                if step % 15 == 14 {
+                    try await check(s, model, meters, &rng, "step \(step), before the merge")
+                    try await s.mergeInbox()
+                    try await check(s, model, meters, &rng, "step \(step), after the merge")
+                }
+            }
+        }
+        let again = try SQLiteStore(path: path)
+        try await again.migrate()
+        try await check(again, model, meters, &rng, "opened again")
+        #expect(try await again.counts().readings == model.values.values.reduce(0) { $0 + $1.count })
+    }
+
+    func reading(_ m: MeterID, _ start: Int64, _ rng: inout SplitMix) -> Reading {
+        let estimated = rng.below(6) == 0
+        return Reading(meter: m, start: start, kwh: Double(rng.below(8)) / 4, quality: estimated ? .estimated : .actual,
+                       rule: estimated ? "gap_estimation" : nil)
+    }
+
+    /// A small seeded generator, so a failure can be replayed.
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+    }
+}
