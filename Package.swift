@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "MeterCleanseTests", dependencies: ["MeterCleanse", "TestSupport"]),
         .testTarget(name: "MeterAnalyticsTests", dependencies: ["MeterAnalytics", "TestSupport"]),
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "TestSupport"]),
-        .testTarget(name: "MeterStoreTests", dependencies: ["MeterStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "MeterStoreTests", dependencies: ["MeterStore", "MeterIngest", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MeterReportsTests", dependencies: ["MeterReports", "TestSupport"]),
         .testTarget(name: "NutCrackerEngineTests", dependencies: ["NutCrackerEngine", "TestSupport"]),
         .testTarget(name: "NutCrackerServerTests", dependencies: [

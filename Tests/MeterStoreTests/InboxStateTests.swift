@@ -1,12 +1,13 @@
 import MeterCore
 @testable import MeterStore
+import MeterIngest
 import Testing
 
 /// The writer's copy of what waits in the log: whatever the order of batches and merges of some
 /// parts, it holds exactly the entries a merge has not passed, in the order logged, and its count.
 @Suite struct InboxStateTests {
     @Test func itHoldsWhatNoMergeHasPassedThroughBatchesMergesAndCompactions() {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let inbox = InboxState()
         var model: [Int64: [ReadingLog.Entry]] = [:]
         var marks = [Int64](repeating: 0, count: ReadingLog.parts)
@@ -41,18 +42,5 @@ import Testing
         #expect(compactions > 0)
         inbox.mergedAll(through: seq, last: nil)
         #expect(inbox.pending == 0 && inbox.held(meters: meters).entries.isEmpty)
-    }
-}
-
-/// A small deterministic generator for the test's choices.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

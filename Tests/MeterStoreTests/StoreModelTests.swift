@@ -1,5 +1,6 @@
 import Foundation
 import MeterCore
+import MeterIngest
 @testable import MeterStore
 import Synchronization
 import TestSupport
@@ -33,11 +34,12 @@ import Testing
     static func shape(_ rs: [Reading]) -> [String] { rs.map { "\($0.start) \($0.kwh) \($0.quality)" } }
     static func shape(_ rs: [(Int64, Double, Quality)]) -> [String] { rs.map { "\($0.0) \($0.1) \($0.2)" } }
 
-    func check(_ s: SQLiteStore, _ model: Model, _ meters: [MeterID], _ rng: inout SplitMix, _ when: String) async throws {
+    func check(_ s: SQLiteStore, _ model: Model, _ meters: [MeterID], _ rng: inout SplitMix64, _ when: String) async throws {
         for m in meters {
             let all = try await s.readings(meter: m, from: nil, to: nil, limit: nil)
             #expect(Self.shape(all) == Self.shape(model.readings(m)), "\(m) all, \(when)")
-            let from = day0 + Int64(rng.below(40) - 20) * 86_400, to = from + Int64(rng.below(10) + 1) * 86_400
+            let from = day0 + Int64(Int.random(in: -20..<20, using: &rng)) * 86_400
+            let to = from + Int64(Int.random(in: 1...10, using: &rng)) * 86_400
             let window = try await s.readings(meter: m, from: from, to: to, limit: nil)
             #expect(Self.shape(window) == Self.shape(model.readings(m, from: from, to: to)), "\(m) window, \(when)")
             let last = model.readings(m).last
@@ -55,7 +57,7 @@ import Testing
 
     @Test(arguments: [UInt64(1), 2, 3])
     func everyReadAgreesWithTheModelThroughMergesAndARestart(seed: UInt64) async throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let path = dir.path("model-\(seed).sqlite")
         // Enough meters for several merge parts (runs of 16 row ids).
         let meters = (0..<40).map { MeterID("S\(seed)-\($0)")! }
@@ -65,17 +67,19 @@ import Testing
             try await s.migrate()
             for step in 0..<60 {
                 var b = ReadingBatch()
-                if rng.below(4) == 0 {
+                if Int.random(in: 0..<4, using: &rng) == 0 {
                     // A file: many readings of a few meters, around days anywhere in the range.
-                    for _ in 0..<(rng.below(3) + 1) {
-                        let m = meters[rng.below(meters.count)], base = day0 + Int64(rng.below(40) - 20) * 86_400
-                        for k in 0..<(rng.below(60) + 24) { b.append(reading(m, base + Int64(k) * 1800, &rng)) }
+                    for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                        let m = meters[Int.random(in: 0..<meters.count, using: &rng)]
+                        let base = day0 + Int64(Int.random(in: -20..<20, using: &rng)) * 86_400
+                        for k in 0..<Int.random(in: 24..<84, using: &rng) { b.append(reading(m, base + Int64(k) * 1800, &rng)) }
                     }
                 } else {
                     // A gateway: the next slots of some meters, now and then an older one again.
-                    for m in meters where rng.below(2) == 0 {
+                    for m in meters where Int.random(in: 0..<2, using: &rng) == 0 {
                         let latest = model.readings(m).last?.0 ?? day0
-                        let start = rng.below(5) == 0 ? latest - Int64(rng.below(96)) * 1800 : latest + Int64(rng.below(3) + 1) * 1800
+                        let start = Int.random(in: 0..<5, using: &rng) == 0 ? latest - Int64(Int.random(in: 0..<96, using: &rng)) * 1800
+                            : latest + Int64(Int.random(in: 1...3, using: &rng)) * 1800
                         b.append(reading(m, start, &rng))
                     }
                 }
@@ -95,23 +99,9 @@ import Testing
         #expect(try await again.counts().readings == model.values.values.reduce(0) { $0 + $1.count })
     }
 
-    func reading(_ m: MeterID, _ start: Int64, _ rng: inout SplitMix) -> Reading {
-        let estimated = rng.below(6) == 0
-        return Reading(meter: m, start: start, kwh: Double(rng.below(8)) / 4, quality: estimated ? .estimated : .actual,
+    func reading(_ m: MeterID, _ start: Int64, _ rng: inout SplitMix64) -> Reading {
+        let estimated = Int.random(in: 0..<6, using: &rng) == 0
+        return Reading(meter: m, start: start, kwh: Double(Int.random(in: 0..<8, using: &rng)) / 4, quality: estimated ? .estimated : .actual,
                        rule: estimated ? "gap_estimation" : nil)
-    }
-
-    /// A small seeded generator, so a failure can be replayed.
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
     }
 }
