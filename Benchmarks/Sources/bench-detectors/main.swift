@@ -102,8 +102,10 @@ func perMeter<D: MeterDetector>(_ make: () -> D) -> Int {
 }
 
 print("\(observations.count) readings: \(ids.count) meters x \(days) days, release build")
-// ONLY=set times the detector set alone (live, then folded).
-let onlySet = ProcessInfo.processInfo.environment["ONLY"] == "set"
+// ONLY=set times the detector set alone (folded, live, then in batches); ONLY=batches the last
+// alone (the engine's path, for a profiler).
+let only = ProcessInfo.processInfo.environment["ONLY"]
+let onlySet = only == "set" || only == "batches"
 if !onlySet {
     time("SpikeValleyDetector") { perMeter { SpikeValleyDetector() } }
     time("FlatlineDetector") { perMeter { FlatlineDetector() } }
@@ -114,6 +116,7 @@ if !onlySet {
     time("ProfileDeviationDetector") { perMeter { ProfileDeviationDetector() } }
     time("SpikeBurstDetector") { perMeter { SpikeBurstDetector() } }
 }
+if only != "batches" {
 time("DetectorSet (all, folded)") {
     var set = DetectorSet()
     for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
@@ -125,6 +128,7 @@ time("DetectorSet (live)") {
     var n = 0
     for r in readings { n += set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800).count }
     return n
+}
 }
 time("DetectorSet (live, batches)") {
     // As the engine hands them over: each interval's readings of the fleet together, a thousand at most.
