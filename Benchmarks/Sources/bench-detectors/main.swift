@@ -117,18 +117,18 @@ if !onlySet {
     time("SpikeBurstDetector") { perMeter { SpikeBurstDetector() } }
 }
 if only != "batches" {
-time("DetectorSet (all, folded)") {
-    var set = DetectorSet()
-    for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
-    _ = set.finish()
-    return set.anomalies.count
-}
-time("DetectorSet (live)") {
-    var set = DetectorSet(keepsHistory: false)
-    var n = 0
-    for r in readings { n += set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800).count }
-    return n
-}
+    time("DetectorSet (all, folded)") {
+        var set = DetectorSet()
+        for r in readings { set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800) }
+        _ = set.finish()
+        return set.anomalies.count
+    }
+    time("DetectorSet (live)") {
+        var set = DetectorSet(keepsHistory: false)
+        var n = 0
+        for r in readings { n += set.observe(meter: ids[r.meter], source: sources[r.meter], start: r.start, value: r.value, interval: 1800).count }
+        return n
+    }
 }
 time("DetectorSet (live, batches)") {
     // As the engine hands them over: each interval's readings of the fleet together, a thousand at most.
