@@ -133,6 +133,7 @@ enum BlockTable {
         guard let bounds = try days(db, meter: meter) else { return }
         let first = max(low, bounds.first), last = min(high, bounds.last)
         guard first <= last else { return }
+        // Days a key can hold, checked here: the SQL below would otherwise overflow silently.
         _ = try key(meter: meter, day: first)
         _ = try key(meter: meter, day: last)
         // The days are counted out in SQL, each looked up by key there, in the order counted
