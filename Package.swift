@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MeterCore", "MeterStore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Tests/TestSupport"),
         .testTarget(name: "MeterCoreTests", dependencies: ["MeterCore", "TestSupport"]),
-        .testTarget(name: "MeterCleanseTests", dependencies: ["MeterCleanse", "TestSupport"]),
+        .testTarget(name: "MeterCleanseTests", dependencies: ["MeterCleanse", "MeterIngest", "TestSupport"]),
         .testTarget(name: "MeterAnalyticsTests", dependencies: ["MeterAnalytics", "TestSupport"]),
         .testTarget(name: "MeterIngestTests", dependencies: ["MeterIngest", "TestSupport"]),
         .testTarget(name: "MeterStoreTests", dependencies: ["MeterStore", "MeterIngest", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -157,6 +157,18 @@ public protocol SeriesRule: Sendable {
     /// The rule's name as reports show it (`duplicate`, `gap_estimation`, ...).
     static var name: String { get }
     func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection])
+    /// Whether `apply`, given a series of this one reading, would leave it as it is and report
+    /// nothing: a meter's only reading in a batch then goes straight to the output.
+    func keepsAlone(_ reading: LoneReading) -> Bool
+}
+
+/// A meter's only reading in a batch, as a rule sees it, with the anchor the series continues.
+public struct LoneReading: Sendable {
+    public var start: Int64
+    public var kwh: Double
+    public var status: ValueStatus
+    public var kind: MeterKind
+    public var anchor: SeriesAnchor?
 }
 
 extension MeterSeries {

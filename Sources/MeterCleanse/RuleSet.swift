@@ -41,6 +41,19 @@ public struct RuleSet: Sendable {
         }
 
         @inline(__always)
+        func keepsAlone(_ r: LoneReading) -> Bool {
+            switch self {
+            case .grid(let rule): rule.keepsAlone(r)
+            case .duplicate(let rule): rule.keepsAlone(r)
+            case .notANumber(let rule): rule.keepsAlone(r)
+            case .negative(let rule): rule.keepsAlone(r)
+            case .register(let rule): rule.keepsAlone(r)
+            case .limit(let rule): rule.keepsAlone(r)
+            case .gap(let rule): rule.keepsAlone(r)
+            }
+        }
+
+        @inline(__always)
         func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
             switch self {
             case .grid(let r): r.apply(to: &series, anchor: anchor, sink: &sink, rejections: &rejections)
@@ -95,19 +108,33 @@ public struct RuleSet: Sendable {
     public func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
                                     kind: (MeterID) -> MeterKind? = { _ in nil },
                                     anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
+        run(input, groups: groups, sink: &sink, kind: kind, anchor: anchor, lonePath: true)
+    }
+
+    /// `lonePath`: false sends every meter's rows through the rules, as a check of the path that
+    /// takes a meter's only reading, when every rule keeps it, straight to the output.
+    func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
+                             kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?, lonePath: Bool) -> Cleansed {
         var out = ReadingBatch(meterTableOf: input)
         out.reserve(groups.reduce(0) { $0 + $1.1.count })
         var ruleIndex: [String: Int16] = [:]
         var rejections: [Rejection] = []
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor) { series in
+        func interned(_ name: String?) -> Int16 {
+            guard let name else { return -1 }
+            if let k = ruleIndex[name] { return k }
+            let k = out.internRule(name)
+            ruleIndex[name] = k
+            return k
+        }
+        let alone: ((Int32, Int) -> Void)? = !lonePath ? nil : { m, r in
+            out.append(meter: m, start: input.start[r], kwh: input.kwh[r], quality: input.quality(at: r), rule: interned(input.ruleName(at: r)),
+                       line: input.line(at: r))
+        }
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, alone: alone) { series in
             for i in 0..<series.count where series.alive[i] {
-                var rule: Int16 = -1
-                if let name = series.ruleName(at: i) {
-                    if let k = ruleIndex[name] { rule = k } else { rule = out.internRule(name); ruleIndex[name] = rule }
-                }
                 let row = series.rows[i]
-                out.append(meter: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i], rule: rule,
-                           line: row >= 0 ? input.line(at: Int(row)) : 0)
+                out.append(meter: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i],
+                           rule: interned(series.ruleName(at: i)), line: row >= 0 ? input.line(at: Int(row)) : 0)
             }
         }
         return Cleansed(batch: out, rejections: rejections)
@@ -121,17 +148,36 @@ public struct RuleSet: Sendable {
                                               kind: (MeterID) -> MeterKind? = { _ in nil },
                                               anchor: (MeterID) -> SeriesAnchor? = { _ in nil },
                                               _ body: (MeterSeries) -> Void) {
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, alone: nil, body)
+    }
+
+    /// `alone`, when given, takes a meter's only reading (the meter's index, the row) that every
+    /// rule keeps as it is (`keepsAlone`), instead of `body`: the live case, one reading a meter a
+    /// batch, without building a series.
+    func forEachSeries<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
+                                       rejections: inout [Rejection], kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?,
+                                       alone: ((Int32, Int) -> Void)?, _ body: (MeterSeries) -> Void) {
         var series = MeterSeries(meter: 0, kind: .interval)
         for (m, rows) in groups {
             let id = input.meters[Int(m)]
+            let meterKind = kind(id) ?? .interval
+            // An anchor only continues a series that starts after it (not a backfill of older data).
+            var first = Int64.max
+            for r in rows { first = min(first, input.start[Int(r)]) }
+            let a = anchor(id).flatMap { $0.start < first ? $0 : nil }
+            if let alone, rows.count == 1, let row = rows.first {
+                let r = Int(row)
+                let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind, anchor: a)
+                // By index: a `for rule in rules` copies every rule out, a retain each.
+                if rules.indices.allSatisfy({ rules[$0].keepsAlone(lone) }) {
+                    alone(m, r)
+                    continue
+                }
+            }
             series.removeAll()
             series.meter = m
-            series.kind = kind(id) ?? .interval
+            series.kind = meterKind
             series.load(rows, from: input)
-            // An anchor only continues a series that starts after it (not a backfill of older data).
-            let first = series.start.first ?? .max
-            let a = anchor(id).flatMap { $0.start < first ? $0 : nil }
-            // Each rule applied where it lies in the array (a `for rule in rules` copies every rule out, a retain each).
             for k in rules.indices { rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
             body(series)
         }

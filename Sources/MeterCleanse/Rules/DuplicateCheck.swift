@@ -12,6 +12,9 @@ public struct DuplicateCheck: SeriesRule {
 
     public init() {}
 
+    /// One reading of a meter repeats nothing.
+    public func keepsAlone(_ r: LoneReading) -> Bool { true }
+
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         var keeper = -1
         for i in 0..<series.count where series.alive[i] {

@@ -19,13 +19,21 @@ public struct GapEstimation: SeriesRule {
         self.maxGap = maxGap
     }
 
+    /// Whether a reading follows the one before it (at `last`, if any) with no slot between them, and
+    /// has a value: nothing to estimate or leave out there.
+    func continues(from last: Int64?, _ start: Int64, _ status: ValueStatus) -> Bool {
+        status == .number && last.map { start <= $0 + interval.seconds } != false
+    }
+
+    public func keepsAlone(_ r: LoneReading) -> Bool { continues(from: r.anchor?.start, r.start, r.status) }
+
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         let step = interval.seconds
         // Nothing to fill or leave out (the usual live batch): the series stays as it is.
         var last = anchor?.start
         var untouched = true
         for i in 0..<series.count {
-            if !series.alive[i] || series.status[i] != .number || last.map({ series.start[i] > $0 + step }) == true { untouched = false; break }
+            if !series.alive[i] || !continues(from: last, series.start[i], series.status[i]) { untouched = false; break }
             last = series.start[i]
         }
         if untouched { return }

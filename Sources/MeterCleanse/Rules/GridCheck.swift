@@ -9,8 +9,13 @@ public struct GridCheck: SeriesRule {
 
     public init(interval: IntervalLength) { self.interval = interval }
 
+    /// Whether a reading starting then is on the grid.
+    func keeps(_ start: Int64) -> Bool { interval.isAligned(start) }
+
+    public func keepsAlone(_ r: LoneReading) -> Bool { keeps(r.start) }
+
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
-        for i in 0..<series.count where series.alive[i] && !interval.isAligned(series.start[i]) {
+        for i in 0..<series.count where series.alive[i] && !keeps(series.start[i]) {
             series.reject(i, Self.offGrid, field: "timestamp",
                           detail: "start is not on the \(interval.minutes)-minute grid", sink: &sink, rejections: &rejections)
         }

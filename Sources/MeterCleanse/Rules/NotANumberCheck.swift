@@ -8,6 +8,8 @@ public struct NotANumberCheck: SeriesRule {
 
     public init() {}
 
+    public func keepsAlone(_ r: LoneReading) -> Bool { r.status == .number && r.kwh.isFinite }
+
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
         for i in 0..<series.count where series.alive[i] {
             switch series.status[i] {

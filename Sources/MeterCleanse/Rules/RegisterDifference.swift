@@ -23,8 +23,13 @@ public struct RegisterDifference: SeriesRule {
         self.registerSize = registerSize
     }
 
+    /// Only register meters' reads are turned into intervals.
+    func keeps(_ kind: MeterKind) -> Bool { kind != .register }
+
+    public func keepsAlone(_ r: LoneReading) -> Bool { keeps(r.kind) }
+
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
-        guard series.kind == .register else { return }
+        guard !keeps(series.kind) else { return }
         var out = series.emptyCopy()
         out.kind = .interval
         let tag = out.ruleIndex(Self.name)
