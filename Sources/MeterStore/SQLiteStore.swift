@@ -93,12 +93,12 @@ public final class SQLiteStore: ReadingStore {
         let byPart = ReadingLog.pending(records, through: cut)
         for part in parts {
             let ordered = ReadingLog.inMergeOrder(byPart[part], of: records)
-            try await pool.write { [inbox] db in
+            try await unsyncedWrite { [inbox] db in
                 try ReadingLog.merge(db, records, ordered, parts: [part], through: cut)
                 db.afterNextTransaction { _ in inbox.merged(parts: [part], through: cut) }
             }
         }
-        while try await pool.write({ db in try ReadingLog.dropMerged(db, limit: 64) }) {}
+        while try await unsyncedWrite({ db in try ReadingLog.dropMerged(db, limit: 64) }) {}
     }
 
     /// Reads of readings that do not lay the inbox over the blocks themselves go through here: what
@@ -147,6 +147,29 @@ public final class SQLiteStore: ReadingStore {
             try? await mergeInbox()
         }
         backgroundMerge.withLock { $0 = task }
+    }
+
+    /// A transaction whose commit does not wait for the disk: for work that can be done again from
+    /// what is durable already (a merge moves logged readings, and advances its mark with them). The
+    /// next synced commit makes it durable with its own; a power cut before that loses the
+    /// transaction whole, never half of it (SQLite's log checks every frame).
+    private func unsyncedWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard durability == .full else { return try await pool.write(body) }
+        return try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            let result = Result {
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result
+            }
+            // Back to synced commits before anything else: a failure here fails the store's writes.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            guard let value = try result.get() else { throw DatabaseError(resultCode: .SQLITE_INTERNAL) }
+            return value
+        }
     }
 
     /// The background merge last scheduled.

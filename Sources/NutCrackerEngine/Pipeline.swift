@@ -147,9 +147,13 @@ public actor Pipeline {
     /// The background detectors' reports waiting to be stored, whether a write of them is in flight,
     /// and who waits for the writes to finish. Reports are stored in the order they were made, all
     /// that came in during one write in the next, so the detectors never wait for the store's writer
-    /// (which commits ingest groups too).
+    /// (which commits ingest groups too). Writes start at most one every `reportSpacing`: under a
+    /// stream of readings the detectors report after nearly every group, and each write is a synced
+    /// commit of its own.
     private var reportsWaiting: [Anomaly] = []
     private var writingReports = false
+    private var lastReportWrite = ContinuousClock.now - .seconds(1)
+    public static let reportSpacing = Duration.milliseconds(50)
     private var reportsIdle: [CheckedContinuation<Void, Never>] = []
 
     private func storeReports(_ reports: [Anomaly]) {
@@ -161,6 +165,9 @@ public actor Pipeline {
 
     private func writeReports() async {
         while !reportsWaiting.isEmpty {
+            let since = ContinuousClock.now - lastReportWrite
+            if since < Self.reportSpacing { try? await Task.sleep(for: Self.reportSpacing - since) }
+            lastReportWrite = ContinuousClock.now
             let reports = reportsWaiting
             reportsWaiting = []
             do {

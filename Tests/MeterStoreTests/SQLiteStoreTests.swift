@@ -166,4 +166,16 @@ extension SQLiteStoreTests {
         try await normal.migrate()
         #expect(try await normal.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
     }
+
+    /// A merge moves readings already synced in the log, so its commits skip the sync; the writer
+    /// is back to synced commits for everything after it.
+    @Test func aMergeLeavesTheWriterSyncingCommits() async throws {
+        let s = try await store()
+        for slot in 0..<3 as Range<Int64> { _ = try await s.write(batch([(slot, Double(slot), .actual)]), quarantine: [], info: BatchInfo(origin: "live")) }
+        #expect(s.waitingReadings > 0)
+        try await s.mergeInbox()
+        #expect(s.waitingReadings == 0)
+        #expect(try await s.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        #expect(try await s.readings(meter: m1, from: nil, to: nil, limit: nil).map(\.kwh) == [0, 1, 2])
+    }
 }

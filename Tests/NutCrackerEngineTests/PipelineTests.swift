@@ -5,6 +5,7 @@ import MeterCore
 import MeterIngest
 import MeterStore
 import NutCrackerEngine
+import Synchronization
 import TestSupport
 import Testing
 
@@ -148,5 +149,41 @@ import Testing
         #expect(inline.reports > 0)
         #expect(background.reports == inline.reports)
         #expect(background.stored == inline.stored)
+    }
+
+    /// Counts the writes of anomaly reports.
+    final class CountingStore: StoreWrapper {
+        let inner: SQLiteStore
+        private let writes = Mutex(0)
+        init(_ inner: SQLiteStore) { self.inner = inner }
+        var anomalyWrites: Int { writes.withLock { $0 } }
+        func write(anomalies: [Anomaly]) async throws {
+            writes.withLock { $0 += 1 }
+            try await inner.write(anomalies: anomalies)
+        }
+    }
+
+    /// Under a stream of batches, the reports of many batches share one write (a synced commit each),
+    /// at most one every `reportSpacing`, and none is lost.
+    @Test func reportsOfManyBatchesShareAWrite() async throws {
+        let store = CountingStore(try SQLiteStore(path: dir.path("spaced.sqlite")))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background)
+        var config = FleetConfig()
+        config.metersPerSource = 3
+        config.tamperingRate = 1
+        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+        let clock = ContinuousClock(), began = clock.now
+        try await feed.backfill(slots: 21 * 48)
+        await pipeline.drainDetections()
+        let seconds = Double((clock.now - began).components.attoseconds) / 1e18 + Double((clock.now - began).components.seconds)
+        let spacing = Double(Pipeline.reportSpacing.components.attoseconds) / 1e18
+        let reports = await pipeline.anomalyReports
+        #expect(reports > 0)
+        #expect(store.anomalyWrites >= 1)
+        #expect(Double(store.anomalyWrites) <= seconds / spacing + 2)
+        let stored = try await store.anomalies(AnomalyFilter(), limit: 100_000)
+            .map { "\($0.kind.rawValue) \($0.meter?.rawValue ?? "-") \($0.start) \($0.end)" }.sorted()
+        #expect(stored == (try await run(.inline, name: "inline-spaced.sqlite")).stored)
     }
 }
