@@ -57,6 +57,9 @@ struct BlockWriter {
         var changes = [Change](repeating: .unchanged, count: rows.count)
         // Days that get their meter's first block, by meter: the meters' day bounds widen to them.
         var newDays: [Int64: (first: Int64, last: Int64)] = [:]
+        // Each meter's days with a block, read once: a day outside them has none to load (the live
+        // case: a merge's days are mostly new).
+        var bounds: [Int64: (first: Int64, last: Int64)?] = [:]
         var i = 0
         while i < order.count {
             let meter = rows[order[i]].meter, day = days[order[i]]
@@ -64,12 +67,16 @@ struct BlockWriter {
             var end = i + 1
             while end < order.count, rows[order[end]].meter == meter, days[order[end]] == day { end += 1 }
             var block: ReadingBlock
-            if let stored = try BlockTable.load(db, meter: meter, day: day) {
+            if bounds[meter] == nil { bounds[meter] = .some(try BlockTable.days(db, meter: meter)) }
+            let held = bounds[meter].flatMap { $0 }
+            if let held, held.first <= day, day <= held.last, let stored = try BlockTable.load(db, meter: meter, day: day) {
                 block = stored
             } else {
                 block = ReadingBlock(day: day)
                 let known = newDays[meter]
                 newDays[meter] = (min(known?.first ?? day, day), max(known?.last ?? day, day))
+                // Saved below: a later row of this meter and day loads it.
+                bounds[meter] = .some((min(held?.first ?? day, day), max(held?.last ?? day, day)))
             }
             block.records.reserveCapacity(block.records.count + (end - i))
             var dirty = false
