@@ -333,8 +333,23 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
+    /// Reports in the order of their ids (which the table's unique index follows, and within a kind
+    /// the meters' index), so a write runs along the indexes instead of touching a page per report;
+    /// the reports of one event keep their order. At most `anomaliesPerCommit` a transaction, so a
+    /// large write holds the writer for a few milliseconds at a time, and live commits go between.
     public func write(anomalies: [Anomaly]) async throws {
         guard !anomalies.isEmpty else { return }
+        let ids = anomalies.map(\.id)
+        let order = anomalies.indices.sorted { ids[$0] != ids[$1] ? ids[$0] < ids[$1] : $0 < $1 }
+        for low in stride(from: 0, to: order.count, by: Self.anomaliesPerCommit) {
+            let chunk = order[low..<min(low + Self.anomaliesPerCommit, order.count)].map { anomalies[$0] }
+            try await writeAnomalies(chunk)
+        }
+    }
+
+    static let anomaliesPerCommit = 500
+
+    private func writeAnomalies(_ anomalies: [Anomaly]) async throws {
         try await pool.write { db in
             let stmt = try db.cachedStatement(sql: """
                 INSERT INTO anomalies(id, kind, meter, source, start, "end", detected_at, severity, score, expected, observed, detail, open)

@@ -61,8 +61,10 @@ public actor Pipeline {
     ///   (the server: an acknowledgement does not wait for the detectors, which use another core).
     /// - Parameter bandsSavedEvery: in the background, how often the detectors' learned operating
     ///   bands are written to the store (`saveDetectorState`), which `resume` reads back.
+    /// - Parameter reportsEvery: in the background, the least time between two writes of the
+    ///   detectors' reports (subscribers see a report once it is stored).
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
-                detection: DetectionMode = .inline, bandsSavedEvery: Duration = .seconds(3600),
+                detection: DetectionMode = .inline, bandsSavedEvery: Duration = .seconds(3600), reportsEvery: Duration = .seconds(1),
                 logger: Logger = Logger(label: "nutcracker.pipeline"),
                 observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil,
                 anomalyObserver: (@Sendable ([Anomaly]) -> Void)? = nil) {
@@ -73,6 +75,7 @@ public actor Pipeline {
         self.detectorConfig = detectors
         self.detection = detection
         self.bandsSavedEvery = bandsSavedEvery
+        self.reportsEvery = reportsEvery
         self.detectors = detectors.map { DetectorSet(config: $0, keepsHistory: false) }
         self.logger = logger
     }
@@ -147,13 +150,16 @@ public actor Pipeline {
     /// The background detectors' reports waiting to be stored, whether a write of them is in flight,
     /// and who waits for the writes to finish. Reports are stored in the order they were made, all
     /// that came in during one write in the next, so the detectors never wait for the store's writer
-    /// (which commits ingest groups too). Writes start at most one every `reportSpacing`: under a
+    /// (which commits ingest groups too). Writes start at most one every `reportsEvery`: under a
     /// stream of readings the detectors report after nearly every group, and each write is a synced
-    /// commit of its own.
+    /// commit that touches a page of the anomalies' indexes for nearly every report (their meters
+    /// are far apart), so fewer, larger writes share those pages.
     private var reportsWaiting: [Anomaly] = []
     private var writingReports = false
-    private var lastReportWrite = ContinuousClock.now - .seconds(1)
-    public static let reportSpacing = Duration.milliseconds(50)
+    private let reportsEvery: Duration
+    private var lastReportWrite = ContinuousClock.now - .seconds(3600)
+    /// The wait before the next write, which someone waiting for the reports cuts short.
+    private var reportPause: Task<Void, Never>?
     private var reportsIdle: [CheckedContinuation<Void, Never>] = []
 
     private func storeReports(_ reports: [Anomaly]) {
@@ -166,7 +172,12 @@ public actor Pipeline {
     private func writeReports() async {
         while !reportsWaiting.isEmpty {
             let since = ContinuousClock.now - lastReportWrite
-            if since < Self.reportSpacing { try? await Task.sleep(for: Self.reportSpacing - since) }
+            if since < reportsEvery, reportsIdle.isEmpty {
+                let pause = Task { [reportsEvery] in _ = try? await Task.sleep(for: reportsEvery - since) }
+                reportPause = pause
+                await pause.value
+                reportPause = nil
+            }
             lastReportWrite = ContinuousClock.now
             let reports = reportsWaiting
             reportsWaiting = []
@@ -185,6 +196,7 @@ public actor Pipeline {
     /// Returns once every report handed to the writer so far is stored.
     private func reportsStored() async {
         guard writingReports else { return }
+        reportPause?.cancel()
         await withCheckedContinuation { reportsIdle.append($0) }
     }
 

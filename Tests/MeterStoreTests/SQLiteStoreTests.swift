@@ -153,6 +153,28 @@ extension SQLiteStoreTests {
         #expect(one.all == 10 && one.open == events.filter { $0.meter == m2 && $0.open }.count)
         #expect(try await s.anomalyCounts(AnomalyFilter(openOnly: true)) == (14, 14))
     }
+
+    /// A write of more reports than one commit takes, out of id order, with several reports of one
+    /// event far apart: every event is stored once, as its last report says.
+    @Test func aLargeWriteKeepsEachEventsLastReport() async throws {
+        let s = try await store()
+        let n = SQLiteStore.anomaliesPerCommit * 2 + 37
+        func report(_ k: Int, end: Int64, open: Bool) -> Anomaly {
+            Anomaly(kind: k % 2 == 0 ? .valley : .spike, meter: MeterID("M\(n - k)")!, source: nil, start: t0, end: end, detectedAt: end,
+                    severity: .warning, score: 1, expected: 1, observed: 0, detail: open ? "so far" : "closed", open: open)
+        }
+        var reports = (0..<n).map { report($0, end: t0 + 1800, open: true) }
+        // Each tenth event grows, then closes, in later reports.
+        for k in stride(from: 0, to: n, by: 10) { reports.append(report(k, end: t0 + 3600, open: true)) }
+        for k in stride(from: 0, to: n, by: 10) { reports.append(report(k, end: t0 + 5400, open: false)) }
+        try await s.write(anomalies: reports)
+        let stored = try await s.anomalies(AnomalyFilter(), limit: 10 * n)
+        #expect(stored.count == n)
+        let closed = stored.filter { !$0.open }
+        #expect(closed.count == (n + 9) / 10)
+        #expect(closed.allSatisfy { $0.end == t0 + 5400 && $0.detail == "closed" })
+        #expect(stored.filter(\.open).allSatisfy { $0.end == t0 + 1800 })
+    }
 }
 
 extension SQLiteStoreTests {

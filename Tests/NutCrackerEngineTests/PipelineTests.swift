@@ -164,11 +164,12 @@ import Testing
     }
 
     /// Under a stream of batches, the reports of many batches share one write (a synced commit each),
-    /// at most one every `reportSpacing`, and none is lost.
+    /// at most one every `reportsEvery`, and none is lost; a drain does not wait out the pause.
     @Test func reportsOfManyBatchesShareAWrite() async throws {
         let store = CountingStore(try SQLiteStore(path: dir.path("spaced.sqlite")))
         try await store.migrate()
-        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background)
+        let every = Duration.milliseconds(200)
+        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background, reportsEvery: every)
         var config = FleetConfig()
         config.metersPerSource = 3
         config.tamperingRate = 1
@@ -176,12 +177,16 @@ import Testing
         let clock = ContinuousClock(), began = clock.now
         try await feed.backfill(slots: 21 * 48)
         await pipeline.drainDetections()
-        let seconds = Double((clock.now - began).components.attoseconds) / 1e18 + Double((clock.now - began).components.seconds)
-        let spacing = Double(Pipeline.reportSpacing.components.attoseconds) / 1e18
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        let elapsed = seconds(clock.now - began)
         let reports = await pipeline.anomalyReports
         #expect(reports > 0)
         #expect(store.anomalyWrites >= 1)
-        #expect(Double(store.anomalyWrites) <= seconds / spacing + 2)
+        #expect(Double(store.anomalyWrites) <= elapsed / seconds(every) + 2)
+        // The last write did not wait out a whole pause for the drain.
+        let drained = clock.now
+        await pipeline.drainDetections()
+        #expect(clock.now - drained < every)
         let stored = try await store.anomalies(AnomalyFilter(), limit: 100_000)
             .map { "\($0.kind.rawValue) \($0.meter?.rawValue ?? "-") \($0.start) \($0.end)" }.sorted()
         #expect(stored == (try await run(.inline, name: "inline-spaced.sqlite")).stored)
