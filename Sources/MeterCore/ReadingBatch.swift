@@ -24,6 +24,9 @@ public struct ReadingBatch: Sendable {
     /// Names of the rules referenced by `ruleIndex`.
     public var rules: [String] = []
     private var internTable: [MeterID: Int32] = [:]
+    /// How many of `meters` are in `internTable`: the rest (added by `appendNew`, or by assigning
+    /// `meters`) are hashed when a meter is next looked up.
+    private var indexed = 0
 
     public init() {}
 
@@ -32,6 +35,7 @@ public struct ReadingBatch: Sendable {
     public init(meterTableOf other: ReadingBatch) {
         meters = other.meters
         internTable = other.internTable
+        indexed = other.indexed
     }
 
     public var count: Int { start.count }
@@ -109,11 +113,34 @@ public struct ReadingBatch: Sendable {
 
     /// The index of a meter in `meters`, adding it on first sight.
     public mutating func intern(_ id: MeterID) -> Int32 {
-        // One hash of the id, found or added in place (a live request's every row is a new meter).
+        if indexed != meters.count { index() }
+        // One hash of the id, found or added in place.
         let next = Int32(meters.count)
         let i = Self.take(&internTable[id, default: -1], next)
-        if i == next { meters.append(id) }
+        if i == next {
+            meters.append(id)
+            indexed += 1
+        }
         return i
+    }
+
+    /// Adds a meter the caller knows the batch does not have yet (its own table of the batch's
+    /// meters says so), without hashing it: a live request's every row is a new meter, and its
+    /// batch is seldom searched by id afterwards.
+    public mutating func appendNew(_ id: MeterID) -> Int32 {
+        meters.append(id)
+        return Int32(meters.count - 1)
+    }
+
+    /// Brings `internTable` up to `meters` (from the start if `meters` was replaced by a shorter list).
+    private mutating func index() {
+        if indexed > meters.count {
+            internTable.removeAll(keepingCapacity: true)
+            indexed = 0
+        }
+        internTable.reserveCapacity(meters.count)
+        for k in indexed..<meters.count where internTable[meters[k]] == nil { internTable[meters[k]] = Int32(k) }
+        indexed = meters.count
     }
 
     private static func take(_ slot: inout Int32, _ next: Int32) -> Int32 {

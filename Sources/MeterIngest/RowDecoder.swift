@@ -19,9 +19,12 @@ public struct RowDecoder: Sendable {
     private let order: DateOrder
     private let fileOrder: Bool
     private var seenRepeated: Set<RepeatedKey> = []
-    /// Meter id bytes as they appeared in the input to the batch's meter index.
+    /// Meter id bytes (spaces and tabs around them left out) to the batch's meter index.
     private var interner = ByteInterner()
     private var internedToBatch: [Int32] = []
+    /// Whether every meter of the batch came in through `interner`, one new id each: then an id the
+    /// interner has not seen is new to the batch, and is added without looking it up there.
+    private var onlyInterned = true
     private var dayCache = TimestampParser.DayCache()
 
     private struct RepeatedKey: Hashable, Sendable {
@@ -47,12 +50,14 @@ public struct RowDecoder: Sendable {
         // Meter.
         let meter: Int32
         if let meterBytes, meterBytes.count > 0 {
-            if let k = interner.find(meterBytes) {
+            let trimmed = Self.trimmed(meterBytes)
+            if let k = interner.find(trimmed) {
                 meter = internedToBatch[Int(k)]
             } else {
-                guard let m = intern(meterBytes, line: line, into: &result, raw: raw) else { return }
+                let fresh = onlyInterned && !trimmed.isEmpty && result.batch.meters.count == internedToBatch.count
+                guard let m = intern(trimmed, line: line, into: &result, raw: raw, fresh: fresh) else { return }
                 meter = m
-                _ = interner.insert(meterBytes)
+                _ = interner.insert(trimmed)
                 internedToBatch.append(meter)
             }
         } else {
@@ -131,17 +136,23 @@ public struct RowDecoder: Sendable {
     /// The batch's index of a meter, or nil after quarantining the row.
     private mutating func intern(_ text: String?, line: Int, into result: inout IngestResult, raw: () -> String) -> Int32? {
         var text = text ?? ""
-        return text.withUTF8 { intern(UnsafeRawBufferPointer($0), line: line, into: &result, raw: raw) }
+        return text.withUTF8 { intern(Self.trimmed(UnsafeRawBufferPointer($0)), line: line, into: &result, raw: raw, fresh: false) }
     }
 
-    /// The same from a field's bytes: spaces and tabs around the id are left out, and the id is
-    /// checked byte by byte (every new meter of every live request comes through here).
-    private mutating func intern(_ field: UnsafeRawBufferPointer, line: Int, into result: inout IngestResult, raw: () -> String) -> Int32? {
+    /// A field without the spaces and tabs around it.
+    private static func trimmed(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         var bytes = field[...]
         while let f = bytes.first, f == 0x20 || f == 0x09 { bytes = bytes.dropFirst() }
         while let l = bytes.last, l == 0x20 || l == 0x09 { bytes = bytes.dropLast() }
-        let trimmed = UnsafeRawBufferPointer(rebasing: bytes)
+        return UnsafeRawBufferPointer(rebasing: bytes)
+    }
+
+    /// The same from a trimmed field's bytes, the id checked byte by byte (every new meter of every
+    /// live request comes through here); `fresh`: the batch is known not to have it.
+    private mutating func intern(_ trimmed: UnsafeRawBufferPointer, line: Int, into result: inout IngestResult, raw: () -> String,
+                                 fresh: Bool) -> Int32? {
         if trimmed.isEmpty {
+            onlyInterned = false
             if let d = defaultMeter { return result.batch.intern(d) }
             reject(&result, line: line, field: "meter_id", reason: "missing_meter_id", detail: "meter id is empty", raw: raw())
             return nil
@@ -151,6 +162,8 @@ public struct RowDecoder: Sendable {
                    detail: "'\(String(decoding: trimmed, as: UTF8.self).prefix(80))' is not a meter id (1-64 of A-Z a-z 0-9 . _ : -)", raw: raw())
             return nil
         }
+        if fresh { return result.batch.appendNew(id) }
+        onlyInterned = false
         return result.batch.intern(id)
     }
 

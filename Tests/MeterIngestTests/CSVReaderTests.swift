@@ -22,6 +22,26 @@ import Testing
         #expect(r.layout.contains("meter_id=meter_id"))
     }
 
+    /// One meter however its id is padded, and whether a row names it or leaves it to the default:
+    /// each meter once in the batch, every row pointing at it.
+    @Test func aMeterIsOneMeterWhateverSpacesAroundItAndDefaultsBesideIt() throws {
+        let r = try CSVReader(meter: MeterID("M1")).read(text: """
+            meter_id,timestamp,kwh
+            M2,2026-11-28T00:00:00Z,1
+            " M1",2026-11-28T00:00:00Z,2
+            ,2026-11-28T00:30:00Z,3
+            M1,2026-11-28T01:00:00Z,4
+            "M2\t",2026-11-28T00:30:00Z,5
+            M3,2026-11-28T00:00:00Z,6
+            "M1 ",2026-11-28T01:30:00Z,7
+            """)
+        #expect(r.problems.isEmpty)
+        #expect(r.batch.meters.map(\.rawValue) == ["M2", "M1", "M3"])
+        #expect(r.batch.meterIndex == [0, 1, 1, 1, 0, 2, 1])
+        var b = r.batch
+        #expect(b.intern(MeterID("M3")!) == 2 && b.intern(MeterID("M4")!) == 3 && b.meters.count == 4)
+    }
+
     @Test func semicolonsDecimalCommaBOMAndCRLF() throws {
         let text = "\u{FEFF}Meter;Date Time;Consumption\r\n\"M1\";2026-11-28 00:00;\"0,5\"\r\nM2;2026-11-28 00:30;1,25\r\n"
         let r = try CSVReader().read(text: text)
