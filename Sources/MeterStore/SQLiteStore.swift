@@ -347,7 +347,7 @@ public final class SQLiteStore: ReadingStore {
         }
     }
 
-    static let anomaliesPerCommit = 500
+    static let anomaliesPerCommit = 200
 
     private func writeAnomalies(_ anomalies: [Anomaly]) async throws {
         try await pool.write { db in
