@@ -183,7 +183,12 @@ public actor Pipeline {
             reportsWaiting = []
             do {
                 try await store.write(anomalies: reports)
-                didDetect(reports)
+                // A second's reports are thousands under a stream of readings: offered a few hundred
+                // at a time, so groups waiting to be staged or written get the pipeline in between.
+                for low in stride(from: 0, to: reports.count, by: 250) {
+                    if low > 0 { await Task.yield() }
+                    didDetect(Array(reports[low..<min(low + 250, reports.count)]))
+                }
             } catch {
                 logger.error("anomaly reports not stored", metadata: ["error": "\(error)", "reports": "\(reports.count)"])
             }
