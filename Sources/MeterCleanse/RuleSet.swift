@@ -162,12 +162,11 @@ public struct RuleSet: Sendable {
             let id = input.meters[Int(m)]
             let meterKind = kind(id) ?? .interval
             // An anchor only continues a series that starts after it (not a backfill of older data).
-            var first = Int64.max
-            for r in rows { first = min(first, input.start[Int(r)]) }
-            let a = anchor(id).flatMap { $0.start < first ? $0 : nil }
+            func continued(from first: Int64) -> SeriesAnchor? { anchor(id).flatMap { $0.start < first ? $0 : nil } }
             if let alone, rows.count == 1, let row = rows.first {
                 let r = Int(row)
-                let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind, anchor: a)
+                let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind,
+                                       anchor: continued(from: input.start[r]))
                 // By index: a `for rule in rules` copies every rule out, a retain each.
                 if rules.indices.allSatisfy({ rules[$0].keepsAlone(lone) }) {
                     alone(m, r)
@@ -178,6 +177,7 @@ public struct RuleSet: Sendable {
             series.meter = m
             series.kind = meterKind
             series.load(rows, from: input)
+            let a = continued(from: series.start.first ?? .max)
             for k in rules.indices { rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
             body(series)
         }

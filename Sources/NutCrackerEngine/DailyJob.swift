@@ -66,7 +66,7 @@ public struct DailyJob: Sendable {
         func lap(_ stage: String) {
             let now = clock.now
             let d = now - t
-            summary.seconds[stage] = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            summary.seconds[stage] = d.inSeconds
             t = now
         }
         let parsed = try reader.read(path: input, workers: parallelism) { done, total in

@@ -1,4 +1,5 @@
 import Foundation
+import MeterCore
 
 /// The front door for live ingest: requests wait here and are written in groups, one transaction
 /// per group (group commit), so many small concurrent requests cost one commit, not one each.
@@ -103,7 +104,7 @@ public actor IngestQueue {
             let elapsed = ContinuousClock.now - started
             metrics?.observe("nutcracker_commit_seconds", help: "Time to cleanse and commit one group of requests.",
                              buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-                             Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                             elapsed.inSeconds)
             metrics?.count("nutcracker_commits_total", help: "Group commits.")
             for (item, summary) in zip(group, summaries) { item.done.resume(returning: summary) }
         case .failure(let error):

@@ -1,4 +1,5 @@
 import Hummingbird
+import MeterCore
 import NutCrackerEngine
 
 /// `/metrics` in the Prometheus text format.
@@ -26,7 +27,7 @@ struct MetricsMiddleware: RouterMiddleware {
             metrics.observe("nutcracker_http_request_seconds", help: "HTTP request latency by route.",
                             buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
                             labels: ["route": route ?? "unmatched"],
-                            Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+                            d.inSeconds)
         }
         do {
             let response = try await next(request, context)

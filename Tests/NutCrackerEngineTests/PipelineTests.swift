@@ -177,12 +177,11 @@ import Testing
         let clock = ContinuousClock(), began = clock.now
         try await feed.backfill(slots: 21 * 48)
         await pipeline.drainDetections()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-        let elapsed = seconds(clock.now - began)
+        let elapsed = (clock.now - began).inSeconds
         let reports = await pipeline.anomalyReports
         #expect(reports > 0)
         #expect(store.anomalyWrites >= 1)
-        #expect(Double(store.anomalyWrites) <= elapsed / seconds(every) + 2)
+        #expect(Double(store.anomalyWrites) <= elapsed / every.inSeconds + 2)
         // The last write did not wait out a whole pause for the drain.
         let drained = clock.now
         await pipeline.drainDetections()
