@@ -223,8 +223,10 @@ public struct DetectorSet: Sendable {
                               bin: QuantileSketch.bin(of: readings[k + ahead].value))
             }
             let r = readings[k]
-            out += observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
-                           place: places[k], slot: slots[k])
+            let reports = observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
+                                  place: places[k], slot: slots[k])
+            // Most readings report nothing: appending nothing would still make `out` a buffer of its own.
+            if !reports.isEmpty { out += reports }
         }
         return out
     }
@@ -277,7 +279,7 @@ public struct DetectorSet: Sendable {
         state[i].level.observe(o, into: &raw)
         state[i].deviation.observe(o, into: &raw)
         state[i].burst.observe(o, into: &raw)
-        if let late = silences.resumed(meter: i, reports: raw) { raw.append(late) }
+        if silences.anySilent, let late = silences.resumed(meter: i, reports: raw) { raw.append(late) }
         // A valley between two readings at one level may be a stray value at the start of a hold: it
         // waits while the readings stay at that level, until the hold opens (and explains it) or a
         // flatline window has passed; otherwise it is reported at once.

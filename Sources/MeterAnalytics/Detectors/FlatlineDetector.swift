@@ -48,7 +48,7 @@ public struct FlatlineDetector: MeterDetector {
     private var firstBreak: Int64 = 0
 
     /// Whether a hold is in progress.
-    public var isOpen: Bool { open != nil }
+    public var isOpen: Bool { openEvent.isSet }
     private var envelope = QuantileSketch()
 
     /// Where the hold in progress began.
@@ -73,10 +73,10 @@ public struct FlatlineDetector: MeterDetector {
         let wanted = max(4, min(1440, Int(config.duration / max(60, o.interval))))
         if wanted != size { size = wanted; recent = RingBuffer(capacity: size) }
         // A gap in the readings breaks a window.
-        if recent.count > 0, o.start - last > 2 * o.interval, open == nil { recent = RingBuffer(capacity: size) }
+        if recent.count > 0, o.start - last > 2 * o.interval, !openEvent.isSet { recent = RingBuffer(capacity: size) }
         last = o.start
         lastInterval = o.interval
-        if var a = open {
+        if openEvent.isSet, var a = open {
             if abs(o.value - level) <= config.tolerance * max(level, config.minLevel) {
                 a.end = o.start + o.interval
                 open = a

@@ -51,7 +51,7 @@ public struct LevelShiftDetector: MeterDetector {
     private mutating func closeDay(_ o: Observation, into out: inout [Anomaly]) {
         // Days with many missing intervals say nothing about the level.
         guard dayCount * Int(interval) >= 86_400 * 8 / 10 else { return }
-        defer { if open == nil { totals.append(dayTotal) } }
+        defer { if !openEvent.isSet { totals.append(dayTotal) } }
         guard totals.count >= config.days / 2 else { return }
         let base = totals.medianAndMAD().median
         guard base > 0 else { return }

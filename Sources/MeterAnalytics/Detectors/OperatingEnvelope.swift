@@ -112,7 +112,7 @@ public struct OperatingEnvelope: Sendable {
         guard o.value.isFinite else { return }
         if first == .min { first = o.start }
         let judged = o.start - first >= config.learning ? limits : nil
-        if var a = open {
+        if openEvent.isSet, var a = open {
             if let judged, !judged.band.contains(o.value) {
                 a.end = o.start + o.interval
                 if abs(o.value - a.expected) > abs(a.observed - a.expected) { a.observed = o.value }

@@ -66,7 +66,7 @@ public struct ProfileDeviationDetector: MeterDetector {
         if deviating {
             let s = since ?? o.start
             since = s
-            if var a = open {
+            if openEvent.isSet, var a = open {
                 a.end = o.start + o.interval
                 a.observed = exp(smoothed)
                 open = a
@@ -81,7 +81,7 @@ public struct ProfileDeviationDetector: MeterDetector {
             }
         } else {
             since = nil
-            if var a = open {
+            if openEvent.isSet, var a = open {
                 a.open = false
                 a.end = o.start
                 out.append(described(a))

@@ -13,6 +13,10 @@ struct Rare<Value: Sendable>: Sendable {
 
     init() {}
 
+    /// Whether a value is held: a test of the pointer alone, without copying the value out (the
+    /// question every reading asks).
+    var isSet: Bool { box != nil }
+
     var value: Value? {
         get { box?.value }
         set { box = newValue.map(Box.init) }

@@ -31,16 +31,15 @@ public struct SlotProfile: Sendable {
     /// `memory + 2` values: the slot's last few whatever the day.
     private func withReference<T>(_ slot: Int, _ weekend: Bool, _ body: (UnsafeBufferPointer<Float>) -> T) -> T {
         let k = slot + (weekend ? slots : 0), other = slot + (weekend ? 0 : slots)
-        guard byDayType.count(k) < 3 else { return byDayType.withValues(k, body) }
-        return byDayType.withValues(k) { mine in
-            byDayType.withValues(other) { theirs in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: mine.count + theirs.count) { merged in
-                    var i = 0, j = 0
-                    for n in merged.indices {
-                        if j >= theirs.count || (i < mine.count && mine[i] <= theirs[j]) { merged[n] = mine[i]; i += 1 } else { merged[n] = theirs[j]; j += 1 }
-                    }
-                    return body(UnsafeBufferPointer(merged))
+        return byDayType.withRing(k) { mine, ring in
+            guard mine.count < 3 else { return body(mine) }
+            let theirs = ring(other)
+            return withUnsafeTemporaryAllocation(of: Float.self, capacity: mine.count + theirs.count) { merged in
+                var i = 0, j = 0
+                for n in merged.indices {
+                    if j >= theirs.count || (i < mine.count && mine[i] <= theirs[j]) { merged[n] = mine[i]; i += 1 } else { merged[n] = theirs[j]; j += 1 }
                 }
+                return body(UnsafeBufferPointer(merged))
             }
         }
     }
@@ -108,15 +107,16 @@ private struct Rings: Sendable {
     /// a prefetch never faults.
     private var storage: UInt = 0
 
-    func count(_ ring: Int) -> Int { Int(bytes[base + ring * stride + fillAt]) }
-
-    /// The ring's values in ascending order.
-    func withValues<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Float>) -> T) -> T {
+    /// A ring's values in ascending order, and a way to read any other ring's in the same access to
+    /// the buffer (no copy of the rings is made, and no other ring is touched unless asked for).
+    func withRing<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Float>, (Int) -> UnsafeBufferPointer<Float>) -> T) -> T {
         bytes.withUnsafeBytes { raw in
-            let at = base + ring * stride
-            let n = Int(raw[at + fillAt])
-            let start = UnsafeRawBufferPointer(rebasing: raw[at..<(at + 4 * n)])
-            return start.withMemoryRebound(to: Float.self) { body($0) }
+            let base = base, stride = stride, fillAt = fillAt
+            func values(_ ring: Int) -> UnsafeBufferPointer<Float> {
+                let at = base + ring * stride
+                return UnsafeRawBufferPointer(rebasing: raw[at..<(at + 4 * Int(raw[at + fillAt]))]).assumingMemoryBound(to: Float.self)
+            }
+            return body(values(ring), values)
         }
     }
 

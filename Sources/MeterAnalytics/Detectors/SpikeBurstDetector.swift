@@ -66,7 +66,7 @@ public struct SpikeBurstDetector: MeterDetector {
             return
         }
         let limit = max(config.minCount, most + config.margin)
-        if var a = open {
+        if openEvent.isSet, var a = open {
             a.end = o.start + o.interval
             a.observed = max(a.observed, Double(count))
             if count <= most {

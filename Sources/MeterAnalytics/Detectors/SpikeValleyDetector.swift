@@ -126,7 +126,7 @@ public struct SpikeValleyDetector: MeterDetector {
         profile.prepare(interval: o.interval)
         guard o.value.isFinite, o.slotOfDay >= 0, o.slotOfDay < profile.slots else { return }
         // The candidate stands if this reading is back towards normal (and follows it directly).
-        if var c = candidate {
+        if waiting.isSet, var c = candidate {
             candidate = nil
             let adjacent = o.start - c.start <= o.interval
             let recovered = c.kind == .spike ? o.value <= 0.5 * c.observed : o.value >= 3 * max(c.observed, 0.001)

@@ -38,19 +38,19 @@ public struct ZeroRunDetector: MeterDetector {
             if runStart == nil { runStart = o.start; runLength = 0 }
             runLength += 1
             if runLength == config.minRun { pastRuns += 1 }
-            if let s = runStart, open == nil, runLength >= config.minRun, seen >= 48, zeroShare <= config.maxZeroShare,
+            if let s = runStart, !openEvent.isSet, runLength >= config.minRun, seen >= 48, zeroShare <= config.maxZeroShare,
                pastRuns <= Double(config.maxPastRuns) + 1 {
                 let a = Anomaly(kind: .zeroRun, meter: o.meter, source: o.source, start: s, end: o.start + o.interval, detectedAt: o.start,
                                 severity: .warning, score: Double(runLength) * Double(o.interval) / 3600, expected: typical, observed: 0,
                                 detail: "zero for \(runLength) intervals on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time", open: true)
                 open = a
                 out.append(a)
-            } else if var a = open {
+            } else if openEvent.isSet, var a = open {
                 a.end = o.start + o.interval
                 open = a
             }
         } else {
-            if var a = open {
+            if openEvent.isSet, var a = open {
                 a.open = false
                 out.append(described(a))
                 open = nil
