@@ -188,6 +188,25 @@ struct DetectorTests {
         }
     }
 
+    @Test func aWindowsSecondExtremesCountRepeatsAndEveryLength() {
+        // What the hold detector's quick test reads: against a sort, for every length from empty to
+        // past a few lanes, with repeated values (a held window) and values in any order.
+        var state: UInt64 = 7
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 40 % 1000) / 1000
+        }
+        for n in 0...53 {
+            for trial in 0..<40 {
+                let v = (0..<n).map { _ in trial % 4 == 0 ? (next() * 3).rounded() : trial % 4 == 1 ? 0.25 : next() - 0.5 }
+                let s = v.sorted()
+                let (low, high) = v.withUnsafeBufferPointer(RingBuffer.secondExtremes)
+                #expect(low == (n >= 2 ? s[1] : .infinity), "length \(n)")
+                #expect(high == (n >= 2 ? s[n - 2] : -.infinity), "length \(n)")
+            }
+        }
+    }
+
     @Test func sketchQuantilesAreWithinABinFromEitherEnd() {
         var sketch = QuantileSketch()
         let values = (1...1000).map { Double(($0 * 389) % 1000 + 1) / 100 } // 0.01 to 10 kWh, shuffled

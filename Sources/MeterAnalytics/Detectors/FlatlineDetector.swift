@@ -93,11 +93,7 @@ public struct FlatlineDetector: MeterDetector {
         guard recent.count == size else { return }
         // Quick test: a window whose second-largest and second-smallest values are far apart is not held.
         var v = recent.values
-        var lo1 = Double.infinity, lo2 = Double.infinity, hi1 = -Double.infinity, hi2 = -Double.infinity
-        for x in v {
-            if x < lo1 { lo2 = lo1; lo1 = x } else if x < lo2 { lo2 = x }
-            if x > hi1 { hi2 = hi1; hi1 = x } else if x > hi2 { hi2 = x }
-        }
+        let (lo2, hi2) = v.withUnsafeBufferPointer(RingBuffer.secondExtremes)
         if hi2 - lo2 > 8 * config.maxVariation * max(hi2, config.minLevel) {
             usual = 0.95 * usual + 0.05 * min(1, (hi2 - lo2) / max(hi2, 1e-9))
             return

@@ -83,6 +83,48 @@ public struct RingBuffer: Sendable {
         return (m, n % 2 == 1 ? last : (lower + last) / 2)
     }
 
+    /// The second smallest and second largest of some values, each value counted as often as it
+    /// occurs (infinite with fewer than two): four lanes at a time without branches, as a window of
+    /// readings comes in no order a branch predictor could learn.
+    static func secondExtremes(_ v: UnsafeBufferPointer<Double>) -> (low: Double, high: Double) {
+        var low1 = SIMD4<Double>(repeating: .infinity), low2 = low1
+        var high1 = SIMD4<Double>(repeating: -.infinity), high2 = high1
+        let whole = v.count / 4 * 4
+        if let start = v.baseAddress {
+            let raw = UnsafeRawPointer(start)
+            var i = 0
+            while i < whole {
+                let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Double>.stride, as: SIMD4<Double>.self)
+                // A value between a lane's first and second extreme becomes its second; beyond the first, its first.
+                let above = low1.replacing(with: x, where: x .> low1), below = high1.replacing(with: x, where: x .< high1)
+                low2.replace(with: above, where: above .< low2)
+                low1.replace(with: x, where: x .< low1)
+                high2.replace(with: below, where: below .> high2)
+                high1.replace(with: x, where: x .> high1)
+                i += 4
+            }
+        }
+        // The two extremes of all values are among the lanes' two extremes and the values left over.
+        var l1 = Double.infinity, l2 = Double.infinity, h1 = -Double.infinity, h2 = -Double.infinity
+        func low(_ x: Double) {
+            l2 = Swift.min(l2, Swift.max(l1, x))
+            l1 = Swift.min(l1, x)
+        }
+        func high(_ x: Double) {
+            h2 = Swift.max(h2, Swift.min(h1, x))
+            h1 = Swift.max(h1, x)
+        }
+        for k in 0..<4 {
+            low(low1[k]); low(low2[k])
+            high(high1[k]); high(high2[k])
+        }
+        for i in whole..<v.count {
+            low(v[i])
+            high(v[i])
+        }
+        return (l2, h2)
+    }
+
     static func insertionSort(_ s: UnsafeMutableBufferPointer<Double>) {
         guard s.count > 1 else { return }
         for i in 1..<s.count {
