@@ -217,14 +217,15 @@ public struct DetectorSet: Sendable {
         var slots: [(slot: Int, weekend: Bool)] = []
         slots.reserveCapacity(readings.count)
         for r in readings { slots.append(slotOfDay(r.start, interval: interval)) }
+        let tens = readings.map { Observation.log10($0.value) }
         for k in readings.indices {
             if k + ahead < readings.count, case let p = places[k + ahead], p >= 0 {
                 Self.prefetch(&state[p], slot: slots[k + ahead].slot, weekend: slots[k + ahead].weekend,
-                              bin: QuantileSketch.bin(of: readings[k + ahead].value))
+                              bin: QuantileSketch.bin(of: readings[k + ahead].value, log10: tens[k + ahead]))
             }
             let r = readings[k]
             let reports = observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
-                                  place: places[k], slot: slots[k])
+                                  place: places[k], slot: slots[k], log10: tens[k])
             // Most readings report nothing: appending nothing would still make `out` a buffer of its own.
             if !reports.isEmpty { out += reports }
         }
@@ -247,9 +248,10 @@ public struct DetectorSet: Sendable {
         return (Int((local - day * 86_400) / max(60, interval)), CivilDate.isoWeekday(daysSinceEpoch: day) >= 6)
     }
 
-    /// `place`: the meter's index in `state` when known already; `slot`: the reading's, when worked out already.
+    /// `place`: the meter's index in `state` when known already; `slot` and `log10`: the reading's, when worked out already.
     private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
-                                  judgingSource: Bool, place: Int = -1, slot known: (slot: Int, weekend: Bool)? = nil) -> [Anomaly] {
+                                  judgingSource: Bool, place: Int = -1, slot known: (slot: Int, weekend: Bool)? = nil,
+                                  log10 known10: Double? = nil) -> [Anomaly] {
         var out: [Anomaly] = []
         if silences.advance(to: start, judging: judgingSource) { sweepSilences(into: &out) }
         let i = place >= 0 ? place : index(meter, source)
@@ -267,7 +269,8 @@ public struct DetectorSet: Sendable {
         // correction, a repeat, history sent late) is stored, but not news to them.
         guard silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource) else { return out }
         let (slot, weekend) = known ?? slotOfDay(start, interval: interval)
-        let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval, slotOfDay: slot, weekend: weekend)
+        let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval, slotOfDay: slot, weekend: weekend,
+                            log10Value: known10 ?? Observation.log10(value))
         var raw: [Anomaly] = []
         // Whether a hold is open, read in place (a read through the array copies the detector).
         let held = Self.observe(o, with: &state[i].flatline, into: &raw)

@@ -23,6 +23,12 @@ public struct Observation: Sendable {
     public static let logEpsilon = 0.02
 
     public init(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64, slotOfDay: Int, weekend: Bool) {
+        self.init(meter: meter, source: source, start: start, value: value, interval: interval, slotOfDay: slotOfDay, weekend: weekend,
+                  log10Value: Self.log10(value))
+    }
+
+    /// With the value's `log10(_:)` worked out already (a batch works it out once for its prefetch too).
+    init(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64, slotOfDay: Int, weekend: Bool, log10Value: Double) {
         self.meter = meter
         self.source = source
         self.start = start
@@ -31,8 +37,11 @@ public struct Observation: Sendable {
         self.slotOfDay = slotOfDay
         self.weekend = weekend
         logValue = Self.log(value, epsilon: Self.logEpsilon)
-        log10Value = value > 0 ? Foundation.log10(value) : 0
+        self.log10Value = log10Value
     }
+
+    /// The base-10 log of a positive value, 0 for any other: the value sketches' scale.
+    static func log10(_ value: Double) -> Double { value > 0 ? Foundation.log10(value) : 0 }
 
     /// `log(max(0, value) + epsilon)`, from `logValue` when the epsilon is the usual one.
     public func logValue(epsilon: Double) -> Double {

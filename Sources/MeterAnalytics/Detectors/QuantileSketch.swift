@@ -122,8 +122,11 @@ public struct QuantileSketch: Sendable {
     public mutating func add(_ o: Observation) { add(o.value, log10: o.log10Value) }
 
     /// The bin of a positive value (every sketch of a reading counts it in the same one).
-    public static func bin(of v: Double) -> Int {
-        v > 0 ? DecayedHistogram.bin(of: log10(v), low: range.low, high: range.high, bins: range.bins) : 0
+    public static func bin(of v: Double) -> Int { bin(of: v, log10: Observation.log10(v)) }
+
+    /// The same, its `Observation.log10(_:)` known already.
+    static func bin(of v: Double, log10 l: Double) -> Int {
+        v > 0 ? DecayedHistogram.bin(of: l, low: range.low, high: range.high, bins: range.bins) : 0
     }
 
     /// Asks memory for what adding a value in this bin will touch.
