@@ -110,13 +110,16 @@ private struct Rings: Sendable {
     /// A ring's values in ascending order, and a way to read any other ring's in the same access to
     /// the buffer (no copy of the rings is made, and no other ring is touched unless asked for).
     func withRing<T>(_ ring: Int, _ body: (UnsafeBufferPointer<Float>, (Int) -> UnsafeBufferPointer<Float>) -> T) -> T {
-        bytes.withUnsafeBytes { raw in
-            let base = base, stride = stride, fillAt = fillAt
-            func values(_ ring: Int) -> UnsafeBufferPointer<Float> {
-                let at = base + ring * stride
-                return UnsafeRawBufferPointer(rebasing: raw[at..<(at + 4 * Int(raw[at + fillAt]))]).assumingMemoryBound(to: Float.self)
+        let base = base, stride = stride, fillAt = fillAt
+        return bytes.withUnsafeBytes { raw in
+            // Rings start on 64-byte lines, so each ring's values are whole floats of the buffer.
+            raw.withMemoryRebound(to: Float.self) { floats in
+                func values(_ ring: Int) -> UnsafeBufferPointer<Float> {
+                    let at = base + ring * stride
+                    return UnsafeBufferPointer(rebasing: floats[(at / 4)..<(at / 4 + Int(raw[at + fillAt]))])
+                }
+                return body(values(ring), values)
             }
-            return body(values(ring), values)
         }
     }
 
