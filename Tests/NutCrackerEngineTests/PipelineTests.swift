@@ -128,14 +128,19 @@ import Testing
 @Suite struct BackgroundDetectionTests {
     let dir = TemporaryDirectory()
 
+    /// Three meters a source, every one of them tampered with at some point: a feed with events to find.
+    static func tamperedFleet(_ pipeline: Pipeline) -> FleetFeed {
+        var config = FleetConfig()
+        config.metersPerSource = 3
+        config.tamperingRate = 1
+        return FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+    }
+
     func run(_ mode: DetectionMode, name: String) async throws -> (reports: Int, stored: [String]) {
         let store = try SQLiteStore(path: dir.path(name))
         try await store.migrate()
         let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: mode)
-        var config = FleetConfig()
-        config.metersPerSource = 3
-        config.tamperingRate = 1
-        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+        let feed = Self.tamperedFleet(pipeline)
         try await feed.backfill(slots: 21 * 48)
         await pipeline.drainDetections()
         let stored = try await store.anomalies(AnomalyFilter(), limit: 100_000)
@@ -170,10 +175,7 @@ import Testing
         try await store.migrate()
         let every = Duration.milliseconds(200)
         let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background, reportsEvery: every)
-        var config = FleetConfig()
-        config.metersPerSource = 3
-        config.tamperingRate = 1
-        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+        let feed = Self.tamperedFleet(pipeline)
         let clock = ContinuousClock(), began = clock.now
         try await feed.backfill(slots: 21 * 48)
         await pipeline.drainDetections()
@@ -193,10 +195,7 @@ import Testing
         let store = CountingStore(try SQLiteStore(path: dir.path("paused.sqlite")))
         try await store.migrate()
         let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background, reportsEvery: .seconds(60))
-        var config = FleetConfig()
-        config.metersPerSource = 3
-        config.tamperingRate = 1
-        let feed = FleetFeed(pipeline: pipeline, config: config, startingAt: 1_767_225_600)
+        let feed = Self.tamperedFleet(pipeline)
         // A first write, then more reports, which wait for the pause after it.
         try await feed.backfill(slots: 14 * 48)
         await pipeline.drainDetections()
