@@ -50,22 +50,17 @@ struct BlockWriter {
 
     /// Writes `rows` and says what each did, in their order. Rows of one key apply in the order
     /// given. Blocks are written in the table's key order (day, then meter), so neighbouring blocks
-    /// land on the same pages; given rows by meter, then start, each block is read and written once.
+    /// land on the same pages; given rows by meter, then start, each block is read and written once,
+    /// and each row is read where it lies, in one pass over its block's run.
     func write(_ rows: [Pending]) throws -> [Change] {
-        let days = rows.map { ReadingBlock.day(of: $0.start) }
-        let order = Self.byDay(days)
         var changes = [Change](repeating: .unchanged, count: rows.count)
         // Days that get their meter's first block, by meter: the meters' day bounds widen to them.
         var newDays: [Int64: (first: Int64, last: Int64)] = [:]
         // Each meter's days with a block, read once: a day outside them has none to load (the live
         // case: a merge's days are mostly new).
         var bounds: [Int64: (first: Int64, last: Int64)?] = [:]
-        var i = 0
-        while i < order.count {
-            let meter = rows[order[i]].meter, day = days[order[i]]
-            // The rows of this block: its room is made once, not grown reading by reading.
-            var end = i + 1
-            while end < order.count, rows[order[end]].meter == meter, days[order[end]] == day { end += 1 }
+        for run in Self.runs(rows) {
+            let meter = run.meter, day = run.day
             var block: ReadingBlock
             if bounds[meter] == nil { bounds[meter] = .some(try BlockTable.days(db, meter: meter)) }
             let held = bounds[meter].flatMap { $0 }
@@ -75,19 +70,24 @@ struct BlockWriter {
                 block = ReadingBlock(day: day)
                 let known = newDays[meter]
                 newDays[meter] = (min(known?.first ?? day, day), max(known?.last ?? day, day))
-                // Saved below: a later row of this meter and day loads it.
+                // Saved below: a later run of this meter and day loads it.
                 bounds[meter] = .some((min(held?.first ?? day, day), max(held?.last ?? day, day)))
             }
-            block.records.reserveCapacity(block.records.count + (end - i))
+            // The run's room is made once, not grown reading by reading.
+            block.records.reserveCapacity(block.records.count + run.rows.count)
             var dirty = false
-            var j = i
-            while j < end {
-                let p = rows[order[j]]
+            for j in run.rows {
+                let p = rows[j]
                 try Self.check(p.kwh)
-                // Live readings come after everything their block holds: no search for those.
-                let appends = block.records.last.map { $0.start < p.start } ?? true
-                let k = appends ? block.records.count : block.index(of: p.start)
                 let new = ReadingBlock.Record(start: p.start, kwh: p.kwh, quality: p.quality, rule: p.rule, batch: p.batch)
+                // Live readings come after everything their block holds: no search for those.
+                if block.records.last.map({ $0.start < p.start }) ?? true {
+                    block.records.append(new)
+                    dirty = true
+                    changes[j] = .inserted
+                    continue
+                }
+                let k = block.index(of: p.start)
                 if k < block.records.count, block.records[k].start == p.start {
                     let old = block.records[k]
                     let change = Self.change(from: old.value, to: new.value)
@@ -98,37 +98,45 @@ struct BlockWriter {
                         block.records[k].version = old.version &+ 1
                         dirty = true
                     }
-                    changes[order[j]] = change
+                    changes[j] = change
                 } else {
                     block.records.insert(new, at: k)
                     dirty = true
-                    changes[order[j]] = .inserted
+                    changes[j] = .inserted
                 }
-                j += 1
             }
             if dirty { try BlockTable.save(db, meter: meter, block) }
-            i = j
         }
         for (meter, days) in newDays { try BlockTable.extend(db, meter: meter, first: days.first, last: days.last) }
         return changes
     }
 
-    /// Positions of `days` by day, those of one day in the order given (a counting sort when the
-    /// days are few, as a merge's are).
-    static func byDay(_ days: [Int64]) -> [Int] {
-        guard let low = days.min(), let high = days.max(), low < high else { return Array(days.indices) }
-        guard high - low < Int64(max(4096, days.count)) else {
-            return days.indices.sorted { days[$0] != days[$1] ? days[$0] < days[$1] : $0 < $1 }
+    /// Consecutive rows of one meter and day: one block's share of a write.
+    struct Run: Equatable {
+        var meter: Int64
+        var day: Int64
+        var rows: Range<Int>
+    }
+
+    /// `rows`' runs in the order they are written: by day, then meter, and the runs of one meter and
+    /// day in the order given. Found in one pass over the rows; only the runs (a block's worth of
+    /// rows each, in a merge) are sorted.
+    static func runs(_ rows: [Pending]) -> [Run] {
+        var runs: [Run] = []
+        var i = 0
+        while i < rows.count {
+            let meter = rows[i].meter, day = ReadingBlock.day(of: rows[i].start)
+            var end = i + 1
+            while end < rows.count, rows[end].meter == meter, ReadingBlock.day(of: rows[end].start) == day { end += 1 }
+            runs.append(Run(meter: meter, day: day, rows: i..<end))
+            i = end
         }
-        var first = [Int](repeating: 0, count: Int(high - low) + 2)
-        for d in days { first[Int(d - low) + 1] += 1 }
-        for k in 1..<first.count { first[k] += first[k - 1] }
-        var out = [Int](repeating: 0, count: days.count)
-        for (i, d) in days.enumerated() {
-            out[first[Int(d - low)]] = i
-            first[Int(d - low)] += 1
+        func before(_ a: Run, _ b: Run) -> Bool {
+            a.day != b.day ? a.day < b.day : a.meter != b.meter ? a.meter < b.meter : a.rows.lowerBound < b.rows.lowerBound
         }
-        return out
+        // A merge's runs come by meter, then day: sorted unless they are in order already.
+        if zip(runs, runs.dropFirst()).contains(where: { !before($0, $1) }) { runs.sort(by: before) }
+        return runs
     }
 }
 

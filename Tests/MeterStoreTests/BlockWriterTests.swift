@@ -3,16 +3,27 @@ import TestSupport
 import Testing
 
 @Suite struct BlockWriterTests {
-    /// Blocks are written in the table's key order, day first, and rows of one day keep the order
-    /// they were given (so a key's rows apply in that order), whether the days are few or far apart.
+    /// Blocks are written in the table's key order, day first, then meter; every row belongs to
+    /// exactly one run of its meter and day, and the rows of one key keep the order they were given
+    /// (so they apply in that order), whether the rows come by meter, as a merge gives them, or
+    /// mixed, and whether their days are few or far apart.
     @Test(arguments: [Int64(3), 1_000_000])
-    func rowsAreTakenByDayKeepingTheirOrderWithinADay(spread: Int64) {
+    func rowsAreTakenByDayThenMeterKeepingTheirOrderWithinAKey(spread: Int64) {
         var rng = SystemRandomNumberGenerator()
-        for _ in 0..<100 {
-            let days = (0..<Int.random(in: 0...300, using: &rng)).map { _ in Int64.random(in: -spread...spread, using: &rng) }
-            let order = BlockWriter.byDay(days)
-            #expect(order.sorted() == Array(days.indices))
-            #expect(order == days.indices.sorted { days[$0] != days[$1] ? days[$0] < days[$1] : $0 < $1 })
+        for trial in 0..<100 {
+            var rows = (0..<Int.random(in: 0...300, using: &rng)).map { _ in
+                BlockWriter.Pending(meter: Int64.random(in: 1...4, using: &rng), start: Int64.random(in: -spread...spread, using: &rng) * 86_400 + 1800,
+                                    kwh: 1, quality: .actual, rule: nil, batch: 1)
+            }
+            if trial % 2 == 0 { rows.sort { $0.meter != $1.meter ? $0.meter < $1.meter : $0.start < $1.start } }
+            let runs = BlockWriter.runs(rows)
+            let taken = runs.flatMap { Array($0.rows) }
+            #expect(taken.sorted() == Array(rows.indices))
+            for run in runs {
+                #expect(run.rows.allSatisfy { rows[$0].meter == run.meter && ReadingBlock.day(of: rows[$0].start) == run.day })
+            }
+            let key = { (i: Int) in (ReadingBlock.day(of: rows[i].start), rows[i].meter) }
+            #expect(taken == rows.indices.sorted { key($0) != key($1) ? key($0) < key($1) : $0 < $1 })
         }
     }
 }
