@@ -79,15 +79,10 @@ struct BlockWriter {
             for j in run.rows {
                 let p = rows[j]
                 try Self.check(p.kwh)
-                let new = ReadingBlock.Record(start: p.start, kwh: p.kwh, quality: p.quality, rule: p.rule, batch: p.batch)
                 // Live readings come after everything their block holds: no search for those.
-                if block.records.last.map({ $0.start < p.start }) ?? true {
-                    block.records.append(new)
-                    dirty = true
-                    changes[j] = .inserted
-                    continue
-                }
-                let k = block.index(of: p.start)
+                let appends = block.records.last.map { $0.start < p.start } ?? true
+                let k = appends ? block.records.count : block.index(of: p.start)
+                let new = ReadingBlock.Record(start: p.start, kwh: p.kwh, quality: p.quality, rule: p.rule, batch: p.batch)
                 if k < block.records.count, block.records[k].start == p.start {
                     let old = block.records[k]
                     let change = Self.change(from: old.value, to: new.value)
@@ -112,7 +107,7 @@ struct BlockWriter {
     }
 
     /// Consecutive rows of one meter and day: one block's share of a write.
-    struct Run: Equatable {
+    struct Run {
         var meter: Int64
         var day: Int64
         var rows: Range<Int>

@@ -121,10 +121,8 @@ public struct QuantileSketch: Sendable {
     /// Adds an observed value, its log worked out once for every sketch of the reading.
     public mutating func add(_ o: Observation) { add(o.value, log10: o.log10Value) }
 
-    /// The bin of a positive value (every sketch of a reading counts it in the same one).
-    public static func bin(of v: Double) -> Int { bin(of: v, log10: Observation.log10(v)) }
-
-    /// The same, its `Observation.log10(_:)` known already.
+    /// The bin of a positive value (every sketch of a reading counts it in the same one), its
+    /// `Observation.log10(_:)` known already.
     static func bin(of v: Double, log10 l: Double) -> Int {
         v > 0 ? DecayedHistogram.bin(of: l, low: range.low, high: range.high, bins: range.bins) : 0
     }
