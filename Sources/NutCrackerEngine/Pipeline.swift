@@ -34,7 +34,7 @@ public actor Pipeline {
     private var detectors: DetectorSet?
     private let detectorConfig: DetectorConfig?
     private let detection: DetectionMode
-    private var jobs: AsyncStream<DetectionJob>.Continuation?
+    private var jobs: DetectionQueue<DetectionJob>?
     private var nextSubscriber = 0
     private var eventSubscribers: [Int: AsyncStream<PipelineEvent>.Continuation] = [:]
     private let observer: (@Sendable (IngestSummary, BatchInfo) -> Void)?
@@ -50,6 +50,8 @@ public actor Pipeline {
     public nonisolated let detectionBacklog = SharedCount()
     /// How often the background detectors' learned operating bands are kept in the store.
     private let bandsSavedEvery: Duration
+    /// How long the background detectors wait for more readings when few are waiting.
+    private let detectionGather: Duration
     /// The save of them being written, if any (a later periodic one waits for the next turn).
     private var bandsWrite: Task<Void, Never>?
     /// The name the bands are kept under (`ReadingStore.detectorState`).
@@ -63,8 +65,11 @@ public actor Pipeline {
     ///   bands are written to the store (`saveDetectorState`), which `resume` reads back.
     /// - Parameter reportsEvery: in the background, the least time between two writes of the
     ///   detectors' reports (subscribers see a report once it is stored).
+    /// - Parameter detectionGather: in the background, how long the detectors wait for more readings
+    ///   when fewer than `detectionGathers` are waiting (a report comes at most that much later).
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
                 detection: DetectionMode = .inline, bandsSavedEvery: Duration = .seconds(3600), reportsEvery: Duration = .seconds(1),
+                detectionGather: Duration = .milliseconds(20),
                 logger: Logger = Logger(label: "nutcracker.pipeline"),
                 observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil,
                 anomalyObserver: (@Sendable ([Anomaly]) -> Void)? = nil) {
@@ -76,6 +81,7 @@ public actor Pipeline {
         self.detection = detection
         self.bandsSavedEvery = bandsSavedEvery
         self.reportsEvery = reportsEvery
+        self.detectionGather = detectionGather
         self.detectors = detectors.map { DetectorSet(config: $0, keepsHistory: false) }
         self.logger = logger
     }
@@ -134,7 +140,7 @@ public actor Pipeline {
         guard !registers.isEmpty || !readings.isEmpty else { return }
         if detection == .background {
             detectionBacklog.add(registers.count + readings.count)
-            backgroundQueue().yield(.batch(registers: registers, readings: readings, interval: info.interval.seconds))
+            backgroundQueue().push(.batch(registers: registers, readings: readings, interval: info.interval.seconds))
             return
         }
         guard var set = detectors else { return }
@@ -226,28 +232,38 @@ public actor Pipeline {
     }
 
     /// The background detectors' queue, started on first use: one task owns the detector set and
-    /// takes batches in the order they were committed.
-    private func backgroundQueue() -> AsyncStream<DetectionJob>.Continuation {
+    /// takes batches in the order they were committed. It takes every batch waiting at once, and a
+    /// batch smaller than `detectionGathers` readings waits `detectionGather` for more: the detectors
+    /// then take each meter's readings of many groups together (`DetectorSet.Pass`), fetching its
+    /// state from memory once for them all, which under load is most of their cost.
+    private func backgroundQueue() -> DetectionQueue<DetectionJob> {
         if let jobs { return jobs }
-        let (stream, continuation) = AsyncStream<DetectionJob>.makeStream()
-        jobs = continuation
+        let queue = DetectionQueue<DetectionJob>()
+        jobs = queue
         let backlog = detectionBacklog
         var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig(), keepsHistory: false)
         detectors = nil
-        let saveEvery = bandsSavedEvery
+        let saveEvery = bandsSavedEvery, gather = detectionGather
         Task { [weak self] in
             var saved = ContinuousClock.now
-            for await job in stream {
+            var waiting: [DetectionJob] = []
+            while true {
+                if waiting.isEmpty { waiting = await queue.take() }
+                guard !waiting.isEmpty else { return }
+                if gather > .zero, Pipeline.readings(waiting) < Pipeline.detectionGathers, case .batch = waiting[waiting.count - 1] {
+                    try? await Task.sleep(for: gather)
+                    waiting += queue.takeWaiting()
+                }
+                let job = Pipeline.next(&waiting)
                 switch job {
                 case let .batch(registers, readings, interval):
-                    // In slices, yielding between them: a group's detection is milliseconds of work,
-                    // and the pool's few threads also parse and cleanse the requests waiting.
                     var reports = Pipeline.apply(&set, registers: registers, readings: [], interval: interval)
-                    for low in stride(from: 0, to: readings.count, by: 1_000) {
-                        let slice = Array(readings[low..<min(low + 1_000, readings.count)])
-                        reports += Pipeline.apply(&set, registers: [], readings: slice, interval: interval)
-                        await Task.yield()
-                    }
+                    // A meter's detectors in slices, then the fleet's judgement in slices, yielding
+                    // between them: the pool's few threads also parse and cleanse the requests waiting.
+                    var pass = set.begin(readings, interval: interval)
+                    while set.learn(&pass, upTo: 2_000) { await Task.yield() }
+                    await Task.yield()
+                    while set.judge(&pass, upTo: 4_000, into: &reports) { await Task.yield() }
                     backlog.add(-(registers.count + readings.count))
                     if !reports.isEmpty { await self?.storeReports(reports) }
                     if ContinuousClock.now - saved >= saveEvery {
@@ -263,10 +279,38 @@ public actor Pipeline {
                 }
             }
         }
-        return continuation
+        return queue
     }
 
-    deinit { jobs?.finish() }
+    /// Readings in a batch the background detectors take without waiting for more.
+    static let detectionGathers = 16_384
+    /// Most readings the background detectors take in one batch.
+    static let detectionTakes = 65_536
+
+    /// Readings in the waiting jobs' batches.
+    private static func readings(_ jobs: [DetectionJob]) -> Int {
+        jobs.reduce(0) { n, job in
+            guard case let .batch(registers, readings, _) = job else { return n }
+            return n + registers.count + readings.count
+        }
+    }
+
+    /// The first waiting job, taken off: a batch joined by the batches right behind it of the same
+    /// interval and without register reads (those go first in their own), up to `detectionTakes`.
+    private static func next(_ waiting: inout [DetectionJob]) -> DetectionJob {
+        let first = waiting.removeFirst()
+        guard case .batch(let registers, var readings, let interval) = first else { return first }
+        var taken = 0
+        for job in waiting {
+            guard case let .batch(r, more, i) = job, r.isEmpty, i == interval, readings.count + more.count <= detectionTakes else { break }
+            readings += more
+            taken += 1
+        }
+        waiting.removeFirst(taken)
+        return .batch(registers: registers, readings: readings, interval: interval)
+    }
+
+    deinit { jobs?.close() }
 
     /// Writes the detectors' learned operating bands to the store in the background, unless a
     /// write of them is still going (the next turn brings newer ones).
@@ -298,7 +342,7 @@ public actor Pipeline {
         let bands: [(meter: MeterID, learned: OperatingEnvelope.Learned)]
         if detection == .background {
             let queue = backgroundQueue()
-            bands = await withCheckedContinuation { queue.yield(.bands($0)) }
+            bands = await withCheckedContinuation { queue.push(.bands($0)) }
         } else {
             bands = detectors?.operatingBands() ?? []
         }
@@ -380,7 +424,7 @@ public actor Pipeline {
     public func drainDetections() async {
         guard detection == .background, detectorConfig != nil else { return }
         let queue = backgroundQueue()
-        await withCheckedContinuation { queue.yield(.drain($0)) }
+        await withCheckedContinuation { queue.push(.drain($0)) }
     }
 
     /// Registers meters so the pipeline knows their kinds.

@@ -374,6 +374,61 @@ struct DetectorTests {
         #expect(many == one)
     }
 
+    @Test(arguments: [1, 2, 3])
+    func batchesOfManyIntervalsReportAsTheirReadingsOneAtATime(seed: UInt64) {
+        // Three sources over 24 days with spikes, holds, zero runs, a source's outage, a meter's silence,
+        // readings sent again late, a meter that joins mid-way, and the stream cut into batches of any
+        // size: a batch takes each meter's readings together before the fleet's judgement, and must
+        // report exactly what the readings taken one at a time report, in the same order.
+        var rng = seed &* 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            return Int((rng >> 33) % UInt64(n))
+        }
+        let ids = ["A", "B", "C"].flatMap { s in (1...6).compactMap { MeterID("\(s)\($0)") } }
+        let sourceOf = ids.map { SourceID(String($0.rawValue.prefix(1))) }
+        var series = ids.indices.map { profile(days: 24, seed: seed &* 31 &+ UInt64($0)) }
+        for m in series.indices {
+            for d in stride(from: 8 + next(4), to: 24, by: 3 + next(3)) { series[m][d * 48 + next(48)].1 = 3 + Double(next(4)) }
+            for d in stride(from: 9 + next(5), to: 24, by: 5 + next(4)) { series[m][d * 48 + next(48)].1 = 0.01 }
+        }
+        for k in (12 * 48)..<(15 * 48) { series[2][k].1 = 0.6 }
+        for k in (16 * 48 + 3)..<(16 * 48 + 8) { series[2][k].1 = 0.6 }
+        for k in (18 * 48)..<(18 * 48 + 9) { series[4][k].1 = 0 }
+        for m in 0..<6 { for k in (20 * 48)..<(20 * 48 + 10) { series[m][k].1 = 0 } }
+        var stream: [DetectorSet.Sighting] = []
+        for k in series[0].indices {
+            for m in ids.indices {
+                if m == 9, k >= 14 * 48, k < 14 * 48 + 30 { continue }
+                if m == 17, k < 6 * 48 { continue }
+                stream.append(DetectorSet.Sighting(meter: ids[m], source: sourceOf[m], start: series[m][k].0, value: series[m][k].1))
+                if next(40) == 0, k > 2 {
+                    let back = k - 1 - next(2)
+                    stream.append(DetectorSet.Sighting(meter: ids[m], source: sourceOf[m], start: series[m][back].0, value: series[m][back].1))
+                }
+            }
+        }
+        var single = DetectorSet(keepsHistory: false), batched = DetectorSet(keepsHistory: false)
+        var one: [Anomaly] = [], many: [Anomaly] = []
+        for r in stream { one += single.observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: 1800) }
+        var low = 0
+        while low < stream.count {
+            let high = min(stream.count, low + 1 + next(next(4) == 0 ? 4_000 : 300))
+            var pass = batched.begin(Array(stream[low..<high]), interval: 1800)
+            // In slices, as the engine takes a long batch.
+            while batched.learn(&pass, upTo: 1 + next(700)) {}
+            while batched.judge(&pass, upTo: 1 + next(700), into: &many) {}
+            low = high
+        }
+        one += single.finish()
+        many += batched.finish()
+        #expect(Set(one.map(\.kind)).isSuperset(of: [.spike, .flatline, .zeroRun, .outage, .communicationGap]), "\(Set(one.map(\.kind)))")
+        #expect(many.count == one.count)
+        let first = many.indices.first { $0 < one.count && many[$0] != one[$0] }
+        #expect(first == nil, "first difference at \(first ?? -1): \(first.map { many[$0] }.map(String.init(describing:)) ?? "") against \(first.map { one[$0] }.map(String.init(describing:)) ?? "")")
+        #expect(batched.counts == single.counts)
+    }
+
     /// Five meters of source A and three of source B over four days, every report in order;
     /// `reporting` says whether a meter sends its reading of slot k.
     func fleet(_ reporting: (String, Int) -> Bool) -> [Anomaly] {

@@ -8,7 +8,9 @@ import MeterIngest
 // With MEM=set (or spike, flat, zero, gap, boundary, level, deviation, burst) it prints instead the
 // resident memory per meter of the detector set (or of one detector) after the readings. With
 // POLLUTE=MB the batched run writes that much other memory between batches (its time left out), so
-// the meters' state is as cold as in a server.
+// the meters' state is as cold as in a server. With BATCH=N a batch runs over intervals up to N
+// readings (the default, 1,000 at most of one interval, is a lightly loaded server's group; a busy
+// server's detectors take several groups together).
 //   bench-detectors [DAYS, default 365] [METERS PER SOURCE, default 10]
 let args = CommandLine.arguments
 let days = args.count > 1 ? Int(args[1]) ?? 365 : 365
@@ -140,6 +142,7 @@ if only != "batches" {
 // store, SQLite's pages) does, so the meters' state is no longer in the processor's caches.
 let pollution = (ProcessInfo.processInfo.environment["POLLUTE"].flatMap { Int($0) } ?? 0) * 1_000_000
 var scratch = [UInt8](repeating: 0, count: max(pollution, 1))
+let batchLimit = ProcessInfo.processInfo.environment["BATCH"].flatMap { Int($0) }
 time("DetectorSet (live, batches)") {
     // As the engine hands them over: each interval's readings of the fleet together, a thousand at most.
     var set = DetectorSet(keepsHistory: false)
@@ -154,7 +157,7 @@ time("DetectorSet (live, batches)") {
             excluded += DispatchTime.now().uptimeNanoseconds - t0
         }
         var high = low
-        while high < readings.count, high - low < 1_000, readings[high].start == readings[low].start { high += 1 }
+        while high < readings.count, high - low < (batchLimit ?? 1_000), batchLimit != nil || readings[high].start == readings[low].start { high += 1 }
         let batch = readings[low..<high].map { DetectorSet.Sighting(meter: ids[$0.meter], source: sources[$0.meter], start: $0.start, value: $0.value) }
         n += set.observe(batch, interval: 1800).count
         low = high

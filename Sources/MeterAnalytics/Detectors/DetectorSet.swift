@@ -87,6 +87,11 @@ public struct DetectorSet: Sendable {
 
     private var meters: [MeterID: Int] = [:]
     private var state: [PerMeter] = []
+    /// Meters of `state` that `place` has placed (all of them between batches).
+    private var placed = 0
+    /// Per meter: the last reading of a batch seen so far while the batch is put in meter order
+    /// (-1 between batches).
+    private var lastInBatch: [Int32] = []
     /// A new meter's detectors, before any reading.
     private let template: PerMeter
     private var silences: SilenceWatch
@@ -125,16 +130,31 @@ public struct DetectorSet: Sendable {
     /// (without `keepsHistory`, none).
     public var anomalies: [Anomaly] { order.compactMap { events[$0] } }
 
+    /// A meter's place in `state`, fully placed (its silence watch and source slot too).
     private mutating func index(_ meter: MeterID, _ source: SourceID?) -> Int {
+        let i = stateIndex(meter, source)
+        while placed <= i { place(placed) }
+        return i
+    }
+
+    /// A meter's place in `state`, its detectors made on first sight; `place` then gives it its part
+    /// of the fleet's watch, in the order readings come (a batch makes its new meters' detectors
+    /// before it judges any reading).
+    private mutating func stateIndex(_ meter: MeterID, _ source: SourceID?) -> Int {
         if let i = meters[meter] { return i }
         var fresh = template
         fresh.id = meter
         fresh.source = source
-        if let source { fresh.sourceSlot = slot(source) }
         state.append(fresh)
         meters[meter] = state.count - 1
-        silences.add(meter: state.count - 1, source: source)
         return state.count - 1
+    }
+
+    /// The next meter made and not yet watched: watched for silence, and given its source's slot.
+    private mutating func place(_ i: Int) {
+        silences.add(meter: i, source: state[i].source)
+        if let source = state[i].source { state[i].sourceSlot = slot(source) }
+        placed += 1
     }
 
     /// A source's place in `sources`, given one on first sight.
@@ -204,32 +224,140 @@ public struct DetectorSet: Sendable {
     }
 
     /// Readings in time order, each taken as `observe(meter:source:start:value:interval:)` takes it,
-    /// with the same reports. While one is judged, memory is asked for what the reading a few places
-    /// ahead will touch (its time-of-day rings, its sketches' bins, its windows): at a fleet's scale
-    /// a meter's state is not in the processor's caches (its rings were last touched a day before),
-    /// and a reading would otherwise wait for each line in turn.
+    /// with the same reports: `begin`, then `learn` and `judge` until each says it is done.
     public mutating func observe(_ readings: [Sighting], interval: Int64) -> [Anomaly] {
-        let ahead = 4
+        var pass = begin(readings, interval: interval)
+        while learn(&pass, upTo: .max) {}
         var out: [Anomaly] = []
-        // The places of the meters known so far (a new meter is placed when its first reading comes),
-        // and each reading's slot, worked out once for the prefetch and the judgement.
-        let places = readings.map { meters[$0.meter] ?? -1 }
+        while judge(&pass, upTo: .max, into: &out) {}
+        return out
+    }
+
+    /// A batch of readings on its way through the set. A reading's work is in two parts: what only
+    /// its meter's own state decides (its detectors, its held valleys, its open events due to be
+    /// reported again), which `learn` does meter by meter, so a meter's state, not in the processor's
+    /// caches at a fleet's scale, is fetched once for all its readings in the batch; and what the
+    /// fleet decides (the clock and silences, its source's outage, folding into causes, recording),
+    /// which `judge` then does reading by reading in time order. The reports are those of the
+    /// readings taken one at a time, in the same order.
+    public struct Pass: Sendable {
+        let readings: [Sighting]
+        let interval: Int64
+        let judging: Bool
+        /// Each reading's meter in `state`.
+        let places: [Int32]
+        /// Each reading's slot of its local day, whether that day is a weekend, and its base-10 log.
+        let slots: [(slot: Int, weekend: Bool)]
+        let tens: [Double]
+        /// The readings in meter order (meters as they first come, each meter's in time order).
+        let order: [Int32]
+        /// What `learn` made of each reading (an index into `notes`, -1: no news or nothing to say).
+        var noted: [Int32]
+        var notes: [Note] = []
+        var found: [Anomaly] = []
+        var learned = 0, judged = 0
+
+        /// Readings in the batch.
+        public var count: Int { readings.count }
+    }
+
+    /// What a reading's meter alone made of it, for `judge`: its reports in `found`, taken in order:
+    /// those to record now, valleys held back that came due, and open events due to be reported again.
+    struct Note: Sendable {
+        var first: Int32
+        var now: Int32
+        var due: Int32
+        var refresh: Int32
+        /// Whether one of them is a spike (a learned limit it breached is then the spike's).
+        var spike: Bool
+        /// When the meter's hold, open after the reading, began (events inside it are the hold's).
+        var holdSince: Int64?
+    }
+
+    /// Makes the batch's new meters' detectors and puts its readings in meter order.
+    public mutating func begin(_ readings: [Sighting], interval: Int64) -> Pass {
+        begin(readings, interval: interval, judging: true)
+    }
+
+    private mutating func begin(_ readings: [Sighting], interval: Int64, judging: Bool) -> Pass {
+        var places: [Int32] = []
+        places.reserveCapacity(readings.count)
+        for r in readings { places.append(Int32(stateIndex(r.meter, r.source))) }
         var slots: [(slot: Int, weekend: Bool)] = []
         slots.reserveCapacity(readings.count)
         for r in readings { slots.append(slotOfDay(r.start, interval: interval)) }
         let tens = readings.map { Observation.log10($0.value) }
-        for k in readings.indices {
-            if k + ahead < readings.count, case let p = places[k + ahead], p >= 0 {
-                Self.prefetch(&state[p], slot: slots[k + ahead].slot, weekend: slots[k + ahead].weekend,
-                              bin: QuantileSketch.bin(of: readings[k + ahead].value, log10: tens[k + ahead]))
-            }
-            let r = readings[k]
-            let reports = observe(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval, judgingSource: true,
-                                  place: places[k], slot: slots[k], log10: tens[k])
-            // Most readings report nothing: appending nothing would still make `out` a buffer of its own.
-            if !reports.isEmpty { out += reports }
+        // Each meter's readings chained in time order, the meters in the order they first come.
+        if lastInBatch.count < state.count { lastInBatch += repeatElement(-1, count: state.count - lastInBatch.count) }
+        var next = [Int32](repeating: -1, count: readings.count)
+        var heads: [Int32] = []
+        for (k, p) in places.enumerated() {
+            let last = lastInBatch[Int(p)]
+            if last < 0 { heads.append(Int32(k)) } else { next[Int(last)] = Int32(k) }
+            lastInBatch[Int(p)] = Int32(k)
         }
-        return out
+        var order: [Int32] = []
+        order.reserveCapacity(readings.count)
+        for h in heads {
+            lastInBatch[Int(places[Int(h)])] = -1
+            var k = h
+            while k >= 0 { order.append(k); k = next[Int(k)] }
+        }
+        return Pass(readings: readings, interval: interval, judging: judging, places: places, slots: slots, tens: tens, order: order,
+                    noted: [Int32](repeating: -1, count: readings.count))
+    }
+
+    /// Runs the meters' own detectors over the pass's next readings in meter order, `limit` at most;
+    /// false once every reading has been through them. While one is taken, memory is asked for what
+    /// the reading a few places ahead will touch (its time-of-day rings, its sketches' bins).
+    public mutating func learn(_ pass: inout Pass, upTo limit: Int) -> Bool {
+        let ahead = 4
+        let end = pass.order.count - pass.learned <= limit ? pass.order.count : pass.learned + limit
+        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * pass.interval
+        let every = config.refreshOpen
+        // The latest start each meter's detectors have seen, carried along its readings.
+        var latest = Int64.min, meter = -1
+        for j in pass.learned..<end {
+            if j + ahead < pass.order.count {
+                let k = Int(pass.order[j + ahead]), p = Int(pass.places[k])
+                Self.prefetch(&state[p], slot: pass.slots[k].slot, weekend: pass.slots[k].weekend,
+                              bin: QuantileSketch.bin(of: pass.readings[k].value, log10: pass.tens[k]))
+            }
+            let k = Int(pass.order[j]), i = Int(pass.places[k])
+            if i != meter {
+                meter = i
+                latest = i < placed ? silences.latest(meter: i) : .min
+                // A meter's readings earlier in the batch, learned by an earlier call.
+                var e = j - 1
+                while e >= 0, Int(pass.places[Int(pass.order[e])]) == i { latest = max(latest, pass.readings[Int(pass.order[e])].start); e -= 1 }
+            }
+            let r = pass.readings[k]
+            // The meter's detectors take its readings in time order: one not later than its latest (a
+            // correction, a repeat, history sent late) is stored, but not news to them.
+            guard r.start > latest else { continue }
+            latest = r.start
+            if let note = Self.learn(&state[i], r, interval: pass.interval, slot: pass.slots[k], log10: pass.tens[k],
+                                     tolerance: tolerance, window: window, refreshEvery: every, into: &pass.found) {
+                pass.noted[k] = Int32(pass.notes.count)
+                pass.notes.append(note)
+            }
+        }
+        pass.learned = end
+        return end < pass.order.count
+    }
+
+    /// Judges the pass's next readings in time order, `limit` at most, after `learn` has taken them
+    /// all; false once every reading is judged.
+    public mutating func judge(_ pass: inout Pass, upTo limit: Int, into out: inout [Anomaly]) -> Bool {
+        precondition(pass.learned == pass.order.count, "a pass is judged once learned")
+        let end = pass.readings.count - pass.judged <= limit ? pass.readings.count : pass.judged + limit
+        for k in pass.judged..<end {
+            let r = pass.readings[k]
+            let note = pass.noted[k] >= 0 ? pass.notes[Int(pass.noted[k])] : nil
+            judge(r, place: Int(pass.places[k]), interval: pass.interval, judging: pass.judging, note: note, found: pass.found, into: &out)
+        }
+        pass.judged = end
+        return end < pass.readings.count
     }
 
     /// The detectors' `prefetch` methods are `mutating` only so they run in place: called on a copy,
@@ -248,48 +376,47 @@ public struct DetectorSet: Sendable {
         return (Int((local - day * 86_400) / max(60, interval)), CivilDate.isoWeekday(daysSinceEpoch: day) >= 6)
     }
 
-    /// `place`: the meter's index in `state` when known already; `slot` and `log10`: the reading's, when worked out already.
+    /// One reading, both parts at once.
     private mutating func observe(meter: MeterID, source: SourceID?, start: Int64, value: Double, interval: Int64,
-                                  judgingSource: Bool, place: Int = -1, slot known: (slot: Int, weekend: Bool)? = nil,
-                                  log10 known10: Double? = nil) -> [Anomaly] {
-        var out: [Anomaly] = []
-        if silences.advance(to: start, judging: judgingSource) { sweepSilences(into: &out) }
-        let i = place >= 0 ? place : index(meter, source)
-        if let s = source {
-            let k = s == state[i].source ? state[i].sourceSlot : slot(s)
-            if judgingSource {
-                outageStep(k, start: start, interval: interval, zero: value <= 0, into: &out)
-            } else if start > sources[k].slot {
-                // A replay sets the source's clock the next live reading is judged by, without judging.
-                sources[k].slot = start
-                sources[k].interval = interval
-            }
+                                  judgingSource: Bool) -> [Anomaly] {
+        let i = stateIndex(meter, source)
+        let r = Sighting(meter: meter, source: source, start: start, value: value)
+        var found: [Anomaly] = []
+        var note: Note?
+        if start > (i < placed ? silences.latest(meter: i) : .min) {
+            note = Self.learn(&state[i], r, interval: interval, slot: slotOfDay(start, interval: interval), log10: Observation.log10(value),
+                              tolerance: config.flatline.tolerance, window: Int64(config.flatline.window) * interval,
+                              refreshEvery: config.refreshOpen, into: &found)
         }
-        // The meter's detectors take its readings in time order: one not later than its latest (a
-        // correction, a repeat, history sent late) is stored, but not news to them.
-        guard silences.arrived(meter: i, start: start, interval: interval, judging: judgingSource) else { return out }
-        let (slot, weekend) = known ?? slotOfDay(start, interval: interval)
-        let o = Observation(meter: meter, source: source, start: start, value: value, interval: interval, slotOfDay: slot, weekend: weekend,
-                            log10Value: known10 ?? Observation.log10(value))
+        var out: [Anomaly] = []
+        judge(r, place: i, interval: interval, judging: judgingSource, note: note, found: found, into: &out)
+        return out
+    }
+
+    /// A meter's own part of a reading that is news to it (`slot` and `log10`: the reading's): its detectors; a valley between two readings
+    /// at one level held back, as it may be a stray value at the start of a hold (it waits while the
+    /// readings stay at that level, until the hold opens and explains it or a flatline window has
+    /// passed); and, every `refreshEvery` of its time while an event may be open, its open events to
+    /// report again. Appends what it has to say to `found`; nil when nothing.
+    private static func learn(_ m: inout PerMeter, _ r: Sighting, interval: Int64, slot: (slot: Int, weekend: Bool), log10: Double,
+                              tolerance: Double, window: Int64, refreshEvery: Int64, into found: inout [Anomaly]) -> Note? {
+        let o = Observation(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval,
+                            slotOfDay: slot.slot, weekend: slot.weekend, log10Value: log10)
         var raw: [Anomaly] = []
-        // Whether a hold is open, read in place (a read through the array copies the detector).
-        let held = Self.observe(o, with: &state[i].flatline, into: &raw)
-        state[i].spike.learns = !held
-        state[i].spike.observe(o, into: &raw)
-        state[i].zeroRun.observe(o, into: &raw)
-        state[i].gap.observe(o, into: &raw)
-        state[i].boundary.observe(o, into: &raw)
-        state[i].level.observe(o, into: &raw)
-        state[i].deviation.observe(o, into: &raw)
-        state[i].burst.observe(o, into: &raw)
-        if silences.anySilent, let late = silences.resumed(meter: i, reports: raw) { raw.append(late) }
-        // A valley between two readings at one level may be a stray value at the start of a hold: it
-        // waits while the readings stay at that level, until the hold opens (and explains it) or a
-        // flatline window has passed; otherwise it is reported at once.
-        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * interval
+        m.flatline.observe(o, into: &raw)
+        let held = m.flatline.isOpen
+        m.spike.learns = !held
+        m.spike.observe(o, into: &raw)
+        m.zeroRun.observe(o, into: &raw)
+        m.gap.observe(o, into: &raw)
+        m.boundary.observe(o, into: &raw)
+        m.level.observe(o, into: &raw)
+        m.deviation.observe(o, into: &raw)
+        m.burst.observe(o, into: &raw)
+        let value = o.value, start = o.start
         var due: [Anomaly] = []
-        if !state[i].pending.isEmpty {
-            state[i].pending.removeAll { p in
+        if !m.pending.isEmpty {
+            m.pending.removeAll { p in
                 guard abs(value - p.level) > tolerance * p.level || p.valley.start + window < start || held else { return false }
                 var a = p.valley
                 a.detectedAt = start
@@ -297,47 +424,76 @@ public struct DetectorSet: Sendable {
                 return true
             }
         }
-        // A learned limit breached by a spike is the spike.
-        // (An operating-band excursion is an episode of its own: neither its opening nor its closing is dropped.)
-        if raw.contains(where: { $0.kind == .spike }) {
-            raw.removeAll { $0.kind == .boundary && $0.severity != .critical && !$0.open && events[$0.id] == nil }
-        }
-        let before = state[i].before.0
+        let first = found.count
+        var spike = false
+        let before = m.before.0
         for a in raw {
-            if a.open && !state[i].mayBeOpen { state[i].mayBeOpen = true; state[i].sinceRefresh = 0 }
+            if a.kind == .spike { spike = true }
+            if a.open && !m.mayBeOpen { m.mayBeOpen = true; m.sinceRefresh = 0 }
             if a.kind == .valley, abs(value - before) <= tolerance * max(value, before) {
-                state[i].pending.append((a, value))
+                m.pending.append((a, value))
             } else {
-                accept(a, meter: i, into: &out)
+                found.append(a)
             }
         }
-        for a in due { accept(a, meter: i, into: &out) }
-        state[i].before = (state[i].before.1, value)
-        if state[i].mayBeOpen {
-            state[i].sinceRefresh += interval
-            if config.refreshOpen > 0, state[i].sinceRefresh >= config.refreshOpen {
-                state[i].sinceRefresh = 0
-                state[i].mayBeOpen = refreshOpen(meter: i, into: &out)
+        let now = found.count - first
+        found += due
+        m.before = (m.before.1, value)
+        var refresh = 0
+        if m.mayBeOpen {
+            m.sinceRefresh += o.interval
+            if refreshEvery > 0, m.sinceRefresh >= refreshEvery {
+                m.sinceRefresh = 0
+                let open = [Self.current(&m.flatline), Self.current(&m.zeroRun), Self.current(&m.level), Self.current(&m.boundary),
+                            Self.current(&m.deviation), Self.current(&m.burst)].compactMap { $0 }
+                found += open
+                refresh = open.count
+                m.mayBeOpen = !open.isEmpty
             }
         }
-        return out
+        guard found.count > first else { return nil }
+        return Note(first: Int32(first), now: Int32(now), due: Int32(due.count), refresh: Int32(refresh), spike: spike,
+                    holdSince: m.flatline.openSince)
     }
 
-    /// Reports again each event of a meter that is open and has grown since it was last reported;
-    /// returns whether any is open.
-    private mutating func refreshOpen(meter i: Int, into out: inout [Anomaly]) -> Bool {
-        var open = refresh(Self.current(&state[i].flatline), meter: i, into: &out)
-        open = refresh(Self.current(&state[i].zeroRun), meter: i, into: &out) || open
-        open = refresh(Self.current(&state[i].level), meter: i, into: &out) || open
-        open = refresh(Self.current(&state[i].boundary), meter: i, into: &out) || open
-        open = refresh(Self.current(&state[i].deviation), meter: i, into: &out) || open
-        return refresh(Self.current(&state[i].burst), meter: i, into: &out) || open
-    }
-
-    private mutating func refresh(_ a: Anomaly?, meter i: Int, into out: inout [Anomaly]) -> Bool {
-        guard let a else { return false }
-        if let last = events[a.id], last.end != a.end { accept(a, meter: i, into: &out) }
-        return true
+    /// The fleet's part of a reading, in time order: the clock and the silences it reveals, its
+    /// source's outage, and the reports its meter's detectors made of it (`note`), folded or recorded.
+    private mutating func judge(_ r: Sighting, place i: Int, interval: Int64, judging: Bool, note: Note?, found: [Anomaly],
+                                into out: inout [Anomaly]) {
+        let start = r.start
+        if silences.advance(to: start, judging: judging) { sweepSilences(into: &out) }
+        while placed <= i { place(placed) }
+        if let s = r.source {
+            let k = s == state[i].source ? state[i].sourceSlot : slot(s)
+            if judging {
+                outageStep(k, start: start, interval: interval, zero: r.value <= 0, into: &out)
+            } else if start > sources[k].slot {
+                // A replay sets the source's clock the next live reading is judged by, without judging.
+                sources[k].slot = start
+                sources[k].interval = interval
+            }
+        }
+        guard silences.arrived(meter: i, start: start, interval: interval, judging: judging) else { return }
+        let first = Int(note?.first ?? 0), now = Int(note?.now ?? 0)
+        let reports = found[first..<(first + now)]
+        let late = silences.anySilent ? silences.resumed(meter: i, reports: reports) : nil
+        guard let note else {
+            if let late { accept(late, meter: i, holdSince: nil, into: &out) }
+            return
+        }
+        for a in reports {
+            // A learned limit breached by a spike is the spike. (An operating-band excursion is an
+            // episode of its own: neither its opening nor its closing is dropped.)
+            if note.spike, a.kind == .boundary, a.severity != .critical, !a.open, events[a.id] == nil { continue }
+            accept(a, meter: i, holdSince: note.holdSince, into: &out)
+        }
+        if let late { accept(late, meter: i, holdSince: note.holdSince, into: &out) }
+        let due = first + now, refresh = due + Int(note.due)
+        for a in found[due..<refresh] { accept(a, meter: i, holdSince: note.holdSince, into: &out) }
+        // Open events reported again when they have grown since last reported.
+        for a in found[refresh..<(refresh + Int(note.refresh))] {
+            if let last = events[a.id], last.end != a.end { accept(a, meter: i, holdSince: note.holdSince, into: &out) }
+        }
     }
 
     /// A detector's open event, read in place (a read through the array copies the detector).
@@ -397,12 +553,6 @@ public struct DetectorSet: Sendable {
         return false
     }
 
-    /// Feeds the hold detector and says whether a hold is open, both in place.
-    private static func observe(_ o: Observation, with flatline: inout FlatlineDetector, into raw: inout [Anomaly]) -> Bool {
-        flatline.observe(o, into: &raw)
-        return flatline.isOpen
-    }
-
     /// The silences a new interval of the fleet's clock reveals (`SilenceWatch`), recorded or, for
     /// a meter, accepted (a meter's gap in its source's outage is the outage).
     private mutating func sweepSilences(into out: inout [Anomaly]) {
@@ -413,9 +563,10 @@ public struct DetectorSet: Sendable {
         }
     }
 
-    /// Whether an event of a meter falls inside a hold of that meter.
-    private func inHold(_ a: Anomaly, meter i: Int) -> Bool {
-        if let since = state[i].flatline.openSince, a.end > since { return true }
+    /// Whether an event of a meter falls inside a hold of that meter (`holdSince`: when the hold open
+    /// at the event's reading began).
+    private func inHold(_ a: Anomaly, meter i: Int, holdSince: Int64?) -> Bool {
+        if let since = holdSince, a.end > since { return true }
         for (s, e) in state[i].holds where a.start < e && s < a.end { return true }
         return false
     }
@@ -424,6 +575,11 @@ public struct DetectorSet: Sendable {
     /// before its cause was known is closed where it stands (a report of its own), so no store keeps
     /// it open while the set has stopped reporting it.
     private mutating func accept(_ a: Anomaly, meter i: Int, into out: inout [Anomaly]) {
+        accept(a, meter: i, holdSince: state[i].flatline.openSince, into: &out)
+    }
+
+    /// `holdSince`: when the meter's hold open at the reading that made the report began.
+    private mutating func accept(_ a: Anomaly, meter i: Int, holdSince: Int64?, into out: inout [Anomaly]) {
         let id = a.id
         if folded.contains(id) {
             // A folded event's last report: a live set need not remember it any longer.
@@ -434,7 +590,7 @@ public struct DetectorSet: Sendable {
         let outage = Self.explainedByOutage.contains(a.kind) && inOutage(a, meter: i)
         let cause = outage ? "source \(source)'s outage"
             : silences.explains(a, source: state[i].source) ? "source \(source) falling silent"
-            : (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i) ? "the meter's hold" : nil
+            : (a.kind == .valley || a.kind == .levelShift) && inHold(a, meter: i, holdSince: holdSince) ? "the meter's hold" : nil
         guard let cause else {
             record(a, into: &out)
             return

@@ -81,13 +81,16 @@ struct SilenceWatch: Sendable {
         return true
     }
 
+    /// The start of meter `i`'s latest reading (`Int64.min`: none yet).
+    func latest(meter i: Int) -> Int64 { lastStart[i] }
+
     /// Whether any meter's silence is open (a reading need not ask `resumed` otherwise).
     var anySilent: Bool { !silent.isEmpty }
 
     /// After meter `i`'s detectors saw its reading: its silence, if one was open, ends. The gap
     /// detector's report among `reports` closes it when readings are missing; otherwise it is
     /// returned closed as readings that came late.
-    mutating func resumed(meter i: Int, reports: [Anomaly]) -> Anomaly? {
+    mutating func resumed(meter i: Int, reports: ArraySlice<Anomaly>) -> Anomaly? {
         guard !silent.isEmpty, let open = silent.removeValue(forKey: i), !reports.contains(where: { $0.id == open.id }) else { return nil }
         return CommunicationGapDetector.late(open, until: clock)
     }
