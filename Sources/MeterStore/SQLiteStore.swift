@@ -38,7 +38,7 @@ public final class SQLiteStore: ReadingStore {
     public let durability: Durability
 
     /// Readings waiting in the log that start a background merge, unless a store is told otherwise.
-    public static let defaultInboxLimit = 500_000
+    public static let defaultInboxLimit = 1_000_000
 
     public init(path: String, inboxLimit: Int = defaultInboxLimit, durability: Durability = .full) throws {
         self.path = path

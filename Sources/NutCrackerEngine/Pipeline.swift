@@ -66,10 +66,10 @@ public actor Pipeline {
     /// - Parameter reportsEvery: in the background, the least time between two writes of the
     ///   detectors' reports (subscribers see a report once it is stored).
     /// - Parameter detectionGather: in the background, how long the detectors wait for more readings
-    ///   when fewer than `detectionGathers` are waiting (a report comes at most that much later).
+    ///   when few are waiting (`gathers(meters:)`; a report comes at most that much later).
     public init(store: any ReadingStore, rules: RuleSet = RuleSet(), detectors: DetectorConfig? = nil,
                 detection: DetectionMode = .inline, bandsSavedEvery: Duration = .seconds(3600), reportsEvery: Duration = .seconds(1),
-                detectionGather: Duration = .milliseconds(20),
+                detectionGather: Duration = .milliseconds(40),
                 logger: Logger = Logger(label: "nutcracker.pipeline"),
                 observer: (@Sendable (IngestSummary, BatchInfo) -> Void)? = nil,
                 anomalyObserver: (@Sendable ([Anomaly]) -> Void)? = nil) {
@@ -233,7 +233,7 @@ public actor Pipeline {
 
     /// The background detectors' queue, started on first use: one task owns the detector set and
     /// takes batches in the order they were committed. It takes every batch waiting at once, and a
-    /// batch smaller than `detectionGathers` readings waits `detectionGather` for more: the detectors
+    /// batch smaller than `gathers(meters:)` readings waits `detectionGather` for more: the detectors
     /// then take each meter's readings of many groups together (`DetectorSet.Pass`), fetching its
     /// state from memory once for them all, which under load is most of their cost.
     private func backgroundQueue() -> DetectionQueue<DetectionJob> {
@@ -250,7 +250,7 @@ public actor Pipeline {
             while true {
                 if waiting.isEmpty { waiting = await queue.take() }
                 guard !waiting.isEmpty else { return }
-                if gather > .zero, Pipeline.readings(waiting) < Pipeline.detectionGathers, case .batch = waiting[waiting.count - 1] {
+                if gather > .zero, Pipeline.readings(waiting) < Pipeline.gathers(meters: set.meterCount), case .batch = waiting[waiting.count - 1] {
                     try? await Task.sleep(for: gather)
                     waiting += queue.takeWaiting()
                 }
@@ -282,8 +282,9 @@ public actor Pipeline {
         return queue
     }
 
-    /// Readings in a batch the background detectors take without waiting for more.
-    static let detectionGathers = 16_384
+    /// Readings in a batch the background detectors take without waiting for more: about eight a
+    /// meter, past which fetching a meter's state once more saves little (`bench-detectors`, BATCH).
+    static func gathers(meters: Int) -> Int { min(detectionTakes, max(16_384, 8 * meters)) }
     /// Most readings the background detectors take in one batch.
     static let detectionTakes = 65_536
 

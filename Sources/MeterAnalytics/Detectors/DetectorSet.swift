@@ -123,6 +123,9 @@ public struct DetectorSet: Sendable {
         silences = SilenceWatch(minMissing: config.gap.minMissing, minMeters: config.outageMinMeters, refresh: config.refreshOpen)
     }
 
+    /// Meters the set has seen.
+    public var meterCount: Int { state.count }
+
     /// Events and folded ids the set holds in memory.
     var remembered: Int { events.count + folded.count + order.count }
 
