@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "MeterCore"),
         .target(name: "MeterCleanse", dependencies: ["MeterCore"]),
         .target(name: "CPrefetch"),
+        .target(name: "CThreadPriority"),
         .target(name: "MeterAnalytics", dependencies: ["MeterCore", "CPrefetch"]),
         .target(name: "MeterIngest", dependencies: [
             "MeterCore",
@@ -44,7 +45,7 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "NutCrackerEngine", dependencies: [
-            "MeterCore", "MeterCleanse", "MeterAnalytics", "MeterIngest", "MeterStore", "MeterReports",
+            "MeterCore", "MeterCleanse", "MeterAnalytics", "MeterIngest", "MeterStore", "MeterReports", "CThreadPriority",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "NutCrackerServer", dependencies: [

@@ -1,39 +1,34 @@
+import Dispatch
 import Synchronization
 
-/// Work waiting for the background detectors, in commit order. The one task that runs them takes
+/// Work waiting for the background detectors, in commit order. The one thread that runs them takes
 /// everything waiting at once (`take`), so under load several groups' readings are judged as one
 /// batch, each meter's together; a producer never waits.
 final class DetectionQueue<Job: Sendable>: Sendable {
     private struct State {
         var jobs: [Job] = []
-        var waiter: CheckedContinuation<Void, Never>?
         var closed = false
     }
 
     private let state = Mutex(State())
+    /// Signalled at every push and at the close; a taker checks the state again after each wake.
+    private let pushed = DispatchSemaphore(value: 0)
 
     /// Adds a job behind those waiting.
     func push(_ job: Job) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.jobs.append(job)
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume()
+        state.withLock { $0.jobs.append(job) }
+        pushed.signal()
     }
 
     /// No more jobs: `take` returns what is left, then nothing.
     func close() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.closed = true
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume()
+        state.withLock { $0.closed = true }
+        pushed.signal()
     }
 
-    /// Every job waiting, once there is at least one; empty once closed and emptied.
-    func take() async -> [Job] {
+    /// Every job waiting, once there is at least one; empty once closed and emptied. Blocks the
+    /// calling thread (the detectors' own, never one of the concurrency pool's).
+    func take() -> [Job] {
         while true {
             let taken = state.withLock { s -> [Job]? in
                 if !s.jobs.isEmpty {
@@ -43,14 +38,7 @@ final class DetectionQueue<Job: Sendable>: Sendable {
                 return s.closed ? [] : nil
             }
             if let taken { return taken }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    guard s.jobs.isEmpty, !s.closed else { return true }
-                    s.waiter = c
-                    return false
-                }
-                if now { c.resume() }
-            }
+            pushed.wait()
         }
     }
 

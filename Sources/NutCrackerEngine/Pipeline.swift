@@ -1,3 +1,5 @@
+import CThreadPriority
+import Foundation
 import Logging
 import MeterAnalytics
 import MeterCleanse
@@ -8,7 +10,7 @@ import MeterStore
 public enum DetectionMode: Sendable {
     /// On the commit path: a batch's reports are stored before its ingest returns.
     case inline
-    /// On their own task after the commit, in commit order; `drainDetections()` waits for them.
+    /// On their own thread after the commit, in commit order; `drainDetections()` waits for them.
     case background
 }
 
@@ -231,55 +233,76 @@ public actor Pipeline {
         case bands(CheckedContinuation<[(meter: MeterID, learned: OperatingEnvelope.Learned)], Never>)
     }
 
-    /// The background detectors' queue, started on first use: one task owns the detector set and
-    /// takes batches in the order they were committed. It takes every batch waiting at once, and a
-    /// batch smaller than `gathers(meters:)` readings waits `detectionGather` for more: the detectors
-    /// then take each meter's readings of many groups together (`DetectorSet.Pass`), fetching its
-    /// state from memory once for them all, which under load is most of their cost.
+    /// The background detectors' queue, started on first use: one thread of its own owns the
+    /// detector set and takes batches in the order they were committed. It takes every batch waiting
+    /// at once, and a batch smaller than `gathers(meters:)` readings waits `detectionGather` for more:
+    /// the detectors then take each meter's readings of many groups together (`DetectorSet.Pass`),
+    /// fetching its state from memory once for them all, which under load is most of their cost. The
+    /// thread runs at a lower priority (nice 10) than the concurrency pool's, which parses, cleanses
+    /// and answers requests: it takes what they leave of the processors, and the queue's bound on
+    /// the detectors' backlog (`IngestQueue`) slows ingest to its pace if that is not enough. Its
+    /// reports reach the store and subscribers through this actor, in the order they were made.
     private func backgroundQueue() -> DetectionQueue<DetectionJob> {
         if let jobs { return jobs }
         let queue = DetectionQueue<DetectionJob>()
         jobs = queue
         let backlog = detectionBacklog
-        var set = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig(), keepsHistory: false)
+        let initial = detectors ?? DetectorSet(config: detectorConfig ?? DetectorConfig(), keepsHistory: false)
         detectors = nil
         let saveEvery = bandsSavedEvery, gather = detectionGather
+        let (handed, hand) = AsyncStream<DetectionOutput>.makeStream()
         Task { [weak self] in
+            for await output in handed {
+                switch output {
+                case let .reports(reports): await self?.storeReports(reports)
+                case let .bands(bands): await self?.storeBands(bands)
+                case let .drained(done):
+                    await self?.reportsStored()
+                    done.resume()
+                }
+            }
+        }
+        let thread = Thread {
+            // Named here: a thread takes the name of the one that made it (a pool thread's) until it names itself.
+            Thread.current.name = "nc-detectors"
+            _ = nc_set_thread_nice(10)
+            var set = initial
             var saved = ContinuousClock.now
             var waiting: [DetectionJob] = []
             while true {
-                if waiting.isEmpty { waiting = await queue.take() }
-                guard !waiting.isEmpty else { return }
+                if waiting.isEmpty { waiting = queue.take() }
+                guard !waiting.isEmpty else { break }
                 if gather > .zero, Pipeline.readings(waiting) < Pipeline.gathers(meters: set.meterCount), case .batch = waiting[waiting.count - 1] {
-                    try? await Task.sleep(for: gather)
+                    Thread.sleep(forTimeInterval: Double(gather.components.attoseconds) / 1e18 + Double(gather.components.seconds))
                     waiting += queue.takeWaiting()
                 }
-                let job = Pipeline.next(&waiting)
-                switch job {
+                switch Pipeline.next(&waiting) {
                 case let .batch(registers, readings, interval):
-                    var reports = Pipeline.apply(&set, registers: registers, readings: [], interval: interval)
-                    // A meter's detectors in slices, then the fleet's judgement in slices, yielding
-                    // between them: the pool's few threads also parse and cleanse the requests waiting.
-                    var pass = set.begin(readings, interval: interval)
-                    while set.learn(&pass, upTo: 2_000) { await Task.yield() }
-                    await Task.yield()
-                    while set.judge(&pass, upTo: 4_000, into: &reports) { await Task.yield() }
+                    let reports = Pipeline.apply(&set, registers: registers, readings: readings, interval: interval)
                     backlog.add(-(registers.count + readings.count))
-                    if !reports.isEmpty { await self?.storeReports(reports) }
+                    if !reports.isEmpty { hand.yield(.reports(reports)) }
                     if ContinuousClock.now - saved >= saveEvery {
                         saved = ContinuousClock.now
-                        let bands = set.operatingBands()
-                        await self?.storeBands(bands)
+                        hand.yield(.bands(set.operatingBands()))
                     }
                 case let .drain(done):
-                    await self?.reportsStored()
-                    done.resume()
+                    hand.yield(.drained(done))
                 case let .bands(answer):
                     answer.resume(returning: set.operatingBands())
                 }
             }
+            hand.finish()
         }
+        thread.start()
         return queue
+    }
+
+    /// What the detectors' thread hands this actor, in order.
+    private enum DetectionOutput: Sendable {
+        case reports([Anomaly])
+        case bands([(meter: MeterID, learned: OperatingEnvelope.Learned)])
+        /// Every batch before the drain is through the detectors: resumed once their reports are stored.
+        case drained(CheckedContinuation<Void, Never>)
     }
 
     /// Readings in a batch the background detectors take without waiting for more: about eight a
