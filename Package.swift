@@ -38,7 +38,7 @@ let package = Package(
         ]),
         .target(name: "MeterStore", dependencies: [
             "MeterCore",
-            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "MeterReports", dependencies: [
             "MeterCore", "MeterAnalytics",

@@ -112,7 +112,13 @@ enum BlockTable {
             INSERT INTO day_blocks(key, count, last, data) VALUES (?, ?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last, data = excluded.data
             """)
-        try stmt.execute(arguments: [k, block.records.count, last.start, Data(block.encode())])
+        let data = block.encode()
+        try stmt.run { s in
+            Bind.int(s, 1, k)
+            Bind.int(s, 2, Int64(block.records.count))
+            Bind.int(s, 3, last.start)
+            Bind.blob(s, 4, data)
+        }
     }
 
     /// A meter's latest stored start (`Int64.min` when it has none).

@@ -87,8 +87,17 @@ struct BlockWriter {
                     let old = block.records[k]
                     let change = Self.change(from: old.value, to: new.value)
                     if change == .corrected {
-                        try keep.execute(arguments: [meter, p.start, old.version, old.kwh, old.quality.rawValue, old.rule, old.batch,
-                                                     supersededAt, p.batch])
+                        try keep.run { s in
+                            Bind.int(s, 1, meter)
+                            Bind.int(s, 2, p.start)
+                            Bind.int(s, 3, Int64(old.version))
+                            Bind.double(s, 4, old.kwh)
+                            Bind.int(s, 5, Int64(old.quality.rawValue))
+                            Bind.text(s, 6, old.rule)
+                            if let b = old.batch { Bind.int(s, 7, b) }
+                            Bind.int(s, 8, supersededAt)
+                            Bind.int(s, 9, p.batch)
+                        }
                         block.records[k] = new
                         block.records[k].version = old.version &+ 1
                         dirty = true

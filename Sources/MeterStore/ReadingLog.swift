@@ -253,12 +253,15 @@ enum ReadingLog {
         }
         for g in firstSeen.indices where counts[g] > 1 {
             let range = first[g]..<(first[g] + counts[g])
-            if !zip(out[range], out[range].dropFirst()).allSatisfy({ row($0).start <= row($1).start }) {
+            let starts = out[range].map { row($0).start }
+            if !zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }) {
                 // Records are read in log order, so a record's place orders like its sequence number.
-                out[range].sort { a, b in
-                    let sa = row(a).start, sb = row(b).start
-                    return sa != sb ? sa < sb : a.record != b.record ? a.record < b.record : a.row < b.row
+                // Sorted by keys read once: a comparison that reads two rows waits on memory twice.
+                var keyed = zip(starts, out[range]).map { (start: $0, ref: $1) }
+                keyed.sort { a, b in
+                    a.start != b.start ? a.start < b.start : a.ref.record != b.ref.record ? a.ref.record < b.ref.record : a.ref.row < b.ref.row
                 }
+                out.replaceSubrange(range, with: keyed.map(\.ref))
             }
         }
         return out
