@@ -236,7 +236,7 @@ public actor Pipeline {
     /// The background detectors' queue, started on first use: one thread of its own owns the
     /// detector set and takes batches in the order they were committed. It takes every batch waiting
     /// at once, and a batch smaller than `gathers(meters:)` readings waits `detectionGather` for more:
-    /// the detectors then take each meter's readings of many groups together (`DetectorSet.Pass`),
+    /// the detectors then take each meter's readings of many groups together (`DetectorSet.observe(_:interval:)`),
     /// fetching its state from memory once for them all, which under load is most of their cost. The
     /// thread runs at a lower priority (nice 10) than the concurrency pool's, which parses, cleanses
     /// and answers requests: it takes what they leave of the processors, and the queue's bound on

@@ -414,10 +414,7 @@ struct DetectorTests {
         var low = 0
         while low < stream.count {
             let high = min(stream.count, low + 1 + next(next(4) == 0 ? 4_000 : 300))
-            var pass = batched.begin(Array(stream[low..<high]), interval: 1800)
-            // In slices, as the engine takes a long batch.
-            while batched.learn(&pass, upTo: 1 + next(700)) {}
-            while batched.judge(&pass, upTo: 1 + next(700), into: &many) {}
+            many += batched.observe(Array(stream[low..<high]), interval: 1800)
             low = high
         }
         one += single.finish()

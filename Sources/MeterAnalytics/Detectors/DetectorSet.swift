@@ -227,26 +227,27 @@ public struct DetectorSet: Sendable {
     }
 
     /// Readings in time order, each taken as `observe(meter:source:start:value:interval:)` takes it,
-    /// with the same reports: `begin`, then `learn` and `judge` until each says it is done.
+    /// with the same reports in the same order. A reading's work is in two parts: what only its
+    /// meter's own state decides (its detectors, its held valleys, its open events due to be reported
+    /// again), which `learn` does meter by meter, so a meter's state, not in the processor's caches at
+    /// a fleet's scale, is fetched once for all its readings in the batch; and what the fleet decides
+    /// (the clock and silences, its source's outage, folding into causes, recording), which `judge`
+    /// then does reading by reading in time order, from what `learn` noted.
     public mutating func observe(_ readings: [Sighting], interval: Int64) -> [Anomaly] {
         var pass = begin(readings, interval: interval)
-        while learn(&pass, upTo: .max) {}
+        learn(&pass)
         var out: [Anomaly] = []
-        while judge(&pass, upTo: .max, into: &out) {}
+        for k in readings.indices {
+            let note = pass.noted[k] >= 0 ? pass.notes[Int(pass.noted[k])] : nil
+            judge(readings[k], place: Int(pass.places[k]), interval: interval, judging: true, note: note, found: pass.found, into: &out)
+        }
         return out
     }
 
-    /// A batch of readings on its way through the set. A reading's work is in two parts: what only
-    /// its meter's own state decides (its detectors, its held valleys, its open events due to be
-    /// reported again), which `learn` does meter by meter, so a meter's state, not in the processor's
-    /// caches at a fleet's scale, is fetched once for all its readings in the batch; and what the
-    /// fleet decides (the clock and silences, its source's outage, folding into causes, recording),
-    /// which `judge` then does reading by reading in time order. The reports are those of the
-    /// readings taken one at a time, in the same order.
-    public struct Pass: Sendable {
+    /// A batch of readings on its way through `learn` and `judge`.
+    private struct Pass {
         let readings: [Sighting]
         let interval: Int64
-        let judging: Bool
         /// Each reading's meter in `state`.
         let places: [Int32]
         /// Each reading's slot of its local day, whether that day is a weekend, and its base-10 log.
@@ -258,10 +259,6 @@ public struct DetectorSet: Sendable {
         var noted: [Int32]
         var notes: [Note] = []
         var found: [Anomaly] = []
-        var learned = 0, judged = 0
-
-        /// Readings in the batch.
-        public var count: Int { readings.count }
     }
 
     /// What a reading's meter alone made of it, for `judge`: its reports in `found`, taken in order:
@@ -278,11 +275,7 @@ public struct DetectorSet: Sendable {
     }
 
     /// Makes the batch's new meters' detectors and puts its readings in meter order.
-    public mutating func begin(_ readings: [Sighting], interval: Int64) -> Pass {
-        begin(readings, interval: interval, judging: true)
-    }
-
-    private mutating func begin(_ readings: [Sighting], interval: Int64, judging: Bool) -> Pass {
+    private mutating func begin(_ readings: [Sighting], interval: Int64) -> Pass {
         var places: [Int32] = []
         places.reserveCapacity(readings.count)
         for r in readings { places.append(Int32(stateIndex(r.meter, r.source))) }
@@ -306,21 +299,20 @@ public struct DetectorSet: Sendable {
             var k = h
             while k >= 0 { order.append(k); k = next[Int(k)] }
         }
-        return Pass(readings: readings, interval: interval, judging: judging, places: places, slots: slots, tens: tens, order: order,
+        return Pass(readings: readings, interval: interval, places: places, slots: slots, tens: tens, order: order,
                     noted: [Int32](repeating: -1, count: readings.count))
     }
 
-    /// Runs the meters' own detectors over the pass's next readings in meter order, `limit` at most;
-    /// false once every reading has been through them. While one is taken, memory is asked for what
-    /// the reading a few places ahead will touch (its time-of-day rings, its sketches' bins).
-    public mutating func learn(_ pass: inout Pass, upTo limit: Int) -> Bool {
+    /// Runs the meters' own detectors over the pass's readings in meter order. While one is taken,
+    /// memory is asked for what the reading a few places ahead will touch (its time-of-day rings,
+    /// its sketches' bins).
+    private mutating func learn(_ pass: inout Pass) {
         let ahead = 4
-        let end = pass.order.count - pass.learned <= limit ? pass.order.count : pass.learned + limit
         let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * pass.interval
         let every = config.refreshOpen
         // The latest start each meter's detectors have seen, carried along its readings.
         var latest = Int64.min, meter = -1
-        for j in pass.learned..<end {
+        for j in pass.order.indices {
             if j + ahead < pass.order.count {
                 let k = Int(pass.order[j + ahead]), p = Int(pass.places[k])
                 Self.prefetch(&state[p], slot: pass.slots[k].slot, weekend: pass.slots[k].weekend,
@@ -330,9 +322,6 @@ public struct DetectorSet: Sendable {
             if i != meter {
                 meter = i
                 latest = i < placed ? silences.latest(meter: i) : .min
-                // A meter's readings earlier in the batch, learned by an earlier call.
-                var e = j - 1
-                while e >= 0, Int(pass.places[Int(pass.order[e])]) == i { latest = max(latest, pass.readings[Int(pass.order[e])].start); e -= 1 }
             }
             let r = pass.readings[k]
             // The meter's detectors take its readings in time order: one not later than its latest (a
@@ -345,22 +334,6 @@ public struct DetectorSet: Sendable {
                 pass.notes.append(note)
             }
         }
-        pass.learned = end
-        return end < pass.order.count
-    }
-
-    /// Judges the pass's next readings in time order, `limit` at most, after `learn` has taken them
-    /// all; false once every reading is judged.
-    public mutating func judge(_ pass: inout Pass, upTo limit: Int, into out: inout [Anomaly]) -> Bool {
-        precondition(pass.learned == pass.order.count, "a pass is judged once learned")
-        let end = pass.readings.count - pass.judged <= limit ? pass.readings.count : pass.judged + limit
-        for k in pass.judged..<end {
-            let r = pass.readings[k]
-            let note = pass.noted[k] >= 0 ? pass.notes[Int(pass.noted[k])] : nil
-            judge(r, place: Int(pass.places[k]), interval: pass.interval, judging: pass.judging, note: note, found: pass.found, into: &out)
-        }
-        pass.judged = end
-        return end < pass.readings.count
     }
 
     /// The detectors' `prefetch` methods are `mutating` only so they run in place: called on a copy,
