@@ -308,8 +308,6 @@ public struct DetectorSet: Sendable {
     /// its sketches' bins).
     private mutating func learn(_ pass: inout Pass) {
         let ahead = 4
-        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * pass.interval
-        let every = config.refreshOpen
         // The latest start each meter's detectors have seen, carried along its readings.
         var latest = Int64.min, meter = -1
         for j in pass.order.indices {
@@ -329,7 +327,7 @@ public struct DetectorSet: Sendable {
             guard r.start > latest else { continue }
             latest = r.start
             if let note = Self.learn(&state[i], r, interval: pass.interval, slot: pass.slots[k], log10: pass.tens[k],
-                                     tolerance: tolerance, window: window, refreshEvery: every, into: &pass.found) {
+                                     config: config, into: &pass.found) {
                 pass.noted[k] = Int32(pass.notes.count)
                 pass.notes.append(note)
             }
@@ -361,8 +359,7 @@ public struct DetectorSet: Sendable {
         var note: Note?
         if start > (i < placed ? silences.latest(meter: i) : .min) {
             note = Self.learn(&state[i], r, interval: interval, slot: slotOfDay(start, interval: interval), log10: Observation.log10(value),
-                              tolerance: config.flatline.tolerance, window: Int64(config.flatline.window) * interval,
-                              refreshEvery: config.refreshOpen, into: &found)
+                              config: config, into: &found)
         }
         var out: [Anomaly] = []
         judge(r, place: i, interval: interval, judging: judgingSource, note: note, found: found, into: &out)
@@ -372,10 +369,11 @@ public struct DetectorSet: Sendable {
     /// A meter's own part of a reading that is news to it (`slot` and `log10`: the reading's): its detectors; a valley between two readings
     /// at one level held back, as it may be a stray value at the start of a hold (it waits while the
     /// readings stay at that level, until the hold opens and explains it or a flatline window has
-    /// passed); and, every `refreshEvery` of its time while an event may be open, its open events to
+    /// passed); and, every `config.refreshOpen` of its time while an event may be open, its open events to
     /// report again. Appends what it has to say to `found`; nil when nothing.
     private static func learn(_ m: inout PerMeter, _ r: Sighting, interval: Int64, slot: (slot: Int, weekend: Bool), log10: Double,
-                              tolerance: Double, window: Int64, refreshEvery: Int64, into found: inout [Anomaly]) -> Note? {
+                              config: DetectorConfig, into found: inout [Anomaly]) -> Note? {
+        let tolerance = config.flatline.tolerance, window = Int64(config.flatline.window) * interval, refreshEvery = config.refreshOpen
         let o = Observation(meter: r.meter, source: r.source, start: r.start, value: r.value, interval: interval,
                             slotOfDay: slot.slot, weekend: slot.weekend, log10Value: log10)
         var raw: [Anomaly] = []
