@@ -29,6 +29,10 @@ final class InboxState: Sendable {
         var entry: Entry
         /// Index of the same meter's previous entry (-1: none).
         var previous: Int
+        /// The latest start of this entry and the meter's older ones (merged ones included): a
+        /// search for an earlier start stops here, so a reading filling a slot nothing was logged
+        /// for does not walk every entry its meter has waiting.
+        var reach: Int64
     }
     private struct State {
         var pending = 0
@@ -71,6 +75,23 @@ final class InboxState: Sendable {
             }
         }
 
+        func reach(_ start: Int64, after previous: Int) -> Int64 {
+            previous >= 0 ? max(start, pool[previous].reach) : start
+        }
+
+        /// The newest entry not yet merged of a meter's reading, if any.
+        func newest(_ m: Int64, at start: Int64) -> Entry? {
+            guard var i = meter(m)?.newest, i >= 0 else { return nil }
+            let mark = marks[ReadingLog.part(of: m)]
+            while i >= 0 {
+                let l = pool[i]
+                guard l.entry.seq > mark, l.reach >= start else { return nil }
+                if l.entry.row.start == start { return l.entry }
+                i = l.previous
+            }
+            return nil
+        }
+
         /// A meter's entries not yet merged, in the order logged.
         func entries(_ m: Int64) -> [Entry] {
             var out: [Entry] = []
@@ -96,7 +117,7 @@ final class InboxState: Sendable {
                     defer { m.newest = index }
                     return m.newest
                 }
-                pool[index] = Linked(entry: entry, previous: previous)
+                pool[index] = Linked(entry: entry, previous: previous, reach: reach(entry.row.start, after: previous))
                 kept += 1
             }
             pool.removeLast(pool.count - kept)
@@ -130,15 +151,7 @@ final class InboxState: Sendable {
 
     /// The latest value logged and not merged for a reading, if any.
     func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
-        state.withLock { s in
-            var found: StoredValue?
-            s.chain(meter) { e in
-                guard e.row.start == start else { return true }
-                found = StoredValue(kwh: e.row.kwh, quality: e.row.quality)
-                return false
-            }
-            return found
-        }
+        state.withLock { s in s.newest(meter, at: start).map { StoredValue(kwh: $0.row.kwh, quality: $0.row.quality) } }
     }
 
     /// A batch's logged readings (log row `seq`, none when nil) and its meters' new latest starts, in one step.
@@ -153,7 +166,8 @@ final class InboxState: Sendable {
                         defer { m.newest = index }
                         return m.newest
                     }
-                    s.pool.append(Linked(entry: Entry(seq: seq, index: i, batch: batch, row: r), previous: previous))
+                    s.pool.append(Linked(entry: Entry(seq: seq, index: i, batch: batch, row: r), previous: previous,
+                                         reach: s.reach(r.start, after: previous)))
                     perPart[ReadingLog.part(of: r.meter)] += 1
                 }
                 for p in perPart.indices where perPart[p] > 0 { s.counted[p].append((seq, perPart[p])) }

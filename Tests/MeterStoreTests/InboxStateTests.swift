@@ -35,9 +35,12 @@ import Testing
             #expect(inbox.pending == live.values.reduce(0) { $0 + $1.count })
             let held = inbox.held(meters: meters)
             #expect(held.entries == live)
-            let m = meters[Int(rng.next() % UInt64(meters.count))], start = Int64(rng.next() % 20) * 1800
-            let expected = live[m]?.last { $0.row.start == start }.map(\.row.kwh)
-            #expect(inbox.value(m, start)?.kwh == expected)
+            // Every slot of a meter, those it never logged included (before, between and after its starts).
+            let m = meters[Int(rng.next() % UInt64(meters.count))]
+            for start in stride(from: Int64(-1800), through: 21 * 1800, by: 900) {
+                let expected = live[m]?.last { $0.row.start == start }.map(\.row.kwh)
+                #expect(inbox.value(m, start)?.kwh == expected)
+            }
         }
         #expect(compactions > 0)
         inbox.mergedAll(through: seq, last: nil)
