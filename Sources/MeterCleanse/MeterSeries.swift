@@ -121,6 +121,24 @@ public struct MeterSeries {
         rule.append(-1)
         alive.append(true)
     }
+
+    /// Appends row `i` of another series of the same meter as it stands (a value it keeps).
+    mutating func keep(_ i: Int, of other: MeterSeries) {
+        append(row: other.rows[i], start: other.start[i], kwh: other.kwh[i], status: .number, quality: other.quality[i])
+        rule[count - 1] = other.rule[i]
+    }
+
+    /// Puts the rows in time order (rows of the same start keep their order).
+    mutating func sortByStart() {
+        let order = (0..<count).sorted { start[$0] != start[$1] ? start[$0] < start[$1] : $0 < $1 }
+        rows = order.map { rows[$0] }
+        start = order.map { start[$0] }
+        kwh = order.map { kwh[$0] }
+        status = order.map { status[$0] }
+        quality = order.map { quality[$0] }
+        rule = order.map { rule[$0] }
+        alive = order.map { alive[$0] }
+    }
 }
 
 /// What the series had before this batch: the last stored slot and value of the meter, so that

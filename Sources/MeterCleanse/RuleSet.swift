@@ -77,7 +77,9 @@ public struct RuleSet: Sendable {
             .register(RegisterDifference(interval: config.interval, registerSize: config.registerSize)),
         ]
         if let max = config.maxKwh { rules.append(.limit(LimitCheck(maxKwh: max))) }
-        if config.maxGap > 0 { rules.append(.gap(GapEstimation(interval: config.interval, maxGap: config.maxGap))) }
+        if config.maxGap > 0 {
+            rules.append(.gap(GapEstimation(interval: config.interval, maxGap: config.maxGap, delay: config.estimationDelay)))
+        }
         self.rules = rules
     }
 
@@ -90,6 +92,15 @@ public struct RuleSet: Sendable {
                     kind: (MeterID) -> MeterKind? = { _ in nil },
                     anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
         run(input, groups: Self.rowsByMeter(input), sink: &sink, kind: kind, anchor: anchor)
+    }
+
+    /// `run(_:sink:kind:anchor:)` for a stream whose interval meters' gaps wait for late readings
+    /// (`VEEConfig.estimationDelay`): `waiting` holds each meter's gaps between batches, and this
+    /// run updates it.
+    public func run(_ input: ReadingBatch, sink: inout QualityReportSink,
+                    kind: (MeterID) -> MeterKind? = { _ in nil },
+                    anchor: (MeterID) -> SeriesAnchor?, waiting: inout OpenGaps) -> Cleansed {
+        run(input, groups: Self.rowsByMeter(input), sink: &sink, kind: kind, anchor: anchor, waiting: &waiting, lonePath: true)
     }
 
     /// Runs every rule over every meter of the batch.
@@ -108,13 +119,15 @@ public struct RuleSet: Sendable {
     public func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
                                     kind: (MeterID) -> MeterKind? = { _ in nil },
                                     anchor: (MeterID) -> SeriesAnchor? = { _ in nil }) -> Cleansed {
-        run(input, groups: groups, sink: &sink, kind: kind, anchor: anchor, lonePath: true)
+        var none = OpenGaps()
+        return run(input, groups: groups, sink: &sink, kind: kind, anchor: anchor, waiting: &none, lonePath: true)
     }
 
     /// `lonePath`: false sends every meter's rows through the rules, as a check of the path that
     /// takes a meter's only reading, when every rule keeps it, straight to the output.
     func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
-                             kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?, lonePath: Bool) -> Cleansed {
+                             kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?, waiting: inout OpenGaps,
+                             lonePath: Bool) -> Cleansed {
         var out = ReadingBatch(meterTableOf: input)
         out.reserve(groups.reduce(0) { $0 + $1.1.count })
         var ruleIndex: [String: Int16] = [:]
@@ -130,7 +143,8 @@ public struct RuleSet: Sendable {
             out.append(meter: m, start: input.start[r], kwh: input.kwh[r], quality: input.quality(at: r), rule: interned(input.ruleName(at: r)),
                        line: input.line(at: r))
         }
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, alone: alone) { series in
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, waiting: &waiting,
+                      alone: alone) { series in
             for i in 0..<series.count where series.alive[i] {
                 let row = series.rows[i]
                 out.append(meter: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i],
@@ -148,22 +162,27 @@ public struct RuleSet: Sendable {
                                               kind: (MeterID) -> MeterKind? = { _ in nil },
                                               anchor: (MeterID) -> SeriesAnchor? = { _ in nil },
                                               _ body: (MeterSeries) -> Void) {
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, alone: nil, body)
+        var none = OpenGaps()
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, waiting: &none,
+                      alone: nil, body)
     }
 
     /// `alone`, when given, takes a meter's only reading (the meter's index, the row) that every
     /// rule keeps as it is (`keepsAlone`), instead of `body`: the live case, one reading a meter a
-    /// batch, without building a series.
+    /// batch, without building a series. `waiting`: the interval meters' gaps that wait for late
+    /// readings, when the gap rule has a delay.
     func forEachSeries<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
                                        rejections: inout [Rejection], kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?,
-                                       alone: ((Int32, Int) -> Void)?, _ body: (MeterSeries) -> Void) {
+                                       waiting: inout OpenGaps, alone: ((Int32, Int) -> Void)?, _ body: (MeterSeries) -> Void) {
         var series = MeterSeries(meter: 0, kind: .interval)
+        let delayed = config.estimationDelay > 0 && config.maxGap > 0
         for (m, rows) in groups {
             let id = input.meters[Int(m)]
             let meterKind = kind(id) ?? .interval
             // An anchor only continues a series that starts after it (not a backfill of older data).
             func continued(from first: Int64) -> SeriesAnchor? { anchor(id).flatMap { $0.start < first ? $0 : nil } }
-            if let alone, rows.count == 1, let row = rows.first {
+            let open: [OpenGap]? = delayed && meterKind == .interval && !waiting.isEmpty ? waiting.byMeter[id] : nil
+            if let alone, rows.count == 1, open == nil, let row = rows.first {
                 let r = Int(row)
                 let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind,
                                        anchor: continued(from: input.start[r]))
@@ -178,7 +197,15 @@ public struct RuleSet: Sendable {
             series.kind = meterKind
             series.load(rows, from: input)
             let a = continued(from: series.start.first ?? .max)
-            for k in rules.indices { rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections) }
+            for k in rules.indices {
+                if delayed, meterKind == .interval, case .gap(let rule) = rules[k] {
+                    var gaps = open ?? []
+                    rule.apply(to: &series, latest: anchor(id), open: &gaps, sink: &sink, rejections: &rejections)
+                    if gaps != open ?? [] { waiting[id] = gaps }
+                } else {
+                    rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections)
+                }
+            }
             body(series)
         }
     }

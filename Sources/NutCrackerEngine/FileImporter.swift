@@ -32,6 +32,8 @@ public struct FileImporter: Sendable {
         r.workers = max(r.workers, ProcessInfo.processInfo.activeProcessorCount)
         let result = try r.read(path: path, progress: progress)
         var config = vee ?? pipeline.rules.config
+        // A file is whole when it is read: its gaps wait for nothing.
+        config.estimationDelay = 0
         if !intervalGiven, let i = result.interval { config.interval = i }
         if !limitGiven, let limit = result.limitOverride { config.maxKwh = limit }
         let info = BatchInfo(origin: path, source: source, sources: result.sources, kinds: result.kinds, interval: config.interval)

@@ -24,6 +24,11 @@ public actor Pipeline {
     public let rules: RuleSet
     private var anchors: [MeterID: SeriesAnchor] = [:]
     private var registerAnchors: [MeterID: SeriesAnchor] = [:]
+    /// Interval meters' empty slots that wait for late readings before VEE estimates them
+    /// (`VEEConfig.estimationDelay`); `resume` takes them up again from the store.
+    private var openGaps = OpenGaps()
+    /// Interval meters with empty slots waiting for late readings (a gauge).
+    public nonisolated let metersWaitingEstimation = SharedCount()
     private var kinds: [MeterID: MeterKind] = [:]
     /// Whether any meter is known to be a register meter (until one is, VEE and the anchors need not
     /// look up each reading's kind).
@@ -396,6 +401,8 @@ public actor Pipeline {
             for r in try await store.registerReads() where registerAnchors[r.meter] == nil {
                 registerAnchors[r.meter] = SeriesAnchor(start: r.start, value: r.value)
             }
+            try await takeUpOpenGaps(of: meters.filter { $0.meter.kind != .register && $0.latest != nil }.map(\.meter.id))
+            metersWaitingEstimation.set(openGaps.meters)
         }
         guard detectorConfig != nil else { return DetectorReplay.Summary() }
         guard jobs == nil, var set = detectors, !resuming else { throw DetectionAlreadyRunning() }
@@ -419,6 +426,18 @@ public actor Pipeline {
         for waiter in resumeWaiters { waiter.resume() }
         resumeWaiters = []
         return try result.get()
+    }
+
+    /// The gaps the meters' last stored readings leave that wait still for late readings (a process
+    /// that stopped kept them only in memory): a gap waits while its end is among the meter's last
+    /// `estimationDelay` slots, so that many readings and the one before suffice.
+    private func takeUpOpenGaps(of meters: [MeterID]) async throws {
+        let config = rules.config
+        guard config.estimationDelay > 0, config.maxGap > 0, !meters.isEmpty else { return }
+        let rule = GapEstimation(interval: config.interval, maxGap: config.maxGap, delay: config.estimationDelay)
+        for (id, readings) in try await store.recent(meters: meters, count: config.estimationDelay + 2) where openGaps[id].isEmpty {
+            openGaps[id] = rule.waiting(in: readings.sorted { $0.start < $1.start }.map { SeriesAnchor(start: $0.start, value: $0.kwh) })
+        }
     }
 
     /// Whether the stored meters' kinds and sources are known (once per process).
@@ -556,8 +575,10 @@ public actor Pipeline {
             for m in r.batch.meters {
                 anchors[m] = nil
                 registerAnchors[m] = nil
+                openGaps.forget(m)
             }
         }
+        metersWaitingEstimation.set(openGaps.meters)
     }
 
     /// A request after VEE, before its write.
@@ -580,8 +601,9 @@ public actor Pipeline {
         let rules = override ?? self.rules
         let cleansed = knowsRegisterMeters
             ? rules.run(batch, sink: &sink, kind: { kindOf[$0] },
-                        anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] })
-            : rules.run(batch, sink: &sink, anchor: { intervalAnchors[$0] })
+                        anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] }, waiting: &openGaps)
+            : rules.run(batch, sink: &sink, anchor: { intervalAnchors[$0] }, waiting: &openGaps)
+        metersWaitingEstimation.set(openGaps.meters)
         // Quarantine entries for what VEE rejected, with the row's raw text.
         let lines = cleansed.rejections.map { Int(batch.line(at: Int($0.row))) }
         let raw = lines.isEmpty ? [:] : request.rawText?(lines) ?? rawText(lines)

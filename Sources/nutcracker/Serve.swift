@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MeterAnalytics
+import MeterCleanse
 import MeterCore
 import MeterIngest
 import MeterStore
@@ -19,11 +20,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most rows in one ingest request.") var maxRows = 50_000
     @Option(help: "Days of each meter's stored readings the detectors learn from before serving (0: they start cold).")
     var detectorHistoryDays = 28
+    @Option(help: "Intervals a meter's readings must move past an empty slot before it is estimated (late readings fill it meanwhile; 0: at once).")
+    var estimateAfter = VEEConfig.live.estimationDelay
 
     func run() async throws {
         try ListenAddress.checkFree(host: host, port: port)
         let store = try await storeOptions.open()
-        let deps = try await ServerSetup.dependencies(store: store, limits: IngestLimits(maxBodyBytes: maxBodyBytes, maxRows: maxRows))
+        var vee = VEEConfig.live
+        vee.estimationDelay = max(0, estimateAfter)
+        let deps = try await ServerSetup.dependencies(store: store, limits: IngestLimits(maxBodyBytes: maxBodyBytes, maxRows: maxRows), vee: vee)
         try await ServerSetup.resumeDetectors(deps.pipeline, days: detectorHistoryDays)
         if try await store.users().isEmpty {
             printOut("No users yet: create one with `nutcracker user add NAME --role admin --store \(storeOptions.store)`.\n")
@@ -37,11 +42,13 @@ struct Serve: AsyncParsableCommand {
 
 /// The one place the server's parts are put together, for `serve` and `demo`.
 enum ServerSetup {
-    static func dependencies(store: SQLiteStore, limits: IngestLimits = IngestLimits()) async throws -> ServerDependencies {
+    static func dependencies(store: SQLiteStore, limits: IngestLimits = IngestLimits(), vee: VEEConfig = .live) async throws -> ServerDependencies {
         let metrics = MetricsRegistry()
-        let pipeline = Pipeline(store: store, detectors: DetectorConfig(), detection: .background, logger: Logger(label: "nutcracker.pipeline"),
+        let pipeline = Pipeline(store: store, rules: RuleSet(vee), detectors: DetectorConfig(), detection: .background, logger: Logger(label: "nutcracker.pipeline"),
                                 observer: { summary, info in metrics.record(summary, source: info.source.rawValue) },
                                 anomalyObserver: { metrics.record($0) })
+        metrics.gauge("nutcracker_vee_meters_waiting_estimation",
+                      help: "Interval meters whose empty slots wait for late readings before they are estimated.") { Double(pipeline.metersWaitingEstimation.value) }
         metrics.gauge("nutcracker_store_waiting_readings",
                       help: "Live readings committed to the store's log and not yet merged into its day blocks.") { Double(store.waitingReadings) }
         return ServerDependencies(store: store, pipeline: pipeline, accounts: try await Accounts(store: store), metrics: metrics, limits: limits)

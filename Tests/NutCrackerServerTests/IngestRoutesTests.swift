@@ -42,8 +42,9 @@ import Testing
             #expect(status == .ok)
             let a = try JSONDecoder().decode(Answer.self, from: Data(text.utf8))
             #expect(a.received == 5)
-            // Two measured readings and the slot between them, whose value was refused, estimated.
-            #expect(a.inserted == 3 && a.estimated == 1)
+            // Two measured readings; the slot between them, whose value was refused, waits for a
+            // corrected reading until the meter is four slots past it, and only then is estimated.
+            #expect(a.inserted == 2 && a.estimated == 0)
             #expect(a.quarantined == 3)
             #expect(a.rejected.map(\.index).sorted() == [1, 3, 4])
             #expect(a.rejected.first { $0.index == 1 }?.reason == "negative")

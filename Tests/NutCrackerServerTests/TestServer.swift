@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import MeterCleanse
 import MeterCore
 import MeterIngest
 import MeterStore
@@ -26,7 +27,7 @@ struct TestServer {
         try await store.migrate()
         let metrics = MetricsRegistry()
         let readingStore = wrap?(store) ?? store
-        let pipeline = Pipeline(store: readingStore) { s, info in metrics.record(s, source: info.source.rawValue) }
+        let pipeline = Pipeline(store: readingStore, rules: RuleSet(.live)) { s, info in metrics.record(s, source: info.source.rawValue) }
         let feed = FleetFeed(pipeline: pipeline, config: FleetConfig(), startingAt: 1_795_824_000)
         try await feed.backfill(slots: slots)
         let accounts = try await Accounts(store: store)

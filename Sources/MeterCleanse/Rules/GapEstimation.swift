@@ -6,6 +6,14 @@ import MeterCore
 /// `v[p] + (v[n] - v[p]) * (i - p) / (n - p)`, flagged `estimated`. Longer gaps stay empty and are
 /// reported as missing, slot by slot. The gap before the first value of a batch is bridged from the
 /// meter's anchor (its last stored value) when there is one.
+///
+/// With a `delay` (the live server's), the empty slots after an interval meter's latest value wait
+/// as an `OpenGap` until its readings have moved `delay` intervals past the gap's last slot: a late
+/// reading that arrives meanwhile splits the gap and is stored as measured, and only the slots still
+/// empty then are estimated between their nearest values, or reported missing when too many. So
+/// readings that arrive out of order by less than the delay are stored, estimated and reported as
+/// if they had come in order. Readings older than the meter's latest (a backfill) are bridged among
+/// themselves at once, as in any batch.
 public struct GapEstimation: SeriesRule {
     public static let name = "gap_estimation"
     public static let estimated = Outcome(rule: name, name: "estimated", action: .estimated, summary: "Gaps estimated")
@@ -13,10 +21,12 @@ public struct GapEstimation: SeriesRule {
 
     public let interval: IntervalLength
     public let maxGap: Int
+    public let delay: Int
 
-    public init(interval: IntervalLength, maxGap: Int) {
+    public init(interval: IntervalLength, maxGap: Int, delay: Int = 0) {
         self.interval = interval
         self.maxGap = maxGap
+        self.delay = delay
     }
 
     /// Whether a reading follows the one before it (at `last`, if any) with no slot between them, and
@@ -28,7 +38,6 @@ public struct GapEstimation: SeriesRule {
     public func keepsAlone(_ r: LoneReading) -> Bool { continues(from: r.anchor?.start, r.start, r.status) }
 
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, anchor: SeriesAnchor?, sink: inout S, rejections: inout [Rejection]) {
-        let step = interval.seconds
         // Nothing to fill or leave out (the usual live batch): the series stays as it is.
         var last = anchor?.start
         var untouched = true
@@ -40,27 +49,101 @@ public struct GapEstimation: SeriesRule {
         var out = series.emptyCopy()
         out.reserve(series.count + 8)
         let tag = out.ruleIndex(Self.name)
-        var prev: (start: Int64, value: Double)? = anchor.map { ($0.start, $0.value) }
+        var prev = anchor
         for i in 0..<series.count where series.alive[i] {
-            let t = series.start[i], v = series.kwh[i]
-            if let p = prev, t > p.start + step {
-                let gap = (t - p.start) / step - 1
-                if gap <= Int64(maxGap) {
-                    let span = Double(gap + 1)
-                    for k in 1...gap {
-                        let s = p.start + k * step
-                        out.append(row: -1, start: s, kwh: p.value + (v - p.value) * Double(k) / span, status: .number, quality: .estimated)
-                        out.rule[out.count - 1] = tag
-                        sink.record(Self.estimated, meter: series.meter, start: s, row: -1)
-                    }
-                } else {
-                    sink.recordRun(Self.missing, meter: series.meter, start: p.start + step, step: step, count: Int(gap))
-                }
-            }
-            out.append(row: series.rows[i], start: t, kwh: v, status: .number, quality: series.quality[i])
-            out.rule[out.count - 1] = series.rule[i]
-            prev = (t, v)
+            let here = SeriesAnchor(start: series.start[i], value: series.kwh[i])
+            if let p = prev { bridge(p, here, into: &out, tag: tag, sink: &sink) }
+            out.keep(i, of: series)
+            prev = here
         }
         series = out
+    }
+
+    /// `apply` with the meter's waiting gaps: `latest` is its latest value (the anchor, wherever the
+    /// series starts), and `open` its gaps, updated here.
+    public func apply<S: OutcomeSink>(to series: inout MeterSeries, latest: SeriesAnchor?, open: inout [OpenGap],
+                                      sink: inout S, rejections: inout [Rejection]) {
+        guard delay > 0 else { return apply(to: &series, anchor: latest.flatMap { $0.start < (series.start.first ?? .max) ? $0 : nil },
+                                            sink: &sink, rejections: &rejections) }
+        let step = interval.seconds
+        let newest = latest?.start ?? .min
+        if open.isEmpty {
+            // Nothing waits and nothing is left empty: the series stays as it is.
+            var last = latest?.start, lastOlder: Int64?
+            var untouched = true
+            for i in 0..<series.count {
+                let t = series.start[i]
+                let older = t <= newest
+                if !series.alive[i] || !continues(from: older ? lastOlder : last, t, series.status[i]) { untouched = false; break }
+                if older { lastOlder = t } else { last = t }
+            }
+            if untouched { return }
+        }
+        var out = series.emptyCopy()
+        out.reserve(series.count + 8)
+        let tag = out.ruleIndex(Self.name)
+        var prev = latest, prevOlder: SeriesAnchor?
+        var ordered = true
+        for i in 0..<series.count where series.alive[i] {
+            let here = SeriesAnchor(start: series.start[i], value: series.kwh[i])
+            if here.start <= newest {
+                // A late reading splits the gap it falls in; older readings bridge among themselves
+                // where no gap waits between them.
+                if let k = open.firstIndex(where: { $0.contains(here.start) }) {
+                    let g = open[k]
+                    open.replaceSubrange(k...k, with: [OpenGap(before: g.before, after: here), OpenGap(before: here, after: g.after)]
+                        .filter { $0.after.start - $0.before.start > step })
+                }
+                if let p = prevOlder, !open.contains(OpenGap(before: p, after: here)) { bridge(p, here, into: &out, tag: tag, sink: &sink) }
+                prevOlder = here
+            } else if let p = prev, here.start > p.start + step {
+                open.append(OpenGap(before: p, after: here))
+            }
+            if let p = out.start.last, p > here.start { ordered = false }
+            out.keep(i, of: series)
+            if here.start > newest { prev = here }
+        }
+        // The gaps the meter's readings have now moved far enough past.
+        if let reached = prev?.start {
+            let due = open.filter { $0.after.start - step + Int64(delay) * step <= reached }
+            if !due.isEmpty {
+                open.removeAll { $0.after.start - step + Int64(delay) * step <= reached }
+                for g in due { bridge(g.before, g.after, into: &out, tag: tag, sink: &sink) }
+                ordered = false
+            }
+        }
+        if !ordered { out.sortByStart() }
+        series = out
+    }
+
+    /// The empty slots between two values: estimated when they are at most `maxGap`, else reported missing.
+    private func bridge<S: OutcomeSink>(_ p: SeriesAnchor, _ n: SeriesAnchor, into out: inout MeterSeries, tag: Int16, sink: inout S) {
+        let step = interval.seconds
+        guard n.start > p.start + step else { return }
+        let gap = (n.start - p.start) / step - 1
+        guard gap <= Int64(maxGap) else {
+            sink.recordRun(Self.missing, meter: out.meter, start: p.start + step, step: step, count: Int(gap))
+            return
+        }
+        let span = Double(gap + 1)
+        for k in 1...gap {
+            let s = p.start + k * step
+            out.append(row: -1, start: s, kwh: p.value + (n.value - p.value) * Double(k) / span, status: .number, quality: .estimated)
+            out.rule[out.count - 1] = tag
+            sink.record(Self.estimated, meter: out.meter, start: s, row: -1)
+        }
+    }
+
+    /// The gaps of a meter's last values (in time order) that wait still: those whose last slot the
+    /// values have not moved `delay` intervals past. A process that starts again takes up its
+    /// meters' gaps from what it stored.
+    public func waiting(in values: [SeriesAnchor]) -> [OpenGap] {
+        guard delay > 0, let reached = values.last?.start else { return [] }
+        let step = interval.seconds
+        return zip(values, values.dropFirst()).compactMap { p, n in
+            let gap = (n.start - p.start) / step - 1
+            guard gap >= 1, n.start - step + Int64(delay) * step > reached else { return nil }
+            return OpenGap(before: p, after: n)
+        }
     }
 }
