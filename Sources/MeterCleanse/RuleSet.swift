@@ -15,6 +15,8 @@ public struct Cleansed: Sendable {
 public struct RuleSet: Sendable {
     public let config: VEEConfig
     let rules: [Rule]
+    /// The gap rule, if estimation is on.
+    let gapEstimation: GapEstimation?
 
     /// One rule of the set. Called through this enum, a rule is compiled for the caller's sink and
     /// inlined; called through `any SeriesRule`, it would run unspecialized, and a live batch's
@@ -38,6 +40,10 @@ public struct RuleSet: Sendable {
             case .limit: LimitCheck.name
             case .gap: GapEstimation.name
             }
+        }
+
+        var isGapEstimation: Bool {
+            if case .gap = self { true } else { false }
         }
 
         @inline(__always)
@@ -67,6 +73,7 @@ public struct RuleSet: Sendable {
         }
     }
 
+
     public init(_ config: VEEConfig = VEEConfig()) {
         self.config = config
         var rules: [Rule] = [
@@ -77,9 +84,8 @@ public struct RuleSet: Sendable {
             .register(RegisterDifference(interval: config.interval, registerSize: config.registerSize)),
         ]
         if let max = config.maxKwh { rules.append(.limit(LimitCheck(maxKwh: max))) }
-        if config.maxGap > 0 {
-            rules.append(.gap(GapEstimation(interval: config.interval, maxGap: config.maxGap, delay: config.estimationDelay)))
-        }
+        gapEstimation = config.maxGap > 0 ? GapEstimation(interval: config.interval, maxGap: config.maxGap, delay: config.estimationDelay) : nil
+        if let gapEstimation { rules.append(.gap(gapEstimation)) }
         self.rules = rules
     }
 
@@ -180,14 +186,25 @@ public struct RuleSet: Sendable {
             let id = input.meters[Int(m)]
             let meterKind = kind(id) ?? .interval
             // An anchor only continues a series that starts after it (not a backfill of older data).
-            func continued(from first: Int64) -> SeriesAnchor? { anchor(id).flatMap { $0.start < first ? $0 : nil } }
-            let open: [OpenGap]? = delayed && meterKind == .interval && !waiting.isEmpty ? waiting.byMeter[id] : nil
-            if let alone, rows.count == 1, open == nil, let row = rows.first {
+            let latest = anchor(id)
+            func continued(from first: Int64) -> SeriesAnchor? { latest.flatMap { $0.start < first ? $0 : nil } }
+            let waits = delayed && meterKind == .interval
+            let open: [OpenGap]? = waits && !waiting.isEmpty ? waiting.byMeter[id] : nil
+            if let alone, rows.count == 1, let row = rows.first {
                 let r = Int(row)
                 let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind,
                                        anchor: continued(from: input.start[r]))
-                // By index: a `for rule in rules` copies every rule out, a retain each.
-                if rules.indices.allSatisfy({ rules[$0].keepsAlone(lone) }) {
+                // By index: a `for rule in rules` copies every rule out, a retain each. Where gaps
+                // wait, the gap rule judges the reading with them (and moves them on when it keeps it).
+                if waits {
+                    var gaps = open ?? []
+                    if rules.indices.allSatisfy({ rules[$0].isGapEstimation || rules[$0].keepsAlone(lone) }),
+                       gapEstimation?.keepsAlone(lone, latest: latest, open: &gaps) == true {
+                        if gaps != open ?? [] { waiting[id] = gaps }
+                        alone(m, r)
+                        continue
+                    }
+                } else if rules.indices.allSatisfy({ rules[$0].keepsAlone(lone) }) {
                     alone(m, r)
                     continue
                 }
@@ -200,7 +217,7 @@ public struct RuleSet: Sendable {
             for k in rules.indices {
                 if delayed, meterKind == .interval, case .gap(let rule) = rules[k] {
                     var gaps = open ?? []
-                    rule.apply(to: &series, latest: anchor(id), open: &gaps, sink: &sink, rejections: &rejections)
+                    rule.apply(to: &series, latest: latest, open: &gaps, sink: &sink, rejections: &rejections)
                     if gaps != open ?? [] { waiting[id] = gaps }
                 } else {
                     rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections)

@@ -48,11 +48,10 @@ public struct GapEstimation: SeriesRule {
         if untouched { return }
         var out = series.emptyCopy()
         out.reserve(series.count + 8)
-        let tag = out.ruleIndex(Self.name)
         var prev = anchor
         for i in 0..<series.count where series.alive[i] {
             let here = SeriesAnchor(start: series.start[i], value: series.kwh[i])
-            if let p = prev { bridge(p, here, into: &out, tag: tag, sink: &sink) }
+            if let p = prev { bridge(p, here, into: &out, sink: &sink) }
             out.keep(i, of: series)
             prev = here
         }
@@ -60,64 +59,72 @@ public struct GapEstimation: SeriesRule {
     }
 
     /// `apply` with the meter's waiting gaps: `latest` is its latest value (the anchor, wherever the
-    /// series starts), and `open` its gaps, updated here.
+    /// series starts), and `open` its gaps, updated here. Estimates are appended to the series,
+    /// which is then put back in time order; a batch that only opens or fills gaps (the usual live
+    /// case) leaves it as it is.
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, latest: SeriesAnchor?, open: inout [OpenGap],
                                       sink: inout S, rejections: inout [Rejection]) {
         guard delay > 0 else { return apply(to: &series, anchor: latest.flatMap { $0.start < (series.start.first ?? .max) ? $0 : nil },
                                             sink: &sink, rejections: &rejections) }
-        let step = interval.seconds
         let newest = latest?.start ?? .min
-        if open.isEmpty {
-            // Nothing waits and nothing is left empty: the series stays as it is.
-            var last = latest?.start, lastOlder: Int64?
-            var untouched = true
-            for i in 0..<series.count {
-                let t = series.start[i]
-                let older = t <= newest
-                if !series.alive[i] || !continues(from: older ? lastOlder : last, t, series.status[i]) { untouched = false; break }
-                if older { lastOlder = t } else { last = t }
-            }
-            if untouched { return }
-        }
-        var out = series.emptyCopy()
-        out.reserve(series.count + 8)
-        let tag = out.ruleIndex(Self.name)
+        let loaded = series.count
         var prev = latest, prevOlder: SeriesAnchor?
-        var ordered = true
-        for i in 0..<series.count where series.alive[i] {
-            let here = SeriesAnchor(start: series.start[i], value: series.kwh[i])
-            if here.start <= newest {
-                // A late reading splits the gap it falls in; older readings bridge among themselves
-                // where no gap waits between them.
-                if let k = open.firstIndex(where: { $0.contains(here.start) }) {
-                    let g = open[k]
-                    open.replaceSubrange(k...k, with: [OpenGap(before: g.before, after: here), OpenGap(before: here, after: g.after)]
-                        .filter { $0.after.start - $0.before.start > step })
-                }
-                if let p = prevOlder, !open.contains(OpenGap(before: p, after: here)) { bridge(p, here, into: &out, tag: tag, sink: &sink) }
-                prevOlder = here
-            } else if let p = prev, here.start > p.start + step {
-                open.append(OpenGap(before: p, after: here))
-            }
-            if let p = out.start.last, p > here.start { ordered = false }
-            out.keep(i, of: series)
-            if here.start > newest { prev = here }
+        for i in 0..<loaded where series.alive[i] {
+            take(SeriesAnchor(start: series.start[i], value: series.kwh[i]), newest: newest, prev: &prev, prevOlder: &prevOlder,
+                 open: &open) { p, n in bridge(p, n, into: &series, sink: &sink) }
         }
         // The gaps the meter's readings have now moved far enough past.
-        if let reached = prev?.start {
-            let due = open.filter { $0.after.start - step + Int64(delay) * step <= reached }
-            if !due.isEmpty {
-                open.removeAll { $0.after.start - step + Int64(delay) * step <= reached }
-                for g in due { bridge(g.before, g.after, into: &out, tag: tag, sink: &sink) }
-                ordered = false
-            }
+        if let reached = prev?.start, open.contains(where: { isDue($0, reached: reached) }) {
+            for g in open where isDue(g, reached: reached) { bridge(g.before, g.after, into: &series, sink: &sink) }
+            open.removeAll { isDue($0, reached: reached) }
         }
-        if !ordered { out.sortByStart() }
-        series = out
+        if series.count > loaded { series.sortByStart() }
+    }
+
+    /// With a delay, whether a meter's only reading in a batch leaves its series as it is (it opens,
+    /// splits or fills a gap, and none is due); if so, its gaps are moved on as `apply` would.
+    public func keepsAlone(_ r: LoneReading, latest: SeriesAnchor?, open: inout [OpenGap]) -> Bool {
+        guard r.status == .number else { return false }
+        var next = open, prev = latest, prevOlder: SeriesAnchor?, bridges = false
+        take(SeriesAnchor(start: r.start, value: r.kwh), newest: latest?.start ?? .min, prev: &prev, prevOlder: &prevOlder,
+             open: &next) { _, _ in bridges = true }
+        if bridges { return false }
+        if let reached = prev?.start, next.contains(where: { isDue($0, reached: reached) }) { return false }
+        open = next
+        return true
+    }
+
+    /// One of a meter's values, in time order, with its latest start before the batch (`newest`):
+    /// a late one splits the gap it falls in, and older ones name the pairs to bridge now
+    /// among themselves (where no gap waits between them); a new one after an empty slot opens a gap.
+    private func take(_ here: SeriesAnchor, newest: Int64, prev: inout SeriesAnchor?, prevOlder: inout SeriesAnchor?,
+                      open: inout [OpenGap], bridge: (SeriesAnchor, SeriesAnchor) -> Void) {
+        let step = interval.seconds
+        if here.start <= newest {
+            if let k = open.firstIndex(where: { $0.contains(here.start) }) {
+                let g = open[k]
+                open.remove(at: k)
+                if here.start - g.before.start > step { open.append(OpenGap(before: g.before, after: here)) }
+                if g.after.start - here.start > step { open.append(OpenGap(before: here, after: g.after)) }
+            }
+            if let p = prevOlder, here.start > p.start + step,
+               !open.contains(where: { $0.before.start == p.start && $0.after.start == here.start }) {
+                bridge(p, here)
+            }
+            prevOlder = here
+        } else {
+            if let p = prev, here.start > p.start + step { open.append(OpenGap(before: p, after: here)) }
+            prev = here
+        }
+    }
+
+    /// Whether a meter's readings, at `reached`, are `delay` intervals past a gap's last slot.
+    private func isDue(_ g: OpenGap, reached: Int64) -> Bool {
+        g.after.start - interval.seconds + Int64(delay) * interval.seconds <= reached
     }
 
     /// The empty slots between two values: estimated when they are at most `maxGap`, else reported missing.
-    private func bridge<S: OutcomeSink>(_ p: SeriesAnchor, _ n: SeriesAnchor, into out: inout MeterSeries, tag: Int16, sink: inout S) {
+    private func bridge<S: OutcomeSink>(_ p: SeriesAnchor, _ n: SeriesAnchor, into out: inout MeterSeries, sink: inout S) {
         let step = interval.seconds
         guard n.start > p.start + step else { return }
         let gap = (n.start - p.start) / step - 1
@@ -126,6 +133,7 @@ public struct GapEstimation: SeriesRule {
             return
         }
         let span = Double(gap + 1)
+        let tag = out.ruleIndex(Self.name)
         for k in 1...gap {
             let s = p.start + k * step
             out.append(row: -1, start: s, kwh: p.value + (n.value - p.value) * Double(k) / span, status: .number, quality: .estimated)
