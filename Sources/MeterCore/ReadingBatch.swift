@@ -105,6 +105,17 @@ public struct ReadingBatch: Sendable {
         line.removeAll(keepingCapacity: true)
     }
 
+    /// How many of the table's meters have rows in the batch, counted without hashing.
+    public var metersWithRows: Int {
+        var seen = [Bool](repeating: false, count: meters.count)
+        var n = 0
+        for m in meterIndex where !seen[Int(m)] {
+            seen[Int(m)] = true
+            n += 1
+        }
+        return n
+    }
+
     /// Room for `n` meters, so interning them does not regrow the table.
     public mutating func reserveMeters(_ n: Int) {
         meters.reserveCapacity(n)

@@ -647,7 +647,7 @@ public actor Pipeline {
         s.missing = report.total(.missing)
         s.quarantined = quarantine.count
         s.invalid = quarantine.count - report.count(DuplicateCheck.conflict)
-        s.meters = Set(p.input.meterIndex).count
+        s.meters = p.input.metersWithRows
         s.report = report
         s.examples = Array(quarantine.prefix(10))
         s.rejected = quarantine
