@@ -26,11 +26,6 @@ public struct OpenGaps: Sendable {
     public var isEmpty: Bool { byMeter.isEmpty }
     /// Meters with gaps waiting.
     public var meters: Int { byMeter.count }
-    /// Empty slots waiting, over every meter, for a gap grid of `step` seconds.
-    public func slots(step: Int64) -> Int {
-        byMeter.values.reduce(0) { n, gaps in gaps.reduce(n) { $0 + Int(($1.after.start - $1.before.start) / step) - 1 } }
-    }
-
     public subscript(meter: MeterID) -> [OpenGap] {
         get { byMeter[meter] ?? [] }
         set { byMeter[meter] = newValue.isEmpty ? nil : newValue }

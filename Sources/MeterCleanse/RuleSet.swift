@@ -73,7 +73,6 @@ public struct RuleSet: Sendable {
         }
     }
 
-
     public init(_ config: VEEConfig = VEEConfig()) {
         self.config = config
         var rules: [Rule] = [
@@ -188,8 +187,10 @@ public struct RuleSet: Sendable {
             // An anchor only continues a series that starts after it (not a backfill of older data).
             let latest = anchor(id)
             func continued(from first: Int64) -> SeriesAnchor? { latest.flatMap { $0.start < first ? $0 : nil } }
-            let waits = delayed && meterKind == .interval
-            let open: [OpenGap]? = waits && !waiting.isEmpty ? waiting.byMeter[id] : nil
+            // A meter's waiting gaps are taken up by any rule set, one without a delay (a file's)
+            // estimating what is still empty in them at once.
+            let open: [OpenGap]? = meterKind == .interval && !waiting.isEmpty ? waiting.byMeter[id] : nil
+            let waits = meterKind == .interval && (delayed || open != nil)
             if let alone, rows.count == 1, let row = rows.first {
                 let r = Int(row)
                 let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind,
@@ -215,7 +216,7 @@ public struct RuleSet: Sendable {
             series.load(rows, from: input)
             let a = continued(from: series.start.first ?? .max)
             for k in rules.indices {
-                if delayed, meterKind == .interval, case .gap(let rule) = rules[k] {
+                if waits, case .gap(let rule) = rules[k] {
                     var gaps = open ?? []
                     rule.apply(to: &series, latest: latest, open: &gaps, sink: &sink, rejections: &rejections)
                     if gaps != open ?? [] { waiting[id] = gaps }

@@ -70,7 +70,6 @@ import Testing
         #expect(values(first) == [3: 4])
         #expect(r1.count(GapEstimation.estimated) == 0)
         #expect(waiting[m1] == [OpenGap(before: SeriesAnchor(start: 0, value: 1), after: SeriesAnchor(start: 3 * 1800, value: 4))])
-        #expect(waiting.slots(step: 1800) == 2)
         let (late, _) = Self.step(Self.waitingRules, [(1, 2)], anchor: &anchor, waiting: &waiting)
         #expect(values(late) == [1: 2])
         #expect(waiting[m1] == [OpenGap(before: SeriesAnchor(start: 1800, value: 2), after: SeriesAnchor(start: 3 * 1800, value: 4))])

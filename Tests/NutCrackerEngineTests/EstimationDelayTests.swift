@@ -65,4 +65,24 @@ import Testing
         let summary = try await FileImporter().importFile(csv, into: pipeline)
         #expect(summary.estimated == 1 && summary.stored == 4, "\(summary)")
     }
+
+    @Test func aFileTakesUpTheGapsThatWaitAndEstimatesWhatIsStillEmptyAtOnce() async throws {
+        let store = try SQLiteStore(path: dir.path("fill.sqlite"))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store, rules: rules)
+        _ = try await pipeline.ingest(group: [request("F-2", [(0, 1)])])
+        _ = try await pipeline.ingest(group: [request("F-2", [(3, 4)])])
+        #expect(pipeline.metersWaitingEstimation.value == 1)
+        // A file brings slot 1: slot 2, still empty, is estimated between slots 1 and 3.
+        let csv = dir.path("fill.csv")
+        try "meter_id,timestamp,kwh\nF-2,\(ISO8601.format(t0 + 1800)),2\nF-2,\(ISO8601.format(t0 + 5 * 1800)),6\n"
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        let importer = FileImporter(vee: VEEConfig(interval: .halfHour), intervalGiven: true)
+        let summary = try await importer.importFile(csv, into: pipeline)
+        #expect(summary.estimated == 2, "slot 2 and slot 4: \(summary)")
+        #expect(pipeline.metersWaitingEstimation.value == 0)
+        let f2 = try await stored(store, "F-2")
+        #expect(f2[2]?.0 == 3 && f2[2]?.1 == .estimated)
+        #expect(f2[1]?.1 == .actual && f2[4]?.1 == .estimated && f2.count == 6)
+    }
 }

@@ -59,13 +59,15 @@ public struct GapEstimation: SeriesRule {
     }
 
     /// `apply` with the meter's waiting gaps: `latest` is its latest value (the anchor, wherever the
-    /// series starts), and `open` its gaps, updated here. Estimates are appended to the series,
+    /// series starts), and `open` its gaps, updated here (without a delay, every gap left is due). Estimates are appended to the series,
     /// which is then put back in time order; a batch that only opens or fills gaps (the usual live
     /// case) leaves it as it is.
     public func apply<S: OutcomeSink>(to series: inout MeterSeries, latest: SeriesAnchor?, open: inout [OpenGap],
                                       sink: inout S, rejections: inout [Rejection]) {
-        guard delay > 0 else { return apply(to: &series, anchor: latest.flatMap { $0.start < (series.start.first ?? .max) ? $0 : nil },
-                                            sink: &sink, rejections: &rejections) }
+        guard delay > 0 || !open.isEmpty else {
+            return apply(to: &series, anchor: latest.flatMap { $0.start < (series.start.first ?? .max) ? $0 : nil },
+                         sink: &sink, rejections: &rejections)
+        }
         let newest = latest?.start ?? .min
         let loaded = series.count
         var prev = latest, prevOlder: SeriesAnchor?
