@@ -16,7 +16,7 @@ public struct RuleSet: Sendable {
     public let config: VEEConfig
     let rules: [Rule]
     /// The gap rule, if estimation is on.
-    let gapEstimation: GapEstimation?
+    public let gapEstimation: GapEstimation?
 
     /// One rule of the set. Called through this enum, a rule is compiled for the caller's sink and
     /// inlined; called through `any SeriesRule`, it would run unspecialized, and a live batch's

@@ -65,12 +65,12 @@ final class InboxState: Sendable {
         }
 
         /// A meter's entries not yet merged, newest first.
-        func chain(_ m: Int64, _ body: (Entry) -> Bool) {
+        func chain(_ m: Int64, _ body: (Linked) -> Bool) {
             guard var i = meter(m)?.newest, i >= 0 else { return }
             let mark = marks[ReadingLog.part(of: m)]
             while i >= 0 {
                 let l = pool[i]
-                guard l.entry.seq > mark, body(l.entry) else { return }
+                guard l.entry.seq > mark, body(l) else { return }
                 i = l.previous
             }
         }
@@ -81,21 +81,19 @@ final class InboxState: Sendable {
 
         /// The newest entry not yet merged of a meter's reading, if any.
         func newest(_ m: Int64, at start: Int64) -> Entry? {
-            guard var i = meter(m)?.newest, i >= 0 else { return nil }
-            let mark = marks[ReadingLog.part(of: m)]
-            while i >= 0 {
-                let l = pool[i]
-                guard l.entry.seq > mark, l.reach >= start else { return nil }
-                if l.entry.row.start == start { return l.entry }
-                i = l.previous
+            var found: Entry?
+            chain(m) { l in
+                guard l.reach >= start else { return false }
+                if l.entry.row.start == start { found = l.entry }
+                return found == nil
             }
-            return nil
+            return found
         }
 
         /// A meter's entries not yet merged, in the order logged.
         func entries(_ m: Int64) -> [Entry] {
             var out: [Entry] = []
-            chain(m) { out.append($0); return true }
+            chain(m) { out.append($0.entry); return true }
             return out.reversed()
         }
 

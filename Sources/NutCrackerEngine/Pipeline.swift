@@ -432,10 +432,8 @@ public actor Pipeline {
     /// that stopped kept them only in memory): a gap waits while its end is among the meter's last
     /// `estimationDelay` slots, so that many readings and the one before suffice.
     private func takeUpOpenGaps(of meters: [MeterID]) async throws {
-        let config = rules.config
-        guard config.estimationDelay > 0, config.maxGap > 0, !meters.isEmpty else { return }
-        let rule = GapEstimation(interval: config.interval, maxGap: config.maxGap, delay: config.estimationDelay)
-        for (id, readings) in try await store.recent(meters: meters, count: config.estimationDelay + 2) where openGaps[id].isEmpty {
+        guard let rule = rules.gapEstimation, rule.delay > 0, !meters.isEmpty else { return }
+        for (id, readings) in try await store.recent(meters: meters, count: rule.delay + 2) where openGaps[id].isEmpty {
             openGaps[id] = rule.waiting(in: readings.sorted { $0.start < $1.start }.map { SeriesAnchor(start: $0.start, value: $0.kwh) })
         }
     }
