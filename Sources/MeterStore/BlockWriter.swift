@@ -145,7 +145,7 @@ struct BlockWriter {
 }
 
 /// A stored reading's value and quality: what decides an upsert's outcome.
-struct StoredValue: Sendable {
+struct StoredValue: Sendable, Equatable {
     var kwh: Double
     var quality: Quality
 }

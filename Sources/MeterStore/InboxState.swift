@@ -3,6 +3,8 @@ import Synchronization
 /// What the writing process knows of the inbox: each meter's latest start, and the readings it has
 /// logged and not yet seen merged (so a late reading is judged against the value it will meet, and
 /// reads lay them over the blocks without reading the log); how many wait; whether a merge is under way.
+/// It also bounds what each meter's blocks hold, so a late reading newer than all of them (one of a
+/// gateway's requests overtaken by the next) is known new without reading its block.
 ///
 /// Only the writer (inside a write transaction, or its commit and rollback hooks) changes it. A
 /// transaction that rolls back marks it stale, and the next write merges the whole log before
@@ -19,6 +21,18 @@ final class InboxState: Sendable {
         var latest: Int64?
         /// Index in `pool` of the meter's newest entry (-1: none).
         var newest = -1
+        /// No reading in the meter's blocks starts later (nil: unknown). Set from the blocks, and
+        /// raised to `latest` whenever readings reach them (a merge, a file's batch).
+        var blocks: Int64?
+    }
+    /// Where the value a reading will meet is.
+    enum Lookup: Equatable {
+        /// Logged and not merged: the latest such value.
+        case logged(StoredValue)
+        /// Nowhere: not logged, and later than anything its meter's blocks hold.
+        case nothing
+        /// Not logged: its block has it, if anything does.
+        case block
     }
     /// A reader's copy: the entries of some meters, and how far the log is held.
     struct Held: Sendable {
@@ -90,6 +104,23 @@ final class InboxState: Sendable {
             return found
         }
 
+        func lookup(_ m: Int64, at start: Int64) -> Lookup {
+            if let e = newest(m, at: start) { return .logged(StoredValue(kwh: e.row.kwh, quality: e.row.quality)) }
+            if let b = meter(m)?.blocks, start > b { return .nothing }
+            return .block
+        }
+
+        /// Readings of the meters of a part reached their blocks: none of those is later than its meter's latest.
+        mutating func blocksCaughtUp(part: Int) {
+            let run = ReadingLog.run, stride = run * ReadingLog.parts
+            var first = part * run
+            while first < meters.count {
+                for i in first..<min(first + run, meters.count) { meters[i].blocks = meters[i].latest }
+                first += stride
+            }
+            for (k, m) in others where ReadingLog.part(of: k) == part { others[k]?.blocks = m.latest }
+        }
+
         /// A meter's entries not yet merged, in the order logged.
         func entries(_ m: Int64) -> [Entry] {
             var out: [Entry] = []
@@ -142,14 +173,25 @@ final class InboxState: Sendable {
 
     func latest(_ meter: Int64) -> Int64? { state.withLock { $0.meter(meter)?.latest } }
 
-    /// Moves a meter's latest start on (never back).
-    func setLatest(_ meter: Int64, _ start: Int64) {
-        state.withLock { $0.update(meter) { m in m.latest = max(m.latest ?? start, start) } }
+    /// A meter's latest start as read from its blocks (the inbox knew none): the latest moves on to it
+    /// (never back), and the blocks hold nothing later.
+    func readFromBlocks(_ meter: Int64, latest start: Int64) {
+        state.withLock { $0.update(meter) { m in
+            m.latest = max(m.latest ?? start, start)
+            m.blocks = start
+        } }
     }
 
-    /// The latest value logged and not merged for a reading, if any.
-    func value(_ meter: Int64, _ start: Int64) -> StoredValue? {
-        state.withLock { s in s.newest(meter, at: start).map { StoredValue(kwh: $0.row.kwh, quality: $0.row.quality) } }
+    /// Where the value a reading will meet is: logged, in its block, or nowhere.
+    func lookup(_ meter: Int64, _ start: Int64) -> Lookup {
+        state.withLock { $0.lookup(meter, at: start) }
+    }
+
+    /// A batch went straight into the named meters' blocks (after `apply` moved their latest on).
+    func wroteBlocks(of meters: some Sequence<Int64>) {
+        state.withLock { s in
+            for m in meters { s.update(m) { $0.blocks = $0.latest } }
+        }
     }
 
     /// A batch's logged readings (log row `seq`, none when nil) and its meters' new latest starts, in one step.
@@ -187,6 +229,7 @@ final class InboxState: Sendable {
         state.withLock { s in
             for part in parts where mark > s.marks[part] {
                 s.marks[part] = mark
+                s.blocksCaughtUp(part: part)
                 let done = s.counted[part].prefix { $0.seq <= mark }
                 s.pending = max(0, s.pending - done.reduce(0) { $0 + $1.count })
                 s.counted[part].removeFirst(done.count)

@@ -567,6 +567,7 @@ public final class SQLiteStore: ReadingStore {
             ids.loggedSinceMerge += logged.count
         }
         ids.inbox.apply(seq: seq, batch: summary.batch, rows: logged, latest: latest)
+        if bulk { ids.inbox.wroteBlocks(of: rowIDs.indices.lazy.filter { seen[$0] }.map { rowIDs[$0] }) }
         let q = try db.cachedStatement(sql: """
             INSERT INTO quarantine(batch, origin, line, field, reason, detail, raw, meter, start)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -44,8 +44,11 @@ struct WriteContext {
 
     /// The value a reading will meet: the latest logged and not merged for its key, else the one in its block.
     func stored(_ db: Database, meter: Int64, start: Int64) throws -> StoredValue? {
-        if let v = inbox.value(meter, start) { return v }
-        return try BlockTable.stored(db, meter: meter, start: start)
+        switch inbox.lookup(meter, start) {
+        case .logged(let v): return v
+        case .nothing: return nil
+        case .block: return try BlockTable.stored(db, meter: meter, start: start)
+        }
     }
 
     subscript(meter: MeterID) -> Int64? { (found.isEmpty ? nil : found[meter]) ?? cache[meter] }
@@ -54,7 +57,7 @@ struct WriteContext {
     func latestStart(_ db: Database, meter: Int64) throws -> Int64 {
         if let s = inbox.latest(meter) { return s }
         let s = try BlockTable.latestStart(db, meter: meter)
-        inbox.setLatest(meter, s)
+        inbox.readFromBlocks(meter, latest: s)
         return s
     }
 }

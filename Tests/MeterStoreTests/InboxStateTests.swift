@@ -38,12 +38,43 @@ import Testing
             // Every slot of a meter, those it never logged included (before, between and after its starts).
             let m = meters[Int(rng.next() % UInt64(meters.count))]
             for start in stride(from: Int64(-1800), through: 21 * 1800, by: 900) {
-                let expected = live[m]?.last { $0.row.start == start }.map(\.row.kwh)
-                #expect(inbox.value(m, start)?.kwh == expected)
+                let logged = live[m]?.last { $0.row.start == start }.map { StoredValue(kwh: $0.row.kwh, quality: $0.row.quality) }
+                #expect(inbox.lookup(m, start) == logged.map(InboxState.Lookup.logged) ?? .block)
             }
         }
         #expect(compactions > 0)
         inbox.mergedAll(through: seq, last: nil)
         #expect(inbox.pending == 0 && inbox.held(meters: meters).entries.isEmpty)
+    }
+
+    /// A meter's blocks are bounded by its latest start as read from them, then by its latest
+    /// whenever readings reach them: later slots are known empty, earlier ones are the block's to say.
+    @Test func aReadingLaterThanEverythingItsBlocksHoldIsKnownNew() {
+        let inbox = InboxState()
+        let meter: Int64 = 5, other: Int64 = 5 + Int64(ReadingLog.run)
+        let row = { (start: Int64) in ReadingLog.Row(meter: meter, start: start, kwh: 1, quality: .actual, rule: nil) }
+        #expect(inbox.lookup(meter, 0) == .block)
+        inbox.readFromBlocks(meter, latest: 10 * 1800)
+        inbox.readFromBlocks(other, latest: 0)
+        #expect(inbox.lookup(meter, 10 * 1800) == .block)
+        #expect(inbox.lookup(meter, 11 * 1800) == .nothing)
+        // Logged, not merged: the log has it; the slot before it is still beyond the blocks.
+        inbox.apply(seq: 1, batch: 1, rows: [row(12 * 1800)], latest: [(meter, 12 * 1800)])
+        #expect(inbox.lookup(meter, 12 * 1800) == .logged(StoredValue(kwh: 1, quality: .actual)))
+        #expect(inbox.lookup(meter, 11 * 1800) == .nothing)
+        // Merged: the blocks reach its latest; a merge of another part leaves a meter's bound alone.
+        inbox.merged(parts: [ReadingLog.part(of: other)], through: 1)
+        #expect(inbox.lookup(meter, 11 * 1800) == .nothing)
+        inbox.merged(parts: [ReadingLog.part(of: meter)], through: 1)
+        #expect(inbox.lookup(meter, 12 * 1800) == .block && inbox.lookup(meter, 11 * 1800) == .block)
+        #expect(inbox.lookup(meter, 13 * 1800) == .nothing)
+        // A file's batch straight into the blocks, all before the latest: they reach the latest too.
+        inbox.apply(seq: 2, batch: 2, rows: [row(20 * 1800)], latest: [(meter, 20 * 1800)])
+        #expect(inbox.lookup(meter, 15 * 1800) == .nothing)
+        inbox.wroteBlocks(of: [meter])
+        #expect(inbox.lookup(meter, 15 * 1800) == .block)
+        // A meter whose latest is not known has no bound.
+        inbox.wroteBlocks(of: [Int64(1 << 21)])
+        #expect(inbox.lookup(1 << 21, 1 << 40) == .block)
     }
 }

@@ -9,7 +9,8 @@ import Testing
 /// The store against a model of its upsert rule, over random work: live readings (through the log
 /// and its merges) and file-sized batches (straight into the day blocks), new days before, between
 /// and after a meter's others, repeats, corrections and estimates. Every read agrees with the
-/// model before and after each merge, and after the store is opened again.
+/// model before and after each merge, and after the store is opened again; every write counts its
+/// readings inserted, corrected and unchanged as the model does.
 @Suite struct StoreModelTests {
     let dir = TemporaryDirectory()
     /// Midnight UTC.
@@ -19,11 +20,15 @@ import Testing
     struct Model {
         var values: [MeterID: [Int64: (kwh: Double, quality: Quality)]] = [:]
 
-        mutating func apply(_ r: Reading) {
+        enum Change { case inserted, corrected, unchanged }
+
+        @discardableResult
+        mutating func apply(_ r: Reading) -> Change {
             let old = values[r.meter]?[r.start]
-            if let old, old.kwh == r.kwh && old.quality == r.quality { return }
-            if let old, r.quality == .estimated && old.quality != .estimated { return }
+            if let old, old.kwh == r.kwh && old.quality == r.quality { return .unchanged }
+            if let old, r.quality == .estimated && old.quality != .estimated { return .unchanged }
             values[r.meter, default: [:]][r.start] = (r.kwh, r.quality)
+            return old == nil ? .inserted : .corrected
         }
 
         func readings(_ meter: MeterID, from: Int64 = .min, to: Int64 = .max) -> [(Int64, Double, Quality)] {
@@ -68,10 +73,12 @@ import Testing
             for step in 0..<60 {
                 var b = ReadingBatch()
                 if Int.random(in: 0..<4, using: &rng) == 0 {
-                    // A file: many readings of a few meters, around days anywhere in the range.
+                    // A file: many readings of a few meters.
                     for _ in 0..<Int.random(in: 1...3, using: &rng) {
                         let m = meters[Int.random(in: 0..<meters.count, using: &rng)]
-                        let base = day0 + Int64(Int.random(in: -20..<20, using: &rng)) * 86_400
+                        // Anywhere, or over the meter's last two days, where late live readings land too.
+                        let base = Int.random(in: 0..<2, using: &rng) == 0 ? day0 + Int64(Int.random(in: -20..<20, using: &rng)) * 86_400
+                            : (model.readings(m).last?.0 ?? day0) - Int64(Int.random(in: 0..<96, using: &rng)) * 1800
                         for k in 0..<Int.random(in: 24..<84, using: &rng) { b.append(reading(m, base + Int64(k) * 1800, &rng)) }
                     }
                 } else {
@@ -84,8 +91,17 @@ import Testing
                     }
                 }
                 guard b.count > 0 else { continue }
-                _ = try await s.write(b, quarantine: [], info: BatchInfo(origin: "model"))
-                for i in 0..<b.count { model.apply(b.reading(at: i)) }
+                let written = try await s.write(b, quarantine: [], info: BatchInfo(origin: "model"))
+                var counts = (inserted: 0, corrected: 0, unchanged: 0)
+                for i in 0..<b.count {
+                    switch model.apply(b.reading(at: i)) {
+                    case .inserted: counts.inserted += 1
+                    case .corrected: counts.corrected += 1
+                    case .unchanged: counts.unchanged += 1
+                    }
+                }
+                #expect(written.inserted == counts.inserted && written.corrected == counts.corrected && written.unchanged == counts.unchanged,
+                        "step \(step): \(written) against \(counts)")
                 if step % 15 == 14 {
                     try await check(s, model, meters, &rng, "step \(step), before the merge")
                     try await s.mergeInbox()
