@@ -144,18 +144,38 @@ public struct RuleSet: Sendable {
             ruleIndex[name] = k
             return k
         }
-        let alone: ((Int32, Int) -> Void)? = !lonePath ? nil : { m, r in
+        func keep(_ m: Int32, _ r: Int) {
             out.append(meter: m, start: input.start[r], kwh: input.kwh[r], quality: input.quality(at: r), rule: interned(input.ruleName(at: r)),
                        line: input.line(at: r))
         }
+        // While every row so far is its meter's only reading, kept as it is and in the input's
+        // order (the live case), the output is the input's first `asIs` rows: nothing is copied
+        // until a row breaks that, and a batch that never does is its own output.
+        var asIs = 0, copying = false
+        func copyAsIs() {
+            guard !copying else { return }
+            copying = true
+            for r in 0..<asIs { keep(input.meterIndex[r], r) }
+        }
+        let alone: ((Int32, Int) -> Void)? = !lonePath ? nil : { m, r in
+            if !copying, r == asIs {
+                asIs += 1
+            } else {
+                copyAsIs()
+                keep(m, r)
+            }
+        }
         forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, waiting: &waiting,
                       alone: alone) { series in
+            copyAsIs()
             for i in 0..<series.count where series.alive[i] {
                 let row = series.rows[i]
                 out.append(meter: series.meter, start: series.start[i], kwh: series.kwh[i], quality: series.quality[i],
                            rule: interned(series.ruleName(at: i)), line: row >= 0 ? input.line(at: Int(row)) : 0)
             }
         }
+        if !copying, asIs == input.count { return Cleansed(batch: input, rejections: rejections) }
+        copyAsIs()
         return Cleansed(batch: out, rejections: rejections)
     }
 

@@ -77,7 +77,10 @@ import Testing
         #expect(fast.rejections == slow.rejections)
         #expect(fastSink.seen == slowSink.seen)
         #expect(fastWaiting.byMeter == slowWaiting.byMeter)
-        let (a, b) = (fast.batch, slow.batch)
+        Self.expectSameRows(fast.batch, slow.batch)
+    }
+
+    static func expectSameRows(_ a: ReadingBatch, _ b: ReadingBatch) {
         #expect(a.count == b.count)
         #expect(a.meterIndex == b.meterIndex)
         #expect(a.start == b.start)
@@ -85,6 +88,29 @@ import Testing
         #expect((0..<a.count).map { a.quality(at: $0) } == (0..<b.count).map { b.quality(at: $0) })
         #expect((0..<a.count).map { a.ruleName(at: $0) } == (0..<b.count).map { b.ruleName(at: $0) })
         #expect((0..<a.count).map { a.line(at: $0) } == (0..<b.count).map { b.line(at: $0) })
+    }
+
+    /// The live case whole: every meter's one reading continues its series and is kept as it is, so
+    /// the batch is its own output; and the same batch with one reading to refuse at its end or at its
+    /// start, whose output is then built, as the series path builds it.
+    @Test(arguments: [-1, 0, 29])
+    func aBatchOfLoneReadingsKeptAsTheyAreIsItsOwnOutput(refused: Int) {
+        var batch = ReadingBatch()
+        var anchors: [MeterID: SeriesAnchor] = [:]
+        for k in 0..<30 {
+            let id = MeterID("L\(k)")!
+            anchors[id] = SeriesAnchor(start: 1800, value: 1)
+            batch.append(meter: batch.intern(id), start: 3600, kwh: k == refused ? -1 : Double(k) / 10, line: Int32(k + 2))
+        }
+        let rules = RuleSet(VEEConfig(maxKwh: 100, maxGap: 4, estimationDelay: 4))
+        var fastSink = Recorder(), slowSink = Recorder()
+        var fastWaiting = OpenGaps(), slowWaiting = OpenGaps()
+        let groups = RuleSet.rowsByMeter(batch)
+        let fast = rules.run(batch, groups: groups, sink: &fastSink, kind: { _ in nil }, anchor: { anchors[$0] }, waiting: &fastWaiting, lonePath: true)
+        let slow = rules.run(batch, groups: groups, sink: &slowSink, kind: { _ in nil }, anchor: { anchors[$0] }, waiting: &slowWaiting, lonePath: false)
+        #expect(fast.rejections == slow.rejections && fastSink.seen == slowSink.seen)
+        #expect(fast.batch.count == (refused < 0 ? 30 : 29))
+        Self.expectSameRows(fast.batch, slow.batch)
     }
 
     @Test func theLiveCaseTakesThePathAndTheRestDoNot() {
