@@ -271,7 +271,10 @@ enum ReadingLog {
     /// `parts` have not passed, with the store's upsert rule (`BlockWriter`), then moves those marks
     /// to `through`.
     static func merge(_ db: Database, _ records: [Record], _ refs: [Ref], parts: [Int], through: Int64) throws {
-        let marks = try marks(db)
+        // Only the merged parts' marks are read: a merge of one part is one of a run of many.
+        var marks = [Int64](repeating: .max, count: Self.parts)
+        let read = try db.cachedStatement(sql: "SELECT through FROM readings_log_merged WHERE part = ?")
+        for p in parts { marks[p] = try Int64.fetchOne(read, arguments: [p]) ?? 0 }
         var rows: [BlockWriter.Pending] = []
         rows.reserveCapacity(refs.count)
         for ref in refs {
