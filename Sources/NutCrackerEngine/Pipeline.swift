@@ -98,18 +98,17 @@ public actor Pipeline {
 
     /// What a stored batch gives the detectors: register meters' raw reads (before VEE took their
     /// differences) for the register detector, and the measured interval readings, each in time order.
-    private func sightings(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) -> (registers: [Sighting], readings: [Sighting]) {
-        // Each meter's source and kind looked up once per batch, not once per row.
-        // (A request's own sources are usually none, and register meters often unknown: neither is
-        // then looked up at all.)
-        let requestSources = info.sources
-        func source(_ m: MeterID) -> SourceID { (requestSources.isEmpty ? nil : requestSources[m]) ?? sources[m] ?? info.source }
+    /// `batchSources`: `meterSources(of: batch, info:)`.
+    private func sightings(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo,
+                           batchSources: [SourceID]) -> (registers: [Sighting], readings: [Sighting]) {
+        // Each meter's source and kind looked up once per batch, not once per row. (Register meters
+        // are often unknown: their kinds are then not looked up at all.)
         let registerRows: [Int] = !knowsRegisterMeters ? [] : {
             let inputIsRegister = input.meters.map { kinds[$0] == .register }
             return (0..<input.count).filter { input.status[$0] == .number && inputIsRegister[Int(input.meterIndex[$0])] }
                 .sorted { input.start[$0] < input.start[$1] }
         }()
-        let inputSources = registerRows.isEmpty ? [] : input.meters.map(source)
+        let inputSources = registerRows.isEmpty ? [] : meterSources(of: input, info: info)
         let registers = registerRows.map { i -> Sighting in
             let k = Int(input.meterIndex[i])
             return Sighting(meter: input.meters[k], source: inputSources[k], start: input.start[i], value: input.kwh[i])
@@ -121,12 +120,19 @@ public actor Pipeline {
         // A gateway's batch (one interval, meters in order) is in order already.
         if zip(order, order.dropFirst()).contains(where: { !before($0, $1) }) { order.sort(by: before) }
         // Register meters arrive here as interval energy (VEE took the differences).
-        let batchSources = order.isEmpty ? [] : batch.meters.map(source)
         let readings = order.map { i -> Sighting in
             let k = Int(batch.meterIndex[i])
             return Sighting(meter: batch.meters[k], source: batchSources[k], start: batch.start[i], value: batch.kwh[i])
         }
         return (registers, readings)
+    }
+
+    /// Each of a batch's meters' source, by its index in `batch.meters`: the request's own for it,
+    /// else the one it is registered under, else the request's. (A request's own are usually none,
+    /// and then not looked up at all.)
+    private func meterSources(of batch: ReadingBatch, info: BatchInfo) -> [SourceID] {
+        let own = info.sources
+        return batch.meters.map { m in (own.isEmpty ? nil : own[m]) ?? sources[m] ?? info.source }
     }
 
     /// Runs the detectors over a batch's sightings; the one place either mode applies them.
@@ -140,10 +146,10 @@ public actor Pipeline {
 
     /// Hands a stored batch to the detectors: inline, its reports are stored before this returns;
     /// in the background, the batch joins the detectors' queue in commit order.
-    private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo) async throws {
+    private func detect(_ batch: ReadingBatch, registers input: ReadingBatch, info: BatchInfo, batchSources: [SourceID]) async throws {
         guard batch.count > 0 || input.count > 0, detectorConfig != nil else { return }
         if resuming { await withCheckedContinuation { resumeWaiters.append($0) } }
-        let (registers, readings) = sightings(batch, registers: input, info: info)
+        let (registers, readings) = sightings(batch, registers: input, info: info, batchSources: batchSources)
         guard !registers.isEmpty || !readings.isEmpty else { return }
         if detection == .background {
             detectionBacklog.add(registers.count + readings.count)
@@ -629,7 +635,9 @@ public actor Pipeline {
     /// After the write: detectors, the running report, subscribers, and the summary.
     private func finish(_ p: Prepared, _ written: WriteSummary) async throws -> IngestSummary {
         let clean = p.write.batch, info = p.write.info, report = p.report, quarantine = p.write.quarantine
-        try await detect(clean, registers: p.input, info: info)
+        // Sources for the detectors and for subscribers, looked up once.
+        let batchSources = clean.count > 0 && (detectorConfig != nil || !eventSubscribers.isEmpty) ? meterSources(of: clean, info: info) : []
+        try await detect(clean, registers: p.input, info: info, batchSources: batchSources)
         self.report.merge(report)
         readingsStored += written.inserted + written.corrected
 
@@ -650,19 +658,13 @@ public actor Pipeline {
         s.examples = Array(quarantine.prefix(10))
         s.rejected = quarantine
         observer?(s, info)
-        if !eventSubscribers.isEmpty { publish(StoredBatch(summary: s, readings: readings(of: clean, info: info))) }
+        if !eventSubscribers.isEmpty {
+            publish(StoredBatch(summary: s, batch: clean, meterSources: batchSources.isEmpty && clean.count > 0 ? meterSources(of: clean, info: info) : batchSources,
+                                minutes: info.interval.minutes))
+        }
         logger.debug("stored batch", metadata: ["batch": "\(written.batch)", "origin": "\(info.origin)",
                                                "stored": "\(s.stored)", "quarantined": "\(s.quarantined)"])
         return s
-    }
-
-    /// The readings of a stored batch, each with its source, for live subscribers.
-    private func readings(of batch: ReadingBatch, info: BatchInfo) -> [LiveReading] {
-        (0..<batch.count).map { i in
-            let meter = batch.meters[Int(batch.meterIndex[i])]
-            return LiveReading(meter: meter, source: info.sources[meter] ?? sources[meter] ?? info.source, start: batch.start[i],
-                               minutes: info.interval.minutes, kwh: batch.kwh[i], quality: batch.quality(at: i))
-        }
     }
 
     /// Everything that happens, as it happens: stored batches (their readings and VEE outcomes) and

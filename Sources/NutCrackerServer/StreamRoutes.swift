@@ -197,12 +197,12 @@ struct Subscriptions {
         guard !isEmpty else { return [] }
         switch event {
         case .stored(let b):
-            let readings = b.readings.filter { wants(meter: $0.meter, source: $0.source) }
+            let readings = fleet ? b.readings : b.readings(meters: meters, sources: sources)
             var out: [String] = []
             if !readings.isEmpty {
                 out.append(APIJSON.text(StreamReadings(batch: b.summary.batch, readings: readings.map(LiveReadingDTO.init))))
             }
-            if summary, !b.readings.isEmpty { out.append(APIJSON.text(StreamSummary(b))) }
+            if summary, b.count > 0 { out.append(APIJSON.text(StreamSummary(b))) }
             let rejected = b.summary.rejected.filter { wants(meter: $0.meter, source: nil) || fleet }
             if summary || !readings.isEmpty || !rejected.isEmpty {
                 out.append(APIJSON.text(StreamOutcomes(batch: b.summary.batch, origin: b.summary.origin, outcomes: b.summary.report.totals,
