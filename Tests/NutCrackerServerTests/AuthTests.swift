@@ -34,6 +34,8 @@ import Testing
             }
             // Reads: viewer yes; nothing, garbage, tampered, expired: 401.
             try await client.execute(uri: "/api/v1/meters", method: .get, headers: TestServer.bearer(token)) { #expect($0.status == .ok) }
+            // Spaces and tabs around the credential are not part of it.
+            try await client.execute(uri: "/api/v1/meters", method: .get, headers: [.authorization: "Bearer  \t\(token) \t"]) { #expect($0.status == .ok) }
             try await client.execute(uri: "/api/v1/meters", method: .get) {
                 #expect($0.status == .unauthorized)
                 #expect($0.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)

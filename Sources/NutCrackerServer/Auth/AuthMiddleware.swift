@@ -13,7 +13,7 @@ struct AuthMiddleware: RouterMiddleware {
             guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "Authorization must be 'Bearer <token or device key>'")
             }
-            guard let identity = await accounts.identity(bearer: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            guard let identity = await accounts.identity(bearer: Self.trimmed(header.dropFirst(7))) else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""],
                                 message: "the bearer credential is wrong, expired or tampered with")
             }
@@ -23,5 +23,14 @@ struct AuthMiddleware: RouterMiddleware {
             context.identity = await accounts.identity(bearer: token)
         }
         return try await next(request, context)
+    }
+
+    /// A credential without the spaces or tabs around it (Foundation's trimming costs more than the
+    /// rest of a request's authentication).
+    static func trimmed(_ s: Substring) -> String {
+        func blank(_ c: Character) -> Bool { c == " " || c == "\t" }
+        var t = s.drop(while: blank)
+        while let last = t.last, blank(last) { t = t.dropLast() }
+        return String(t)
     }
 }
