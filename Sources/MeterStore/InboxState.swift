@@ -13,8 +13,9 @@ import Synchronization
 ///
 /// Logged readings are kept in one array in the order logged, each linked to its meter's previous
 /// one, so a commit appends its batch in one sequential run instead of touching a list per meter;
-/// per meter (an array by row id, not hashed keys) only its latest start and its newest entry. A
-/// part's merge mark makes its entries up to the mark dead at once; they are dropped once half are dead.
+/// per meter (an array by row id, not hashed keys) only its latest start, its newest entry and its
+/// blocks' bound. A part's merge mark makes its entries up to the mark dead at once; they are
+/// dropped once half are dead.
 final class InboxState: Sendable {
     typealias Entry = ReadingLog.Entry
     struct MeterState {
