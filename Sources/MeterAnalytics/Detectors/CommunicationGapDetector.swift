@@ -48,7 +48,7 @@ public struct CommunicationGapDetector: MeterDetector {
         a.observed = 0
         a.severity = .info
         let who = a.meter == nil ? "readings from source \(a.source?.rawValue ?? "-")" : "its readings"
-        a.detail = String(format: "%@ came %.1f h behind the fleet, none missing", who, a.score)
+        a.detail = "\(who) came \(FixedDecimal.format(a.score, places: 1)) h behind the fleet, none missing"
         return a
     }
 }

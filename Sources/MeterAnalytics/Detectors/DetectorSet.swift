@@ -651,7 +651,7 @@ public struct DetectorSet: Sendable {
     private static func outageDescribed(_ a: Anomaly, source s: SourceID) -> Anomaly {
         var a = a
         a.score = Double(a.end - a.start) / 3600
-        a.detail = "source \(s) at zero for \(String(format: "%.1f", a.score)) h\(a.open ? " so far" : "") (up to \(Int(a.observed)) meters together)"
+        a.detail = "source \(s) at zero for \(FixedDecimal.format(a.score, places: 1)) h\(a.open ? " so far" : "") (up to \(Int(a.observed)) meters together)"
         return a
     }
 }

@@ -128,8 +128,8 @@ public struct FlatlineDetector: MeterDetector {
         let hours = Double(a.end - a.start) / 3600
         a.score = hours
         a.severity = hours >= 48 ? .critical : .warning
-        a.detail = String(format: "held at %.3f kWh (within %.1f%%) for %.1f h; this meter's readings usually vary by %.0f%%",
-                          level, a.observed * 100, hours, usual * 100)
+        a.detail = "held at \(FixedDecimal.format(level, places: 3)) kWh (within \(FixedDecimal.format(a.observed * 100, places: 1))%) "
+            + "for \(FixedDecimal.format(hours, places: 1)) h; this meter's readings usually vary by \(FixedDecimal.format(usual * 100, places: 0))%"
         return a
     }
 

@@ -163,8 +163,8 @@ public struct SpikeValleyDetector: MeterDetector {
                 candidate = Anomaly(kind: .spike, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: o.value > 3 * p99 ? .critical : .warning, score: z,
                                     expected: expected, observed: o.value,
-                                    detail: String(format: "%.3f kWh where this slot usually has %.3f (%.1fx; the meter's 99th percentile is %.3f)",
-                                                   o.value, expected, o.value / max(expected, 1e-9), p99))
+                                    detail: "\(Self.kwh(o.value)) kWh where this slot usually has \(Self.kwh(expected)) "
+                                        + "(\(FixedDecimal.format(o.value / max(expected, 1e-9), places: 1))x; the meter's 99th percentile is \(Self.kwh(p99)))")
             } else if (previous ?? 0) >= 3 * o.value, let p1 = envelope.quantile(0.01), o.value < config.floorRatio * p1,
                       o.value <= config.deepFloorRatio * p1 || (z < -config.valleyThreshold && o.value <= config.valleyRatio * expected),
                       expected - o.value >= min(config.minDifference, config.deepFloorRatio * p1),
@@ -172,8 +172,7 @@ public struct SpikeValleyDetector: MeterDetector {
                 flagged = true
                 candidate = Anomaly(kind: .valley, meter: o.meter, source: o.source, start: o.start, end: o.start + o.interval,
                                     detectedAt: o.start, severity: .warning, score: z, expected: expected, observed: o.value,
-                                    detail: String(format: "%.3f kWh where this slot usually has %.3f (the meter's 1st percentile is %.3f)",
-                                                   o.value, expected, p1))
+                                    detail: "\(Self.kwh(o.value)) kWh where this slot usually has \(Self.kwh(expected)) (the meter's 1st percentile is \(Self.kwh(p1)))")
             }
         }
         if flagged { candidateObservation = o } else { learn(o, x: x, baseline: base) }
@@ -222,4 +221,7 @@ public struct SpikeValleyDetector: MeterDetector {
         if let c = candidate { out.append(c) }
         candidate = nil
     }
+
+    /// A value in kWh as events describe it (three places).
+    private static func kwh(_ v: Double) -> String { FixedDecimal.format(v, places: 3) }
 }

@@ -68,7 +68,7 @@ public struct ZeroRunDetector: MeterDetector {
     private func described(_ a: Anomaly) -> Anomaly {
         var a = a
         a.score = Double(a.end - a.start) / 3600
-        a.detail = "zero for \(String(format: "%.1f", a.score)) h on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time"
+        a.detail = "zero for \(FixedDecimal.format(a.score, places: 1)) h on a meter that is at zero \(Int(zeroShare * 1000) / 10)% of the time"
         return a
     }
 
