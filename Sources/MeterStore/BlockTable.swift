@@ -108,15 +108,19 @@ enum BlockTable {
                 """, arguments: [meter])
             return
         }
+        try put(db, key: k, count: Int64(block.records.count), last: last.start, data: block.encode())
+    }
+
+    /// Writes an encoded block under its key (`count` readings, the latest starting at `last`).
+    static func put(_ db: Database, key: Int64, count: Int64, last: Int64, data: [UInt8]) throws {
         let stmt = try db.cachedStatement(sql: """
             INSERT INTO day_blocks(key, count, last, data) VALUES (?, ?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last, data = excluded.data
             """)
-        let data = block.encode()
         try stmt.run { s in
-            Bind.int(s, 1, k)
-            Bind.int(s, 2, Int64(block.records.count))
-            Bind.int(s, 3, last.start)
+            Bind.int(s, 1, key)
+            Bind.int(s, 2, count)
+            Bind.int(s, 3, last)
             Bind.blob(s, 4, data)
         }
     }

@@ -19,7 +19,7 @@ struct BlockWriter {
     }
 
     /// Which way one write went.
-    enum Change { case inserted, corrected, unchanged }
+    enum Change: Sendable { case inserted, corrected, unchanged }
 
     /// What the upsert does to a stored value (nil: none stored) given a new one.
     static func change(from old: StoredValue?, to new: StoredValue) -> Change {
@@ -36,16 +36,34 @@ struct BlockWriter {
         }
     }
 
-    private let db: Database
-    private let keep: Statement
-    private let supersededAt = Int64(Date().timeIntervalSince1970)
+    /// A write worked out from the blocks as they stood when it was planned, ready to apply: each
+    /// block it changes (encoded), the versions its corrections replace, the meters' widened day
+    /// bounds, and what each row did. Applied to anything but those same blocks, it would undo what
+    /// changed them since; `ReadingLog` checks that nothing did.
+    struct Plan: Sendable {
+        struct Block: Sendable {
+            var key: Int64
+            var count: Int64
+            var last: Int64
+            var data: [UInt8]
+        }
+        /// A version a correction replaced, to be kept in `reading_versions`.
+        struct Replaced: Sendable {
+            var meter: Int64
+            var old: ReadingBlock.Record
+            var by: Int64
+        }
+        var blocks: [Block] = []
+        var replaced: [Replaced] = []
+        var newDays: [(meter: Int64, first: Int64, last: Int64)] = []
+        var changes: [Change]
+        var supersededAt: Int64
+    }
 
-    init(_ db: Database) throws {
+    private let db: Database
+
+    init(_ db: Database) {
         self.db = db
-        keep = try db.cachedStatement(sql: """
-            INSERT INTO reading_versions(meter, start, version, kwh, quality, rule, batch, superseded_at, superseded_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
     }
 
     /// Writes `rows` and says what each did, in their order. Rows of one key apply in the order
@@ -53,66 +71,98 @@ struct BlockWriter {
     /// land on the same pages; given rows by meter, then start, each block is read and written once,
     /// and each row is read where it lies, in one pass over its block's run.
     func write(_ rows: [Pending]) throws -> [Change] {
-        var changes = [Change](repeating: .unchanged, count: rows.count)
+        let plan = try Self.plan(db, rows)
+        try apply(plan)
+        return plan.changes
+    }
+
+    /// Works out what writing `rows` does, reading the blocks through `db` and writing nothing: in
+    /// a write transaction, or in a read that another transaction applies (see `Plan`).
+    static func plan(_ db: Database, _ rows: [Pending], at supersededAt: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Plan {
+        var plan = Plan(changes: [Change](repeating: .unchanged, count: rows.count), supersededAt: supersededAt)
         // Days that get their meter's first block, by meter: the meters' day bounds widen to them.
         var newDays: [Int64: (first: Int64, last: Int64)] = [:]
         // Each meter's days with a block, read once: a day outside them has none to load (the live
         // case: a merge's days are mostly new).
         var bounds: [Int64: (first: Int64, last: Int64)?] = [:]
-        for run in Self.runs(rows) {
-            let meter = run.meter, day = run.day
-            var block: ReadingBlock
-            if bounds[meter] == nil { bounds[meter] = .some(try BlockTable.days(db, meter: meter)) }
-            let held = bounds[meter].flatMap { $0 }
-            if let held, held.first <= day, day <= held.last, let stored = try BlockTable.load(db, meter: meter, day: day) {
-                block = stored
-            } else {
-                block = ReadingBlock(day: day)
-                let known = newDays[meter]
-                newDays[meter] = (min(known?.first ?? day, day), max(known?.last ?? day, day))
-                // Saved below: a later run of this meter and day loads it.
-                bounds[meter] = .some((min(held?.first ?? day, day), max(held?.last ?? day, day)))
+        // The block being worked on: the runs of one key are next to each other.
+        var meter = Int64.min, day = Int64.min, block = ReadingBlock(day: 0), dirty = false
+        func finish() throws {
+            guard dirty, let last = block.records.last else { return }
+            plan.blocks.append(Plan.Block(key: try BlockTable.key(meter: meter, day: day), count: Int64(block.records.count),
+                                          last: last.start, data: block.encode()))
+        }
+        for run in runs(rows) {
+            if run.meter != meter || run.day != day {
+                try finish()
+                meter = run.meter
+                day = run.day
+                dirty = false
+                if bounds[meter] == nil { bounds[meter] = .some(try BlockTable.days(db, meter: meter)) }
+                let held = bounds[meter].flatMap { $0 }
+                if let held, held.first <= day, day <= held.last, let stored = try BlockTable.load(db, meter: meter, day: day) {
+                    block = stored
+                } else {
+                    block = ReadingBlock(day: day)
+                    let known = newDays[meter]
+                    newDays[meter] = (min(known?.first ?? day, day), max(known?.last ?? day, day))
+                    bounds[meter] = .some((min(held?.first ?? day, day), max(held?.last ?? day, day)))
+                }
             }
             // The run's room is made once, not grown reading by reading.
             block.records.reserveCapacity(block.records.count + run.rows.count)
-            var dirty = false
             for j in run.rows {
                 let p = rows[j]
-                try Self.check(p.kwh)
+                try check(p.kwh)
                 // Live readings come after everything their block holds: no search for those.
                 let appends = block.records.last.map { $0.start < p.start } ?? true
                 let k = appends ? block.records.count : block.index(of: p.start)
                 let new = ReadingBlock.Record(start: p.start, kwh: p.kwh, quality: p.quality, rule: p.rule, batch: p.batch)
                 if k < block.records.count, block.records[k].start == p.start {
                     let old = block.records[k]
-                    let change = Self.change(from: old.value, to: new.value)
+                    let change = change(from: old.value, to: new.value)
                     if change == .corrected {
-                        try keep.run { s in
-                            Bind.int(s, 1, meter)
-                            Bind.int(s, 2, p.start)
-                            Bind.int(s, 3, Int64(old.version))
-                            Bind.double(s, 4, old.kwh)
-                            Bind.int(s, 5, Int64(old.quality.rawValue))
-                            Bind.text(s, 6, old.rule)
-                            if let b = old.batch { Bind.int(s, 7, b) }
-                            Bind.int(s, 8, supersededAt)
-                            Bind.int(s, 9, p.batch)
-                        }
+                        plan.replaced.append(Plan.Replaced(meter: meter, old: old, by: p.batch))
                         block.records[k] = new
                         block.records[k].version = old.version &+ 1
                         dirty = true
                     }
-                    changes[j] = change
+                    plan.changes[j] = change
                 } else {
                     block.records.insert(new, at: k)
                     dirty = true
-                    changes[j] = .inserted
+                    plan.changes[j] = .inserted
                 }
             }
-            if dirty { try BlockTable.save(db, meter: meter, block) }
         }
-        for (meter, days) in newDays { try BlockTable.extend(db, meter: meter, first: days.first, last: days.last) }
-        return changes
+        try finish()
+        plan.newDays = newDays.map { (meter: $0.key, first: $0.value.first, last: $0.value.last) }
+        return plan
+    }
+
+    /// Writes what a plan worked out. Must run inside a write transaction.
+    func apply(_ plan: Plan) throws {
+        if !plan.replaced.isEmpty {
+            let keep = try db.cachedStatement(sql: """
+                INSERT INTO reading_versions(meter, start, version, kwh, quality, rule, batch, superseded_at, superseded_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in plan.replaced {
+                try keep.run { s in
+                    Bind.int(s, 1, r.meter)
+                    Bind.int(s, 2, r.old.start)
+                    Bind.int(s, 3, Int64(r.old.version))
+                    Bind.double(s, 4, r.old.kwh)
+                    Bind.int(s, 5, Int64(r.old.quality.rawValue))
+                    Bind.text(s, 6, r.old.rule)
+                    if let b = r.old.batch { Bind.int(s, 7, b) }
+                    Bind.int(s, 8, plan.supersededAt)
+                    Bind.int(s, 9, r.by)
+                }
+            }
+        }
+        for b in plan.blocks { try BlockTable.put(db, key: b.key, count: b.count, last: b.last, data: b.data) }
+        for d in plan.newDays { try BlockTable.extend(db, meter: d.meter, first: d.first, last: d.last) }
     }
 
     /// Consecutive rows of one meter and day: one block's share of a write.

@@ -11,11 +11,11 @@ import Synchronization
 /// trusting it again. `through`: every log row up to it that this process has not seen merged is
 /// held here (nil: unknown, so reads take what waits from the log itself).
 ///
-/// Logged readings are kept in one array in the order logged, each linked to its meter's previous
+/// Logged readings are kept in the order logged (`Entries`), each linked to its meter's previous
 /// one, so a commit appends its batch in one sequential run instead of touching a list per meter;
 /// per meter (an array by row id, not hashed keys) only its latest start, its newest entry and its
 /// blocks' bound. A part's merge mark makes its entries up to the mark dead at once; they are
-/// dropped once half are dead.
+/// dropped a chunk at a time once every part's mark has passed them, never copied.
 final class InboxState: Sendable {
     typealias Entry = ReadingLog.Entry
     struct MeterState {
@@ -44,17 +44,60 @@ final class InboxState: Sendable {
         var entry: Entry
         /// Index of the same meter's previous entry (-1: none).
         var previous: Int
-        /// The latest start of this entry and the meter's older ones (merged ones included): a
-        /// search for an earlier start stops here, so a reading filling a slot nothing was logged
-        /// for does not walk every entry its meter has waiting.
+        /// The latest start of this entry and the meter's older ones still kept: a search for an
+        /// earlier start stops here, so a reading filling a slot nothing was logged for does not
+        /// walk every entry its meter has waiting.
         var reach: Int64
+    }
+    /// Entries in the order logged, by index, in chunks of a fixed size: appended at the end, and
+    /// dropped from the front a whole chunk at a time once every entry in it is merged. Indexes
+    /// never change, so the meters' links stay valid, and what is kept is never copied: a
+    /// million entries or more under steady ingest, which the writer would otherwise wait for.
+    struct Entries {
+        let shift: Int
+        var size: Int { 1 << shift }
+        private var chunks: [[Linked]] = []
+        /// Index of the first entry kept (a multiple of the size): older ones are gone.
+        private(set) var first = 0
+        /// Index the next entry gets.
+        private(set) var end = 0
+
+        init(chunk: Int) {
+            var shift = 0
+            while 1 << shift < max(1, chunk) { shift += 1 }
+            self.shift = shift
+        }
+
+        /// Whether the entry at `i` is still kept.
+        func holds(_ i: Int) -> Bool { i >= first && i < end }
+
+        subscript(i: Int) -> Linked { chunks[(i >> shift) - (first >> shift)][i & (size - 1)] }
+
+        mutating func append(_ l: Linked) {
+            if end & (size - 1) == 0 {
+                var chunk: [Linked] = []
+                chunk.reserveCapacity(size)
+                chunks.append(chunk)
+            }
+            chunks[chunks.count - 1].append(l)
+            end += 1
+        }
+
+        /// Drops the leading chunks whose entries are all logged at or before `seq`.
+        mutating func drop(through seq: Int64) {
+            var n = 0
+            while n < chunks.count, chunks[n].count == size, let last = chunks[n].last, last.entry.seq <= seq { n += 1 }
+            guard n > 0 else { return }
+            chunks.removeFirst(n)
+            first += n * size
+        }
     }
     private struct State {
         var pending = 0
         var meters: [MeterState] = []
         /// Meters whose row id is too large for the array.
         var others: [Int64: MeterState] = [:]
-        var pool: [Linked] = []
+        var pool: Entries
         /// Per part of the meters: entries up to this log row are merged.
         var marks = [Int64](repeating: 0, count: ReadingLog.parts)
         /// Per part, its entries still counted in `pending`: (log row, count) in log order.
@@ -64,6 +107,8 @@ final class InboxState: Sendable {
         var committed: Int64 = 0
         var stale = false
         var merging = false
+
+        init(chunk: Int) { pool = Entries(chunk: chunk) }
 
         func meter(_ m: Int64) -> MeterState? {
             if m >= 0, m < InboxState.arrayLimit { return Int(m) < meters.count ? meters[Int(m)] : nil }
@@ -81,9 +126,10 @@ final class InboxState: Sendable {
 
         /// A meter's entries not yet merged, newest first.
         func chain(_ m: Int64, _ body: (Linked) -> Bool) {
-            guard var i = meter(m)?.newest, i >= 0 else { return }
+            guard var i = meter(m)?.newest else { return }
             let mark = marks[ReadingLog.part(of: m)]
-            while i >= 0 {
+            // A dropped entry was merged, as were all before it.
+            while pool.holds(i) {
                 let l = pool[i]
                 guard l.entry.seq > mark, body(l) else { return }
                 i = l.previous
@@ -91,7 +137,7 @@ final class InboxState: Sendable {
         }
 
         func reach(_ start: Int64, after previous: Int) -> Int64 {
-            previous >= 0 ? max(start, pool[previous].reach) : start
+            pool.holds(previous) ? max(start, pool[previous].reach) : start
         }
 
         /// The newest entry not yet merged of a meter's reading, if any.
@@ -128,47 +174,19 @@ final class InboxState: Sendable {
             chain(m) { out.append($0.entry); return true }
             return out.reversed()
         }
-
-        /// Keeps only live entries once half are dead. The live entries move down in place, so the
-        /// array keeps its capacity and grows back into memory already held. Under steady ingest a
-        /// merge's cut leaves a third or more of the entries live, so a stricter rule (seven in eight
-        /// dead, say) lets the array grow past a million entries, and each doubling then copies it
-        /// while the writer waits (a tenth to a third of a second).
-        mutating func compactIfWorthIt() {
-            guard pool.count > 4096, pending * 2 <= pool.count else { return }
-            for i in meters.indices { meters[i].newest = -1 }
-            for k in others.keys { others[k]?.newest = -1 }
-            var kept = 0
-            for i in pool.indices {
-                let entry = pool[i].entry
-                guard entry.seq > marks[ReadingLog.part(of: entry.row.meter)] else { continue }
-                let index = kept
-                let previous = update(entry.row.meter) { m in
-                    defer { m.newest = index }
-                    return m.newest
-                }
-                pool[index] = Linked(entry: entry, previous: previous, reach: reach(entry.row.start, after: previous))
-                kept += 1
-            }
-            pool.removeLast(pool.count - kept)
-        }
     }
     private let state: Mutex<State>
 
-    /// `expected`: readings the inbox may hold before a merge catches up (twice the merge's
-    /// threshold, say). Their room is set aside at once, so the array never doubles, and copies
-    /// itself, while the writer waits; memory not yet written to is only reserved, not used.
-    init(expected: Int = 0) {
-        var s = State()
-        s.pool.reserveCapacity(expected)
-        state = Mutex(s)
+    /// `chunk`: entries set aside at a time (rounded up to a power of two).
+    init(chunk: Int = 1 << 16) {
+        state = Mutex(State(chunk: chunk))
     }
     /// Row ids below this live in the array; larger ones in `others`.
     fileprivate static let arrayLimit: Int64 = 1 << 20
 
     var pending: Int { state.withLock { $0.pending } }
-    /// Entries kept, live or dead (dead ones go when they outnumber the live).
-    var kept: Int { state.withLock { $0.pool.count } }
+    /// Entries kept, live or dead (dead ones go a chunk at a time, once every part has passed them).
+    var kept: Int { state.withLock { $0.pool.end - $0.pool.first } }
     var isStale: Bool { state.withLock { $0.stale } }
     var through: Int64? { state.withLock { $0.through } }
 
@@ -202,7 +220,7 @@ final class InboxState: Sendable {
             if let seq {
                 var perPart = [Int](repeating: 0, count: ReadingLog.parts)
                 for (i, r) in rows.enumerated() {
-                    let index = s.pool.count
+                    let index = s.pool.end
                     let previous = s.update(r.meter) { m in
                         defer { m.newest = index }
                         return m.newest
@@ -235,7 +253,7 @@ final class InboxState: Sendable {
                 s.pending = max(0, s.pending - done.reduce(0) { $0 + $1.count })
                 s.counted[part].removeFirst(done.count)
             }
-            s.compactIfWorthIt()
+            s.pool.drop(through: s.marks.min() ?? 0)
         }
     }
 
@@ -252,7 +270,7 @@ final class InboxState: Sendable {
     /// A write that changed this state rolled back: trust nothing until the next full merge.
     func invalidate() {
         state.withLock { s in
-            var fresh = State()
+            var fresh = State(chunk: s.pool.size)
             fresh.marks = s.marks
             fresh.committed = s.committed
             fresh.merging = s.merging

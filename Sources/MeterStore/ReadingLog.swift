@@ -267,22 +267,74 @@ enum ReadingLog {
         return out
     }
 
-    /// Applies the readings `refs` points at (in the order `inMergeOrder` gives) that the marks of
-    /// `parts` have not passed, with the store's upsert rule (`BlockWriter`), then moves those marks
-    /// to `through`.
-    static func merge(_ db: Database, _ records: [Record], _ refs: [Ref], parts: [Int], through: Int64) throws {
-        // Only the merged parts' marks are read: a merge of one part is one of a run of many.
-        var marks = [Int64](repeating: .max, count: Self.parts)
-        let read = try db.cachedStatement(sql: "SELECT through FROM readings_log_merged WHERE part = ?")
-        for p in parts { marks[p] = try Int64.fetchOne(read, arguments: [p]) ?? 0 }
+    /// The rows of `readings_log_merged` beside the parts' marks: writes made straight into the
+    /// blocks (a file's batch), counted, so a merge worked out before its transaction knows whether
+    /// the blocks it read have changed since.
+    private static let directWritesRow = -1
+
+    /// Counts a write made straight into the blocks, in its transaction.
+    static func countDirectWrite(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO readings_log_merged(part, through) VALUES (?1, 1)
+            ON CONFLICT(part) DO UPDATE SET through = through + 1
+            """).execute(arguments: [directWritesRow])
+    }
+
+    /// A part's mark (0: nothing merged yet), or the count of direct writes for `directWritesRow`.
+    private static func readMark(_ db: Database, part: Int) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT through FROM readings_log_merged WHERE part = ?"), arguments: [part]) ?? 0
+    }
+
+    /// One part's merge worked out from a snapshot, before its transaction (`prepare`), with what it
+    /// took for granted: the part's mark and the count of direct writes then. `merge` applies it if
+    /// both are unchanged, so the blocks are as it read them; otherwise it works the merge out again.
+    struct Prepared: Sendable {
+        var part: Int
+        var mark: Int64
+        var directWrites: Int64
+        var plan: BlockWriter.Plan
+    }
+
+    /// Works out the merge of one part's readings (`refs`, in the order `inMergeOrder` gives) that
+    /// its mark has not passed, reading the blocks and writing nothing: in a read, so the store's
+    /// writer only applies the result.
+    static func prepare(_ db: Database, _ records: [Record], _ refs: [Ref], part: Int) throws -> Prepared {
+        let mark = try readMark(db, part: part), direct = try readMark(db, part: directWritesRow)
+        var marks = [Int64](repeating: .max, count: parts)
+        marks[part] = mark
+        return Prepared(part: part, mark: mark, directWrites: direct, plan: try BlockWriter.plan(db, pendingRows(records, refs, marks: marks)))
+    }
+
+    /// The readings `refs` points at whose log rows come after their part's mark, as the block
+    /// writer takes them.
+    private static func pendingRows(_ records: [Record], _ refs: [Ref], marks: [Int64]) -> [BlockWriter.Pending] {
         var rows: [BlockWriter.Pending] = []
         rows.reserveCapacity(refs.count)
         for ref in refs {
-            let record = records[Int(ref.record)], row = record.rows[Int(ref.row)]
-            guard record.seq > marks[part(of: row.meter)] else { continue }
-            rows.append(BlockWriter.Pending(meter: row.meter, start: row.start, kwh: row.kwh, quality: row.quality, rule: row.rule, batch: record.batch))
+            let k = Int(ref.record), i = Int(ref.row)
+            let seq = records[k].seq, meter = records[k].rows[i].meter
+            guard seq > marks[part(of: meter)] else { continue }
+            let row = records[k].rows[i]
+            rows.append(BlockWriter.Pending(meter: meter, start: row.start, kwh: row.kwh, quality: row.quality, rule: row.rule,
+                                            batch: records[k].batch))
         }
-        _ = try BlockWriter(db).write(rows)
+        return rows
+    }
+
+    /// Applies the readings `refs` points at (in the order `inMergeOrder` gives) that the marks of
+    /// `parts` have not passed, with the store's upsert rule (`BlockWriter`), then moves those marks
+    /// to `through`. A merge `prepared` for the one part is applied as it is when its mark and the
+    /// direct writes are as it found them.
+    static func merge(_ db: Database, _ records: [Record], _ refs: [Ref], parts: [Int], through: Int64, prepared: Prepared? = nil) throws {
+        // Only the merged parts' marks are read: a merge of one part is one of a run of many.
+        var marks = [Int64](repeating: .max, count: Self.parts)
+        for p in parts { marks[p] = try readMark(db, part: p) }
+        if let prepared, parts == [prepared.part], marks[prepared.part] == prepared.mark,
+           try readMark(db, part: directWritesRow) == prepared.directWrites {
+            try BlockWriter(db).apply(prepared.plan)
+        } else {
+            _ = try BlockWriter(db).write(pendingRows(records, refs, marks: marks))
+        }
         let mark = try db.cachedStatement(sql: """
             INSERT INTO readings_log_merged(part, through) VALUES (?, ?)
             ON CONFLICT(part) DO UPDATE SET through = max(through, excluded.through)

@@ -43,7 +43,7 @@ public final class SQLiteStore: ReadingStore {
     public init(path: String, inboxLimit: Int = defaultInboxLimit, durability: Durability = .full) throws {
         self.path = path
         self.inboxLimit = inboxLimit
-        inbox = InboxState(expected: 2 * inboxLimit)
+        inbox = InboxState()
         self.durability = durability
         var config = Configuration()
         let synchronous = durability == .full ? "FULL" : "NORMAL"
@@ -93,8 +93,11 @@ public final class SQLiteStore: ReadingStore {
         let byPart = ReadingLog.pending(records, through: cut)
         for part in parts {
             let ordered = ReadingLog.inMergeOrder(byPart[part], of: records)
+            // Worked out outside the writer, which then only writes the part's blocks, unless
+            // something moved them meanwhile.
+            let prepared = ordered.isEmpty ? nil : try await pool.read { db in try ReadingLog.prepare(db, records, ordered, part: part) }
             try await unsyncedWrite { [inbox] db in
-                try ReadingLog.merge(db, records, ordered, parts: [part], through: cut)
+                try ReadingLog.merge(db, records, ordered, parts: [part], through: cut, prepared: prepared)
                 db.afterNextTransaction { _ in inbox.merged(parts: [part], through: cut) }
             }
         }
@@ -138,9 +141,10 @@ public final class SQLiteStore: ReadingStore {
         return out
     }
 
-    /// Schedules one merge in the background once the inbox has grown past its limit.
+    /// Schedules one merge in the background once the inbox has grown past its limit, or once what
+    /// it keeps has (reads that merge a few parts leave entries that only a merge of every part frees).
     private func mergeIfFull() {
-        guard inbox.pending >= inboxLimit, inbox.claimMerge() else { return }
+        guard inbox.pending >= inboxLimit || inbox.kept >= 2 * inboxLimit, inbox.claimMerge() else { return }
         let task = Task { [self] in
             defer { inbox.mergeDone() }
             // On failure the rows stay in the inbox; the next merge or read takes them.
@@ -511,6 +515,7 @@ public final class SQLiteStore: ReadingStore {
             BlockWriter.Pending(meter: rowIDs[Int(batch.meterIndex[i])], start: batch.start[i], kwh: batch.kwh[i],
                                 quality: batch.quality(at: i), rule: batch.ruleName(at: i), batch: summary.batch)
         }) : []
+        if bulk { try ReadingLog.countDirectWrite(db) }
         // What this batch logs and moves on, handed to the inbox's state in one step at the end; rows
         // are in key order, so one meter's are together at the end of the list while it is written.
         var logged: [ReadingLog.Row] = []

@@ -41,7 +41,7 @@ extension BlockWriterTests {
         }
         let stored: [[Int64: Double]] = try await store.pool.write { db in
             try db.execute(sql: "INSERT INTO meters(id, name, source) VALUES (1, 'A', 'S'), (2, 'B', 'S')")
-            let writer = try BlockWriter(db)
+            let writer = BlockWriter(db)
             // Days 20 and 22 of meter 1 (and a gap at 21).
             _ = try writer.write([pending(1, 20, 0, 1), pending(1, 22, 0, 2)])
             // Before, between, inside and after them; day 24 twice, apart, with meter 2 between.

@@ -247,3 +247,38 @@ import Testing
         #expect(left == 0)
     }
 }
+
+extension ReadingLogTests {
+    /// A part's merge worked out outside the writer is applied as it was worked out only when the
+    /// blocks it read cannot have changed since: the part's mark and the count of direct writes are
+    /// as it found them. (Each plan here is altered to store 99 for the first reading, so whether it
+    /// was applied shows in what is read back.)
+    @Test(arguments: ["nothing", "direct write", "merge"])
+    func aMergeWorkedOutBeforeItsTransactionIsAppliedOnlyToTheBlocksItRead(meanwhile: String) async throws {
+        let s = try await store()
+        for slot in 0..<3 { _ = try await s.write(one("P-1", slot: Int64(slot), kwh: Double(slot + 1)), quarantine: [], info: BatchInfo(origin: "gw")) }
+        let row = try await s.pool.read { try Int64.fetchOne($0, sql: "SELECT id FROM meters WHERE name = 'P-1'") } ?? -1
+        let part = ReadingLog.part(of: row)
+        let (prepared, records, ordered, cut) = try await s.pool.read { db in
+            let cut = try ReadingLog.lastSeq(db)
+            let records = try ReadingLog.records(db, after: 0, through: cut)
+            let ordered = ReadingLog.inMergeOrder(ReadingLog.pending(records, through: cut)[part], of: records)
+            return (try ReadingLog.prepare(db, records, ordered, part: part), records, ordered, cut)
+        }
+        #expect(prepared.plan.blocks.count == 1 && prepared.plan.changes == [.inserted, .inserted, .inserted])
+        var altered = prepared
+        var block = ReadingBlock(day: ReadingBlock.day(of: t0))
+        block.records = (0..<3).map { ReadingBlock.Record(start: t0 + Int64($0) * 1800, kwh: $0 == 0 ? 99 : Double($0 + 1), quality: .actual, rule: nil, batch: 1) }
+        altered.plan.blocks[0].data = block.encode()
+        switch meanwhile {
+        case "direct write": try await s.pool.write { try ReadingLog.countDirectWrite($0) }
+        case "merge": try await s.mergeInbox()
+        default: break
+        }
+        let plan = altered
+        try await s.pool.write { db in try ReadingLog.merge(db, records, ordered, parts: [part], through: cut, prepared: plan) }
+        let kwh = try await s.pool.read { db in try BlockTable.load(db, meter: row, day: ReadingBlock.day(of: self.t0))?.records.map(\.kwh) }
+        #expect(kwh == (meanwhile == "nothing" ? [99, 2, 3] : [1, 2, 3]))
+        #expect(try await s.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM reading_versions") } == 0)
+    }
+}
