@@ -60,15 +60,17 @@ import Testing
         }
     }
 
-    @Test(arguments: [UInt64(1), 2, 3])
-    func everyReadAgreesWithTheModelThroughMergesAndARestart(seed: UInt64) async throws {
+    /// With a merge threshold of a few readings, background merges run all along, each part's
+    /// worked out while the next writes (file batches straight into the blocks among them) go on.
+    @Test(arguments: zip([UInt64(1), 2, 3, 4, 5], [1_000_000, 1_000_000, 1_000_000, 12, 30]))
+    func everyReadAgreesWithTheModelThroughMergesAndARestart(seed: UInt64, mergeEvery: Int) async throws {
         var rng = SplitMix64(seed: seed)
         let path = dir.path("model-\(seed).sqlite")
         // Enough meters for several merge parts (runs of 16 row ids).
         let meters = (0..<40).map { MeterID("S\(seed)-\($0)")! }
         var model = Model()
         do {
-            let s = try SQLiteStore(path: path, inboxLimit: 1_000_000)
+            let s = try SQLiteStore(path: path, inboxLimit: mergeEvery)
             try await s.migrate()
             for step in 0..<60 {
                 var b = ReadingBatch()
@@ -108,6 +110,7 @@ import Testing
                     try await check(s, model, meters, &rng, "step \(step), after the merge")
                 }
             }
+            await s.backgroundMergeFinished()
         }
         let again = try SQLiteStore(path: path)
         try await again.migrate()
