@@ -267,9 +267,9 @@ enum ReadingLog {
         return out
     }
 
-    /// The rows of `readings_log_merged` beside the parts' marks: writes made straight into the
-    /// blocks (a file's batch), counted, so a merge worked out before its transaction knows whether
-    /// the blocks it read have changed since.
+    /// The row of `readings_log_merged`, beside the parts' marks, that counts the writes made
+    /// straight into the blocks (a file's batch), so a merge worked out before its transaction knows
+    /// whether the blocks it read may have changed since.
     private static let directWritesRow = -1
 
     /// Counts a write made straight into the blocks, in its transaction.
