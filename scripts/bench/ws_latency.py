@@ -1,7 +1,9 @@
 """Time from a WebSocket ack to the same reading reaching a subscriber, while the server is under load.
 
 A gateway connection sends one reading every 50 ms; a watcher subscribed to that meter notes when
-it arrives. Prints the p50/p99/max of (arrival - ack) in milliseconds as one RESULT line."""
+it arrives. Prints the p50/p99/max of (arrival - ack) in milliseconds as one RESULT line: below
+zero when the watcher has the reading before the gateway has its ack (a stored batch is published
+as its commit completes, and the ack travels back beside it)."""
 import asyncio, json, os, sys, time
 import websockets
 
