@@ -177,9 +177,14 @@ final class InboxState: Sendable {
     }
     private let state: Mutex<State>
 
+    /// Entries set aside at a time.
+    let chunk: Int
+
     /// `chunk`: entries set aside at a time (rounded up to a power of two).
     init(chunk: Int = 1 << 16) {
-        state = Mutex(State(chunk: chunk))
+        let s = State(chunk: chunk)
+        self.chunk = s.pool.size
+        state = Mutex(s)
     }
     /// Row ids below this live in the array; larger ones in `others`.
     fileprivate static let arrayLimit: Int64 = 1 << 20
@@ -187,6 +192,8 @@ final class InboxState: Sendable {
     var pending: Int { state.withLock { $0.pending } }
     /// Entries kept, live or dead (dead ones go a chunk at a time, once every part has passed them).
     var kept: Int { state.withLock { $0.pool.end - $0.pool.first } }
+    /// Entries kept that a merge has passed: only a merge of every part frees them.
+    var dead: Int { state.withLock { $0.pool.end - $0.pool.first - $0.pending } }
     var isStale: Bool { state.withLock { $0.stale } }
     var through: Int64? { state.withLock { $0.through } }
 

@@ -141,10 +141,11 @@ public final class SQLiteStore: ReadingStore {
         return out
     }
 
-    /// Schedules one merge in the background once the inbox has grown past its limit, or once what
-    /// it keeps has (reads that merge a few parts leave entries that only a merge of every part frees).
+    /// Schedules one merge in the background once the inbox has grown past its limit, or once the
+    /// entries it keeps after reads merged some parts have (those only a merge of every part frees;
+    /// enough of them that the merge frees whole chunks).
     private func mergeIfFull() {
-        guard inbox.pending >= inboxLimit || inbox.kept >= 2 * inboxLimit, inbox.claimMerge() else { return }
+        guard inbox.pending >= inboxLimit || inbox.dead >= max(inboxLimit, 2 * inbox.chunk), inbox.claimMerge() else { return }
         let task = Task { [self] in
             defer { inbox.mergeDone() }
             // On failure the rows stay in the inbox; the next merge or read takes them.
