@@ -305,12 +305,23 @@ public struct DetectorSet: Sendable {
 
     /// Runs the meters' own detectors over the pass's readings in meter order. While one is taken,
     /// memory is asked for what the reading a few places ahead will touch (its time-of-day rings,
-    /// its sketches' bins).
+    /// its sketches' bins), and, further ahead, for that reading's own entries in the pass: they are
+    /// stored in the order readings came, so taken in meter order they are scattered over a batch
+    /// of tens of thousands.
     private mutating func learn(_ pass: inout Pass) {
-        let ahead = 4
+        let ahead = 4, further = 16
+        let readings = Self.address(pass.readings), slots = Self.address(pass.slots), tens = Self.address(pass.tens),
+            places = Self.address(pass.places)
         // The latest start each meter's detectors have seen, carried along its readings.
         var latest = Int64.min, meter = -1
         for j in pass.order.indices {
+            if j + further < pass.order.count {
+                let k = Int(pass.order[j + further])
+                Self.prefetch(readings, k, Sighting.self)
+                Self.prefetch(slots, k, (slot: Int, weekend: Bool).self)
+                Self.prefetch(tens, k, Double.self)
+                Self.prefetch(places, k, Int32.self)
+            }
             if j + ahead < pass.order.count {
                 let k = Int(pass.order[j + ahead]), p = Int(pass.places[k])
                 Self.prefetch(&state[p], slot: pass.slots[k].slot, weekend: pass.slots[k].weekend,
@@ -332,6 +343,18 @@ public struct DetectorSet: Sendable {
                 pass.notes.append(note)
             }
         }
+    }
+
+    /// Where an array's elements are, for hints only (see `Prefetch`): the array must outlive the hints.
+    private static func address<T>(_ a: [T]) -> UInt { a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+
+    /// Asks memory for the element at `i` of the array whose elements are at `base` (its first and
+    /// last byte: an element may straddle two lines).
+    private static func prefetch<T>(_ base: UInt, _ i: Int, _: T.Type) {
+        guard base != 0 else { return }
+        let at = base &+ UInt(bitPattern: i &* MemoryLayout<T>.stride)
+        if let first = UnsafeRawPointer(bitPattern: at) { Prefetch.line(first) }
+        if MemoryLayout<T>.size > 8, let last = UnsafeRawPointer(bitPattern: at &+ UInt(MemoryLayout<T>.size - 1)) { Prefetch.line(last) }
     }
 
     /// The detectors' `prefetch` methods are `mutating` only so they run in place: called on a copy,
