@@ -5,8 +5,8 @@ import MeterCore
 /// Writes readings into `day_blocks` with the store's upsert rule: a new key is inserted, an
 /// identical value is left alone, a different one is a correction (the old version goes to
 /// `reading_versions`), and an estimate never replaces a measured value. Each block a write touches
-/// is read once and written once, whatever the number of its readings. Must run inside a write
-/// transaction.
+/// is read once and written once, whatever the number of its readings. `write` and `apply` must run
+/// inside a write transaction; `plan` only reads, so a merge can work its blocks out beside the writer.
 struct BlockWriter {
     /// One reading to write.
     struct Pending: Sendable {
