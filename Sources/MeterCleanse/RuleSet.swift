@@ -108,6 +108,14 @@ public struct RuleSet: Sendable {
         run(input, groups: Self.rowsByMeter(input), sink: &sink, kind: kind, anchor: anchor, waiting: &waiting, lonePath: true)
     }
 
+    /// The same with each meter's anchor by its place in the batch's meter table, for a caller that
+    /// keeps anchors by place instead of looking each meter up (`anchorAt`).
+    public func run(_ input: ReadingBatch, sink: inout QualityReportSink,
+                    kind: (MeterID) -> MeterKind? = { _ in nil },
+                    anchorAt: (Int32) -> SeriesAnchor?, waiting: inout OpenGaps) -> Cleansed {
+        run(input, groups: Self.rowsByMeter(input), sink: &sink, kind: kind, anchorAt: anchorAt, waiting: &waiting, lonePath: true)
+    }
+
     /// Runs every rule over every meter of the batch.
     ///
     /// - Parameters:
@@ -132,6 +140,12 @@ public struct RuleSet: Sendable {
     /// takes a meter's only reading, when every rule keeps it, straight to the output.
     func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
                              kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?, waiting: inout OpenGaps,
+                             lonePath: Bool) -> Cleansed {
+        run(input, groups: groups, sink: &sink, kind: kind, anchorAt: { anchor(input.meters[Int($0)]) }, waiting: &waiting, lonePath: lonePath)
+    }
+
+    func run<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
+                             kind: (MeterID) -> MeterKind?, anchorAt: (Int32) -> SeriesAnchor?, waiting: inout OpenGaps,
                              lonePath: Bool) -> Cleansed {
         var out = ReadingBatch(meterTableOf: input)
         out.reserve(groups.reduce(0) { $0 + $1.1.count })
@@ -165,7 +179,7 @@ public struct RuleSet: Sendable {
                 keep(m, r)
             }
         }
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, waiting: &waiting,
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchorAt: anchorAt, waiting: &waiting,
                       alone: alone) { series in
             copyAsIs()
             for i in 0..<series.count where series.alive[i] {
@@ -188,7 +202,8 @@ public struct RuleSet: Sendable {
                                               anchor: (MeterID) -> SeriesAnchor? = { _ in nil },
                                               _ body: (MeterSeries) -> Void) {
         var none = OpenGaps()
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchor: anchor, waiting: &none,
+        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchorAt: { anchor(input.meters[Int($0)]) },
+                      waiting: &none,
                       alone: nil, body)
     }
 
@@ -197,7 +212,7 @@ public struct RuleSet: Sendable {
     /// batch, without building a series. `waiting`: the interval meters' gaps that wait for late
     /// readings, when the gap rule has a delay.
     func forEachSeries<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
-                                       rejections: inout [Rejection], kind: (MeterID) -> MeterKind?, anchor: (MeterID) -> SeriesAnchor?,
+                                       rejections: inout [Rejection], kind: (MeterID) -> MeterKind?, anchorAt: (Int32) -> SeriesAnchor?,
                                        waiting: inout OpenGaps, alone: ((Int32, Int) -> Void)?, _ body: (MeterSeries) -> Void) {
         var series = MeterSeries(meter: 0, kind: .interval)
         let delayed = config.estimationDelay > 0 && config.maxGap > 0
@@ -205,7 +220,7 @@ public struct RuleSet: Sendable {
             let id = input.meters[Int(m)]
             let meterKind = kind(id) ?? .interval
             // An anchor only continues a series that starts after it (not a backfill of older data).
-            let latest = anchor(id)
+            let latest = anchorAt(m)
             func continued(from first: Int64) -> SeriesAnchor? { latest.flatMap { $0.start < first ? $0 : nil } }
             // A meter's waiting gaps are taken up by any rule set, one without a delay (a file's)
             // estimating what is still empty in them at once.

@@ -2,15 +2,37 @@ import GRDB
 import MeterCore
 import Synchronization
 
-/// Meter row ids by meter, of meters known to be committed; shared by every write.
+/// Meter row ids by meter, of meters known to be committed; shared by every write. A committed
+/// meter's row id never changes, so the ids of a recent batch's meters, all known, are remembered
+/// for its list of meters (`MeterListMemo`).
 final class RowIDCache: Sendable {
-    private let map = Mutex<[MeterID: Int64]>([:])
-    subscript(meter: MeterID) -> Int64? { map.withLock { $0[meter] } }
+    private struct State {
+        var map: [MeterID: Int64] = [:]
+        var recent = MeterListMemo<[Int64?]>()
+    }
+    private let state = Mutex(State())
+    /// Lists this short are looked up meter by meter.
+    static let fewestRemembered = 32
+
+    subscript(meter: MeterID) -> Int64? { state.withLock { $0.map[meter] } }
+
     /// The row ids of a batch's meters, in its order, under one lock.
-    func rowIDs(of meters: [MeterID]) -> [Int64?] { map.withLock { m in meters.map { m[$0] } } }
+    func rowIDs(of meters: [MeterID]) -> [Int64?] {
+        state.withLock { s in
+            if meters.count >= Self.fewestRemembered, let known = s.recent.value(for: meters) { return known }
+            let ids = meters.map { s.map[$0] }
+            if meters.count >= Self.fewestRemembered, !ids.contains(nil) { s.recent.remember(ids, for: meters) }
+            return ids
+        }
+    }
+
     func merge(_ ids: [MeterID: Int64]) {
         guard !ids.isEmpty else { return }
-        map.withLock { $0.merge(ids) { _, new in new } }
+        state.withLock { s in
+            // Never expected (a committed meter keeps its row), but a list remembered must not outlive its ids.
+            if ids.contains(where: { id in s.map[id.key].map { $0 != id.value } ?? false }) { s.recent.removeAll() }
+            s.map.merge(ids) { _, new in new }
+        }
     }
 }
 

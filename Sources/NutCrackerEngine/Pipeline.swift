@@ -22,7 +22,7 @@ public enum DetectionMode: Sendable {
 public actor Pipeline {
     public let store: any ReadingStore
     public let rules: RuleSet
-    private var anchors: [MeterID: SeriesAnchor] = [:]
+    private var anchors = SeriesAnchors()
     private var registerAnchors: [MeterID: SeriesAnchor] = [:]
     /// Interval meters' empty slots that wait for late readings before VEE estimates them
     /// (`VEEConfig.estimationDelay`); `resume` takes them up again from the store.
@@ -601,12 +601,15 @@ public actor Pipeline {
             if k == .register { knowsRegisterMeters = true }
         }
         var sink = QualityReportSink(meters: batch.meters)
-        let kindOf = self.kinds, intervalAnchors = self.anchors, registerAnchors = self.registerAnchors
+        let kindOf = self.kinds, registerAnchors = self.registerAnchors, meters = batch.meters
         let rules = override ?? self.rules
+        let slots = anchors.slots(of: meters)
+        let intervalAnchors = slots.map { anchors.anchor(at: $0) }
         let cleansed = knowsRegisterMeters
             ? rules.run(batch, sink: &sink, kind: { kindOf[$0] },
-                        anchor: { kindOf[$0] == .register ? registerAnchors[$0] : intervalAnchors[$0] }, waiting: &openGaps)
-            : rules.run(batch, sink: &sink, anchor: { intervalAnchors[$0] }, waiting: &openGaps)
+                        anchorAt: { m in kindOf[meters[Int(m)]] == .register ? registerAnchors[meters[Int(m)]] : intervalAnchors[Int(m)] },
+                        waiting: &openGaps)
+            : rules.run(batch, sink: &sink, anchorAt: { intervalAnchors[Int($0)] }, waiting: &openGaps)
         metersWaitingEstimation.set(openGaps.meters)
         // Quarantine entries for what VEE rejected, with the row's raw text.
         let lines = cleansed.rejections.map { Int(batch.line(at: Int($0.row))) }
@@ -627,7 +630,7 @@ public actor Pipeline {
             report.add(Outcome(rule: "parse", name: p.reason, action: .quarantined, summary: Outcome.summary(ofKey: "parse/\(p.reason)") ?? p.reason),
                        meter: p.meter ?? MeterID.unknown)
         }
-        let registerReads = updateAnchors(batch, cleansed.batch)
+        let registerReads = updateAnchors(batch, cleansed.batch, slots: slots)
         return Prepared(write: BatchWrite(batch: cleansed.batch, quarantine: quarantine, info: info, registerReads: registerReads),
                         input: batch, report: report, layout: request.layout)
     }
@@ -686,14 +689,14 @@ public actor Pipeline {
 
     /// Moves each meter's anchor to the batch's last value; returns the register meters' reads that
     /// moved (to be stored with the batch).
-    private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch) -> [RegisterRead] {
-        func advance(_ a: inout SeriesAnchor?, _ start: Int64, _ value: Double) {
-            if let old = a, old.start >= start { return }
-            a = SeriesAnchor(start: start, value: value)
-        }
+    /// `slots`: the anchors' slots of the input's meter table (`SeriesAnchors.slots(of:)`).
+    private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch, slots: [Int32]) -> [RegisterRead] {
+        // The cleansed batch keeps the input's meter table.
+        let sameTable = clean.meters == input.meters
         for i in 0..<clean.count {
-            // One lookup a reading, the anchor changed in place.
-            advance(&anchors[clean.meters[Int(clean.meterIndex[i])]], clean.start[i], clean.kwh[i])
+            let m = Int(clean.meterIndex[i])
+            let slot = sameTable ? slots[m] : anchors.slots(of: [clean.meters[m]])[0]
+            anchors.advance(slot, start: clean.start[i], value: clean.kwh[i])
         }
         // Register meters continue from their last register value, not from an interval.
         guard knowsRegisterMeters else { return [] }
