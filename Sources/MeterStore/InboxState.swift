@@ -180,8 +180,10 @@ final class InboxState: Sendable {
     /// Entries set aside at a time.
     let chunk: Int
 
+    static let defaultChunk = 1 << 16
+
     /// `chunk`: entries set aside at a time (rounded up to a power of two).
-    init(chunk: Int = 1 << 16) {
+    init(chunk: Int = defaultChunk) {
         let s = State(chunk: chunk)
         self.chunk = s.pool.size
         state = Mutex(s)

@@ -40,10 +40,15 @@ public final class SQLiteStore: ReadingStore {
     /// Readings waiting in the log that start a background merge, unless a store is told otherwise.
     public static let defaultInboxLimit = 1_000_000
 
-    public init(path: String, inboxLimit: Int = defaultInboxLimit, durability: Durability = .full) throws {
+    public convenience init(path: String, inboxLimit: Int = defaultInboxLimit, durability: Durability = .full) throws {
+        try self.init(path: path, inboxLimit: inboxLimit, durability: durability, inboxChunk: InboxState.defaultChunk)
+    }
+
+    /// `inboxChunk`: the inbox's entries set aside at a time (`InboxState.chunk`).
+    init(path: String, inboxLimit: Int, durability: Durability, inboxChunk: Int) throws {
         self.path = path
         self.inboxLimit = inboxLimit
-        inbox = InboxState()
+        inbox = InboxState(chunk: inboxChunk)
         self.durability = durability
         var config = Configuration()
         let synchronous = durability == .full ? "FULL" : "NORMAL"

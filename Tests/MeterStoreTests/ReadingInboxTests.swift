@@ -215,4 +215,28 @@ import Testing
         let again = try await s.write(repeatLast, quarantine: [], info: BatchInfo(origin: "gw"))
         #expect(again.unchanged == 1 && again.inserted == 0)
     }
+
+    /// Reads of a few meters merge only those meters' parts: the log rows they pass stay kept until
+    /// every part has passed them. Enough of them start a merge of every part on the next write,
+    /// though fewer readings wait than start one, and it frees them a chunk at a time.
+    @Test func enoughEntriesMergedByReadsStartAMergeOfEveryPart() async throws {
+        let s = try SQLiteStore(path: dir.path("dead.sqlite"), inboxLimit: 200, durability: .full, inboxChunk: 16)
+        try await s.migrate()
+        // Row ids 1 to 50 in batch order: three parts hold 47 of the meters, a fourth the last three.
+        let read = [0, 20, 40].map { MeterID("L-\($0)")! }
+        for slot in 0..<5 {
+            _ = try await s.write(live(meters: 50, slot: Int64(slot)), quarantine: [], info: BatchInfo(origin: "gw"))
+            for m in read { try await s.scan(ReadingFilter(meter: m)) { _ in } }
+        }
+        await s.backgroundMergeFinished()
+        // No merge yet: few readings wait, while the reads' merges have left many entries behind.
+        #expect(s.inbox.pending == 15)
+        #expect(s.inbox.dead >= 200 && s.inbox.kept == s.inbox.dead + 15)
+        _ = try await s.write(live(meters: 50, slot: 5), quarantine: [], info: BatchInfo(origin: "gw"))
+        await s.backgroundMergeFinished()
+        #expect(s.inbox.pending == 0)
+        #expect(s.inbox.kept < s.inbox.chunk)
+        #expect(try await s.counts().readings == 300)
+        #expect(try await s.readings(meter: MeterID("L-49")!, from: nil, to: nil, limit: nil).count == 6)
+    }
 }
