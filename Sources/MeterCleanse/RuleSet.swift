@@ -171,16 +171,20 @@ public struct RuleSet: Sendable {
             copying = true
             for r in 0..<asIs { keep(input.meterIndex[r], r) }
         }
-        let alone: ((Int32, Int) -> Void)? = !lonePath ? nil : { m, r in
-            if !copying, r == asIs {
-                asIs += 1
-            } else {
-                copyAsIs()
-                keep(m, r)
+        // Each group visited here, not through `forEachSeries`'s closures: these locals are then
+        // captured by no closure value, and need no checks at run time.
+        var series = MeterSeries(meter: 0, kind: .interval)
+        for g in groups.indices {
+            if let r = visit(input, groups, g, into: &series, sink: &sink, rejections: &rejections, kind: kind, anchorAt: anchorAt,
+                             waiting: &waiting, lonePath: lonePath) {
+                if !copying, r == asIs {
+                    asIs += 1
+                } else {
+                    copyAsIs()
+                    keep(groups[g].0, r)
+                }
+                continue
             }
-        }
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchorAt: anchorAt, waiting: &waiting,
-                      alone: alone) { series in
             copyAsIs()
             for i in 0..<series.count where series.alive[i] {
                 let row = series.rows[i]
@@ -204,63 +208,76 @@ public struct RuleSet: Sendable {
         var none = OpenGaps()
         forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchorAt: { anchor(input.meters[Int($0)]) },
                       waiting: &none,
-                      alone: nil, body)
+                      lonePath: false, alone: { _, _ in }, body)
     }
 
-    /// `alone`, when given, takes a meter's only reading (the meter's index, the row) that every
+    /// `alone`, with `lonePath`, takes a meter's only reading (the meter's index, the row) that every
     /// rule keeps as it is (`keepsAlone`), instead of `body`: the live case, one reading a meter a
     /// batch, without building a series. `waiting`: the interval meters' gaps that wait for late
     /// readings, when the gap rule has a delay.
     func forEachSeries<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
                                        rejections: inout [Rejection], kind: (MeterID) -> MeterKind?, anchorAt: (Int32) -> SeriesAnchor?,
-                                       waiting: inout OpenGaps, alone: ((Int32, Int) -> Void)?, _ body: (MeterSeries) -> Void) {
+                                       waiting: inout OpenGaps, lonePath: Bool, alone: (Int32, Int) -> Void, _ body: (MeterSeries) -> Void) {
         var series = MeterSeries(meter: 0, kind: .interval)
-        let delayed = config.estimationDelay > 0 && config.maxGap > 0
-        for (m, rows) in groups {
-            let id = input.meters[Int(m)]
-            let meterKind = kind(id) ?? .interval
-            // An anchor only continues a series that starts after it (not a backfill of older data).
-            let latest = anchorAt(m)
-            func continued(from first: Int64) -> SeriesAnchor? { latest.flatMap { $0.start < first ? $0 : nil } }
-            // A meter's waiting gaps are taken up by any rule set, one without a delay (a file's)
-            // estimating what is still empty in them at once.
-            let open: [OpenGap]? = meterKind == .interval && !waiting.isEmpty ? waiting.byMeter[id] : nil
-            let waits = meterKind == .interval && (delayed || open != nil)
-            if let alone, rows.count == 1, let row = rows.first {
-                let r = Int(row)
-                let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind,
-                                       anchor: continued(from: input.start[r]))
-                // By index: a `for rule in rules` copies every rule out, a retain each. Where gaps
-                // wait, the gap rule judges the reading with them (and moves them on when it keeps it).
-                if waits {
-                    var gaps = open ?? []
-                    if rules.indices.allSatisfy({ rules[$0].isGapEstimation || rules[$0].keepsAlone(lone) }),
-                       gapEstimation?.keepsAlone(lone, latest: latest, open: &gaps) == true {
-                        if gaps != open ?? [] { waiting[id] = gaps }
-                        alone(m, r)
-                        continue
-                    }
-                } else if rules.indices.allSatisfy({ rules[$0].keepsAlone(lone) }) {
-                    alone(m, r)
-                    continue
-                }
+        for g in groups.indices {
+            if let r = visit(input, groups, g, into: &series, sink: &sink, rejections: &rejections, kind: kind, anchorAt: anchorAt,
+                             waiting: &waiting, lonePath: lonePath) {
+                alone(groups[g].0, r)
+            } else {
+                body(series)
             }
-            series.removeAll()
-            series.meter = m
-            series.kind = meterKind
-            series.load(rows, from: input)
-            let a = continued(from: series.start.first ?? .max)
-            for k in rules.indices {
-                if waits, case .gap(let rule) = rules[k] {
-                    var gaps = open ?? []
-                    rule.apply(to: &series, latest: latest, open: &gaps, sink: &sink, rejections: &rejections)
-                    if gaps != open ?? [] { waiting[id] = gaps }
-                } else {
-                    rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections)
-                }
-            }
-            body(series)
         }
+    }
+
+    /// One meter's group (`groups[g]`, read in place: taking a group out copies its slice, a retain
+    /// and a release per meter): with `lonePath`, the row of a meter's only reading that every rule
+    /// keeps as it is; otherwise nil, with `series` holding the meter's rows after every rule.
+    private func visit<S: OutcomeSink>(_ input: ReadingBatch, _ groups: [(Int32, ArraySlice<Int32>)], _ g: Int, into series: inout MeterSeries,
+                                       sink: inout S, rejections: inout [Rejection], kind: (MeterID) -> MeterKind?,
+                                       anchorAt: (Int32) -> SeriesAnchor?, waiting: inout OpenGaps, lonePath: Bool) -> Int? {
+        let delayed = config.estimationDelay > 0 && config.maxGap > 0
+        let m = groups[g].0
+        let id = input.meters[Int(m)]
+        let meterKind = kind(id) ?? .interval
+        // An anchor only continues a series that starts after it (not a backfill of older data).
+        let latest = anchorAt(m)
+        func continued(from first: Int64) -> SeriesAnchor? { latest.flatMap { $0.start < first ? $0 : nil } }
+        // A meter's waiting gaps are taken up by any rule set, one without a delay (a file's)
+        // estimating what is still empty in them at once.
+        let open: [OpenGap]? = meterKind == .interval && !waiting.isEmpty ? waiting.byMeter[id] : nil
+        let waits = meterKind == .interval && (delayed || open != nil)
+        if lonePath, groups[g].1.count == 1, let row = groups[g].1.first {
+            let r = Int(row)
+            let lone = LoneReading(start: input.start[r], kwh: input.kwh[r], status: input.status[r], kind: meterKind,
+                                   anchor: continued(from: input.start[r]))
+            // By index: a `for rule in rules` copies every rule out, a retain each. Where gaps
+            // wait, the gap rule judges the reading with them (and moves them on when it keeps it).
+            if waits {
+                var gaps = open ?? []
+                if rules.indices.allSatisfy({ rules[$0].isGapEstimation || rules[$0].keepsAlone(lone) }),
+                   gapEstimation?.keepsAlone(lone, latest: latest, open: &gaps) == true {
+                    if gaps != open ?? [] { waiting[id] = gaps }
+                    return r
+                }
+            } else if rules.indices.allSatisfy({ rules[$0].keepsAlone(lone) }) {
+                return r
+            }
+        }
+        series.removeAll()
+        series.meter = m
+        series.kind = meterKind
+        series.load(groups[g].1, from: input)
+        let a = continued(from: series.start.first ?? .max)
+        for k in rules.indices {
+            if waits, case .gap(let rule) = rules[k] {
+                var gaps = open ?? []
+                rule.apply(to: &series, latest: latest, open: &gaps, sink: &sink, rejections: &rejections)
+                if gaps != open ?? [] { waiting[id] = gaps }
+            } else {
+                rules[k].apply(to: &series, anchor: a, sink: &sink, rejections: &rejections)
+            }
+        }
+        return nil
     }
 
     /// Row indices grouped by meter (meters in table order), each group in arrival order: a

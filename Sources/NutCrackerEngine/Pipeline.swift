@@ -692,12 +692,8 @@ public actor Pipeline {
     /// `slots`: the anchors' slots of the input's meter table (`SeriesAnchors.slots(of:)`).
     private func updateAnchors(_ input: ReadingBatch, _ clean: ReadingBatch, slots: [Int32]) -> [RegisterRead] {
         // The cleansed batch keeps the input's meter table.
-        let sameTable = clean.meters == input.meters
-        for i in 0..<clean.count {
-            let m = Int(clean.meterIndex[i])
-            let slot = sameTable ? slots[m] : anchors.slots(of: [clean.meters[m]])[0]
-            anchors.advance(slot, start: clean.start[i], value: clean.kwh[i])
-        }
+        let cleanSlots = clean.meters == input.meters ? slots : anchors.slots(of: clean.meters)
+        anchors.advance(to: clean, slots: cleanSlots)
         // Register meters continue from their last register value, not from an interval.
         guard knowsRegisterMeters else { return [] }
         var moved: Set<MeterID> = []

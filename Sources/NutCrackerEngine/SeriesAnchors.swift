@@ -48,4 +48,13 @@ struct SeriesAnchors {
         if let old = values[Int(slot)], old.start >= start { return }
         values[Int(slot)] = SeriesAnchor(start: start, value: value)
     }
+
+    /// Moves each meter's anchor on to its latest reading in a batch; `slots`: those of the batch's
+    /// meter table. One call a batch: an actor's stored table is checked for exclusive access at
+    /// each mutating call.
+    mutating func advance(to batch: ReadingBatch, slots: [Int32]) {
+        for i in 0..<batch.count {
+            advance(slots[Int(batch.meterIndex[i])], start: batch.start[i], value: batch.kwh[i])
+        }
+    }
 }

@@ -125,7 +125,7 @@ import Testing
         var sink = Recorder()
         var waiting = OpenGaps()
         RuleSet().forEachSeries(b, groups: RuleSet.rowsByMeter(b), sink: &sink, rejections: &rejections, kind: { _ in nil },
-                                anchorAt: { anchors[b.meters[Int($0)]] }, waiting: &waiting, alone: { m, _ in lone.append(m) }) { series.append($0.meter) }
+                                anchorAt: { anchors[b.meters[Int($0)]] }, waiting: &waiting, lonePath: true, alone: { m, _ in lone.append(m) }) { series.append($0.meter) }
         #expect(lone == [ok])
         #expect(series == [gap, bad])
         #expect(rejections.map(\.field) == ["kwh"])
