@@ -33,7 +33,13 @@ public actor Pipeline {
     /// Whether any meter is known to be a register meter (until one is, VEE and the anchors need not
     /// look up each reading's kind).
     private var knowsRegisterMeters = false
-    private var sources: [MeterID: SourceID] = [:]
+    /// The source each meter is registered under; any change forgets the lists remembered from it.
+    private var sources: [MeterID: SourceID] = [:] {
+        didSet { registeredSources.removeAll() }
+    }
+    /// The registered sources of recent requests' lists of meters (a gateway names the same meters
+    /// every time), found again without a lookup per meter.
+    private var registeredSources = MeterListMemo<[SourceID?]>()
     /// Every outcome since the pipeline started.
     public private(set) var report = QualityReport()
     public private(set) var readingsStored = 0
@@ -131,8 +137,15 @@ public actor Pipeline {
     /// else the one it is registered under, else the request's. (A request's own are usually none,
     /// and then not looked up at all.)
     private func meterSources(of batch: ReadingBatch, info: BatchInfo) -> [SourceID] {
-        let own = info.sources
-        return batch.meters.map { m in (own.isEmpty ? nil : own[m]) ?? sources[m] ?? info.source }
+        let own = info.sources, meters = batch.meters
+        let registered: [SourceID?]
+        if meters.count >= SeriesAnchors.fewestRemembered, let known = registeredSources.value(for: meters) {
+            registered = known
+        } else {
+            registered = meters.map { sources[$0] }
+            if meters.count >= SeriesAnchors.fewestRemembered { registeredSources.remember(registered, for: meters) }
+        }
+        return meters.indices.map { k in (own.isEmpty ? nil : own[meters[k]]) ?? registered[k] ?? info.source }
     }
 
     /// Runs the detectors over a batch's sightings; the one place either mode applies them.

@@ -209,4 +209,32 @@ import Testing
             .map { "\($0.kind.rawValue) \($0.meter?.rawValue ?? "-") \($0.start) \($0.end)" }.sorted()
         #expect(stored == (try await run(.inline, name: "inline-paused.sqlite")).stored)
     }
+
+    /// A live batch's readings carry each meter's registered source, else the request's; a meter
+    /// registered anew is seen under its new source from the next batch on, though the batch names
+    /// the same meters as the one before.
+    @Test func aMeterRegisteredUnderAnotherSourceIsSeenThereFromTheNextBatch() async throws {
+        let store = try SQLiteStore(path: dir.path("sources.sqlite"))
+        try await store.migrate()
+        let pipeline = Pipeline(store: store)
+        let live = await pipeline.events()
+        let meters = (0..<40).map { MeterID("R-\($0)")! }
+        let t0: Int64 = 1_795_824_000
+        func batch(_ slot: Int64) -> ReadingBatch {
+            var b = ReadingBatch()
+            for m in meters { b.append(Reading(meter: m, start: t0 + slot * 1800, kwh: 1)) }
+            return b
+        }
+        let gateway = BatchInfo(origin: "gw", source: SourceID("GW")!)
+        _ = try await pipeline.ingest(batch(0), info: gateway)
+        _ = try await pipeline.ingest(batch(1), info: gateway)
+        try await pipeline.register(meters.map { Meter(id: $0, source: SourceID("SITE")!) })
+        _ = try await pipeline.ingest(batch(2), info: gateway)
+        var seen: [[SourceID]] = []
+        for await event in live {
+            if case .stored(let b) = event { seen.append(Array(Set(b.readings.map(\.source))).sorted()) }
+            if seen.count == 3 { break }
+        }
+        #expect(seen == [[SourceID("GW")!], [SourceID("GW")!], [SourceID("SITE")!]])
+    }
 }
