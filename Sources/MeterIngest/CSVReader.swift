@@ -23,6 +23,8 @@ public struct CSVReader: Sendable {
     /// Whether rows remember their line (for messages about them later); a job that reports no
     /// rows can save the memory.
     public var keepsLines = true
+    /// Meters the input likely names first, in order (`RowDecoder.meterHint`).
+    public var meterHint: [MeterID] = []
 
     public init(mapping: ColumnMapping = ColumnMapping(), time: TimeOptions = TimeOptions(), delimiter: UInt8? = nil,
                 decimalComma: Bool? = nil, meter: MeterID? = nil, chunkSize: Int = 4 << 20) {
@@ -292,6 +294,7 @@ public struct CSVReader: Sendable {
             self.reader = reader
             self.origin = origin
             decoder = RowDecoder(origin: origin, time: reader.time, defaultMeter: reader.meter)
+            decoder.meterHint = reader.meterHint
             result.batch.keepsLines = reader.keepsLines
         }
 

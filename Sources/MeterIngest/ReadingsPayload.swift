@@ -35,6 +35,7 @@ public enum ReadingsPayload {
         case .csv:
             var reader = CSVReader(time: options.time, delimiter: options.delimiter, meter: options.meter)
             reader.keepsLines = true
+            reader.meterHint = options.meterHint
             return try body.withUnsafeBytes { try reader.read(bytes: $0, origin: origin) }
         }
     }

@@ -26,6 +26,13 @@ public struct RowDecoder: Sendable {
     /// interner has not seen is new to the batch, and is added without looking it up there.
     private var onlyInterned = true
     private var dayCache = TimestampParser.DayCache()
+    /// Distinct meter ids the input likely names first, in order (a gateway's previous request's):
+    /// while rows name exactly these, one new meter after another, each is taken from here by
+    /// comparing bytes, without hashing, checking or making its id. The first row that does not
+    /// ends it, and the meters taken so far go to `interner` as any others would have.
+    public var meterHint: [MeterID] = []
+    private var hinted = 0
+    private var hintLeft = false
 
     private struct RepeatedKey: Hashable, Sendable {
         var meter: Int32
@@ -51,7 +58,10 @@ public struct RowDecoder: Sendable {
         let meter: Int32
         if let meterBytes, meterBytes.count > 0 {
             let trimmed = Self.trimmed(meterBytes)
-            if let k = interner.find(trimmed) {
+            if !hintLeft, hinted < meterHint.count, result.batch.meters.count == hinted, Self.spells(meterHint[hinted], trimmed) {
+                meter = result.batch.appendNew(meterHint[hinted])
+                hinted += 1
+            } else if leaveHint(), let k = interner.find(trimmed) {
                 meter = internedToBatch[Int(k)]
             } else {
                 let fresh = onlyInterned && !trimmed.isEmpty && result.batch.meters.count == internedToBatch.count
@@ -133,8 +143,32 @@ public struct RowDecoder: Sendable {
         return .success(.naive((Int64(days) - 25_569) * 86_400 + seconds))
     }
 
+    /// Whether an id is these bytes.
+    private static func spells(_ id: MeterID, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = id.rawValue.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { mine in
+            for i in 0..<mine.count where mine[i] != bytes[i] { return false }
+            return true
+        } ?? utf8.elementsEqual(bytes)
+    }
+
+    /// Stops taking meters from `meterHint`: those taken so far, the batch's first, go to the
+    /// interner under their batch indexes. Always true (it reads as a condition where it is called).
+    private mutating func leaveHint() -> Bool {
+        guard !hintLeft else { return true }
+        hintLeft = true
+        for k in 0..<hinted {
+            var name = meterHint[k].rawValue
+            _ = name.withUTF8 { interner.insert(UnsafeRawBufferPointer($0)) }
+            internedToBatch.append(Int32(k))
+        }
+        return true
+    }
+
     /// The batch's index of a meter, or nil after quarantining the row.
     private mutating func intern(_ text: String?, line: Int, into result: inout IngestResult, raw: () -> String) -> Int32? {
+        _ = leaveHint()
         var text = text ?? ""
         return text.withUTF8 { intern(Self.trimmed(UnsafeRawBufferPointer($0)), line: line, into: &result, raw: raw, fresh: false) }
     }

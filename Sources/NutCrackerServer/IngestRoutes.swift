@@ -74,12 +74,14 @@ struct IngestRoutes {
             guard let id = SourceID(s) else { throw HTTPError(.badRequest, message: "source: not a source id: \(s.prefix(60))") }
             source = id
         }
+        if format == .csv { options.meterHint = deps.meterLists[source] }
         let result: IngestResult
         do {
             result = try ReadingsPayload.read(body, format: format, origin: origin, options: options)
         } catch {
             throw HTTPError(.badRequest, message: "\(format.rawValue) body: \(error)")
         }
+        if format == .csv { deps.meterLists.remember(result.batch.meters, for: source) }
         if result.rowsRead > deps.limits.maxRows {
             throw HTTPError(.contentTooLarge, message: "\(result.rowsRead) rows is over the limit of \(deps.limits.maxRows) per request; send smaller batches")
         }

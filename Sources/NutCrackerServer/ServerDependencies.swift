@@ -13,6 +13,8 @@ public struct ServerDependencies: Sendable {
     let forecasts = ForecastCache()
     /// The fleet page's meters to visit.
     let health = HealthCache()
+    /// Each source's latest list of meters, a hint for reading its next CSV request.
+    let meterLists = MeterListHints()
 
     public init(store: any ReadingStore, pipeline: Pipeline, accounts: Accounts, ingest: IngestQueue? = nil,
                 metrics: MetricsRegistry = MetricsRegistry(), limits: IngestLimits = IngestLimits()) {

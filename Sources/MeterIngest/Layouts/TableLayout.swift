@@ -46,6 +46,9 @@ public struct ReadOptions: Sendable {
     public var mappingFile: MappingFile?
     /// Rows read from the start of the input to detect its layout.
     public var detectRows = 400
+    /// Meters the input likely names first, in order, as the request before it from the same
+    /// gateway named them (`RowDecoder.meterHint`), for the CSV reader to take as a hint.
+    public var meterHint: [MeterID] = []
 
     public init() {}
 
