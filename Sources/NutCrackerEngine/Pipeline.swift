@@ -347,12 +347,20 @@ public actor Pipeline {
     /// interval and without register reads (those go first in their own), up to `detectionTakes`.
     private static func next(_ waiting: inout [DetectionJob]) -> DetectionJob {
         let first = waiting.removeFirst()
-        guard case .batch(let registers, var readings, let interval) = first else { return first }
-        var taken = 0
+        guard case .batch(let registers, let head, let interval) = first else { return first }
+        var taken = 0, total = head.count
         for job in waiting {
-            guard case let .batch(r, more, i) = job, r.isEmpty, i == interval, readings.count + more.count <= detectionTakes else { break }
-            readings += more
+            guard case let .batch(r, more, i) = job, r.isEmpty, i == interval, total + more.count <= detectionTakes else { break }
+            total += more.count
             taken += 1
+        }
+        guard taken > 0 else { return first }
+        // One array of the right size, each reading copied once.
+        var readings: [Sighting] = []
+        readings.reserveCapacity(total)
+        readings += head
+        for job in waiting.prefix(taken) {
+            if case let .batch(_, more, _) = job { readings += more }
         }
         waiting.removeFirst(taken)
         return .batch(registers: registers, readings: readings, interval: interval)
