@@ -11,17 +11,15 @@ final class RowIDCache: Sendable {
         var recent = MeterListMemo<[Int64?]>()
     }
     private let state = Mutex(State())
-    /// Lists this short are looked up meter by meter.
-    static let fewestRemembered = 32
 
     subscript(meter: MeterID) -> Int64? { state.withLock { $0.map[meter] } }
 
     /// The row ids of a batch's meters, in its order, under one lock.
     func rowIDs(of meters: [MeterID]) -> [Int64?] {
         state.withLock { s in
-            if meters.count >= Self.fewestRemembered, let known = s.recent.value(for: meters) { return known }
+            if let known = s.recent.value(for: meters) { return known }
             let ids = meters.map { s.map[$0] }
-            if meters.count >= Self.fewestRemembered, !ids.contains(nil) { s.recent.remember(ids, for: meters) }
+            if !ids.contains(nil) { s.recent.remember(ids, for: meters) }
             return ids
         }
     }

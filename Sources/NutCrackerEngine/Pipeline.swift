@@ -139,11 +139,11 @@ public actor Pipeline {
     private func meterSources(of batch: ReadingBatch, info: BatchInfo) -> [SourceID] {
         let own = info.sources, meters = batch.meters
         let registered: [SourceID?]
-        if meters.count >= SeriesAnchors.fewestRemembered, let known = registeredSources.value(for: meters) {
+        if let known = registeredSources.value(for: meters) {
             registered = known
         } else {
             registered = meters.map { sources[$0] }
-            if meters.count >= SeriesAnchors.fewestRemembered { registeredSources.remember(registered, for: meters) }
+            registeredSources.remember(registered, for: meters)
         }
         return meters.indices.map { k in (own.isEmpty ? nil : own[meters[k]]) ?? registered[k] ?? info.source }
     }

@@ -9,8 +9,6 @@ struct SeriesAnchors {
     private var slotOf: [MeterID: Int32] = [:]
     private var values: [SeriesAnchor?] = []
     private var recent = MeterListMemo<[Int32]>()
-    /// Lists this short are looked up meter by meter.
-    static let fewestRemembered = 32
 
     subscript(meter: MeterID) -> SeriesAnchor? {
         get { slotOf[meter].flatMap { values[Int($0)] } }
@@ -27,8 +25,7 @@ struct SeriesAnchors {
     /// The slots of a batch's meters, in the order of its meter table; meters new to the table get
     /// one (with no anchor).
     mutating func slots(of meters: [MeterID]) -> [Int32] {
-        let remembers = meters.count >= Self.fewestRemembered
-        if remembers, let known = recent.value(for: meters) { return known }
+        if let known = recent.value(for: meters) { return known }
         let slots = meters.map { m in
             if let s = slotOf[m] { return s }
             let s = Int32(values.count)
@@ -36,7 +33,7 @@ struct SeriesAnchors {
             values.append(nil)
             return s
         }
-        if remembers { recent.remember(slots, for: meters) }
+        recent.remember(slots, for: meters)
         return slots
     }
 
