@@ -61,14 +61,17 @@ public struct RowDecoder: Sendable {
             if !hintLeft, hinted < meterHint.count, result.batch.meters.count == hinted, Self.spells(meterHint[hinted], trimmed) {
                 meter = result.batch.appendNew(meterHint[hinted])
                 hinted += 1
-            } else if leaveHint(), let k = interner.find(trimmed) {
-                meter = internedToBatch[Int(k)]
             } else {
-                let fresh = onlyInterned && !trimmed.isEmpty && result.batch.meters.count == internedToBatch.count
-                guard let m = intern(trimmed, line: line, into: &result, raw: raw, fresh: fresh) else { return }
-                meter = m
-                _ = interner.insert(trimmed)
-                internedToBatch.append(meter)
+                leaveHint()
+                if let k = interner.find(trimmed) {
+                    meter = internedToBatch[Int(k)]
+                } else {
+                    let fresh = onlyInterned && !trimmed.isEmpty && result.batch.meters.count == internedToBatch.count
+                    guard let m = intern(trimmed, line: line, into: &result, raw: raw, fresh: fresh) else { return }
+                    meter = m
+                    _ = interner.insert(trimmed)
+                    internedToBatch.append(meter)
+                }
             }
         } else {
             guard let m = intern(nil, line: line, into: &result, raw: raw) else { return }
@@ -154,21 +157,20 @@ public struct RowDecoder: Sendable {
     }
 
     /// Stops taking meters from `meterHint`: those taken so far, the batch's first, go to the
-    /// interner under their batch indexes. Always true (it reads as a condition where it is called).
-    private mutating func leaveHint() -> Bool {
-        guard !hintLeft else { return true }
+    /// interner under their batch indexes.
+    private mutating func leaveHint() {
+        guard !hintLeft else { return }
         hintLeft = true
         for k in 0..<hinted {
             var name = meterHint[k].rawValue
             _ = name.withUTF8 { interner.insert(UnsafeRawBufferPointer($0)) }
             internedToBatch.append(Int32(k))
         }
-        return true
     }
 
     /// The batch's index of a meter, or nil after quarantining the row.
     private mutating func intern(_ text: String?, line: Int, into result: inout IngestResult, raw: () -> String) -> Int32? {
-        _ = leaveHint()
+        leaveHint()
         var text = text ?? ""
         return text.withUTF8 { intern(Self.trimmed(UnsafeRawBufferPointer($0)), line: line, into: &result, raw: raw, fresh: false) }
     }
