@@ -205,34 +205,20 @@ public struct RuleSet: Sendable {
                                               kind: (MeterID) -> MeterKind? = { _ in nil },
                                               anchor: (MeterID) -> SeriesAnchor? = { _ in nil },
                                               _ body: (MeterSeries) -> Void) {
-        var none = OpenGaps()
-        forEachSeries(input, groups: groups, sink: &sink, rejections: &rejections, kind: kind, anchorAt: { anchor(input.meters[Int($0)]) },
-                      waiting: &none,
-                      lonePath: false, alone: { _, _ in }, body)
-    }
-
-    /// `alone`, with `lonePath`, takes a meter's only reading (the meter's index, the row) that every
-    /// rule keeps as it is (`keepsAlone`), instead of `body`: the live case, one reading a meter a
-    /// batch, without building a series. `waiting`: the interval meters' gaps that wait for late
-    /// readings, when the gap rule has a delay.
-    func forEachSeries<S: OutcomeSink>(_ input: ReadingBatch, groups: [(Int32, ArraySlice<Int32>)], sink: inout S,
-                                       rejections: inout [Rejection], kind: (MeterID) -> MeterKind?, anchorAt: (Int32) -> SeriesAnchor?,
-                                       waiting: inout OpenGaps, lonePath: Bool, alone: (Int32, Int) -> Void, _ body: (MeterSeries) -> Void) {
-        var series = MeterSeries(meter: 0, kind: .interval)
+        var none = OpenGaps(), series = MeterSeries(meter: 0, kind: .interval)
         for g in groups.indices {
-            if let r = visit(input, groups, g, into: &series, sink: &sink, rejections: &rejections, kind: kind, anchorAt: anchorAt,
-                             waiting: &waiting, lonePath: lonePath) {
-                alone(groups[g].0, r)
-            } else {
-                body(series)
-            }
+            _ = visit(input, groups, g, into: &series, sink: &sink, rejections: &rejections, kind: kind,
+                      anchorAt: { anchor(input.meters[Int($0)]) }, waiting: &none, lonePath: false)
+            body(series)
         }
     }
 
     /// One meter's group (`groups[g]`, read in place: taking a group out copies its slice, a retain
     /// and a release per meter): with `lonePath`, the row of a meter's only reading that every rule
-    /// keeps as it is; otherwise nil, with `series` holding the meter's rows after every rule.
-    private func visit<S: OutcomeSink>(_ input: ReadingBatch, _ groups: [(Int32, ArraySlice<Int32>)], _ g: Int, into series: inout MeterSeries,
+    /// keeps as it is (`keepsAlone`: the live case, one reading a meter a batch, without building a
+    /// series); otherwise nil, with `series` holding the meter's rows after every rule. `waiting`:
+    /// the interval meters' gaps that wait for late readings, when the gap rule has a delay.
+    func visit<S: OutcomeSink>(_ input: ReadingBatch, _ groups: [(Int32, ArraySlice<Int32>)], _ g: Int, into series: inout MeterSeries,
                                        sink: inout S, rejections: inout [Rejection], kind: (MeterID) -> MeterKind?,
                                        anchorAt: (Int32) -> SeriesAnchor?, waiting: inout OpenGaps, lonePath: Bool) -> Int? {
         let delayed = config.estimationDelay > 0 && config.maxGap > 0

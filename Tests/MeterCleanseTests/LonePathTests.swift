@@ -124,8 +124,16 @@ import Testing
         var rejections: [Rejection] = []
         var sink = Recorder()
         var waiting = OpenGaps()
-        RuleSet().forEachSeries(b, groups: RuleSet.rowsByMeter(b), sink: &sink, rejections: &rejections, kind: { _ in nil },
-                                anchorAt: { anchors[b.meters[Int($0)]] }, waiting: &waiting, lonePath: true, alone: { m, _ in lone.append(m) }) { series.append($0.meter) }
+        let rules = RuleSet(), groups = RuleSet.rowsByMeter(b)
+        var visited = MeterSeries(meter: 0, kind: .interval)
+        for g in groups.indices {
+            if rules.visit(b, groups, g, into: &visited, sink: &sink, rejections: &rejections, kind: { _ in nil },
+                           anchorAt: { anchors[b.meters[Int($0)]] }, waiting: &waiting, lonePath: true) != nil {
+                lone.append(groups[g].0)
+            } else {
+                series.append(visited.meter)
+            }
+        }
         #expect(lone == [ok])
         #expect(series == [gap, bad])
         #expect(rejections.map(\.field) == ["kwh"])
